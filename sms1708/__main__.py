@@ -1,0 +1,3 @@
+from sms1708.cli import main
+
+main()

@@ -1,0 +1,525 @@
+"""The ``sms1708`` command: a thin click layer over the library.
+
+Exit codes: 0 fine; 1 something needs attention (or a command failed); 2 bad usage or bad
+configuration (one line naming the key and the problem); 3 the database cannot be used.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from sms1708 import __version__, config, logsetup
+from sms1708.core.grammar import parse as parse_text
+from sms1708.core.mask import mask_number
+from sms1708.core.states import REPLAYABLE
+from sms1708.errors import ConfigError, StoreDamagedError, StoreError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ATTENTION = 1
+EXIT_CONFIG = 2
+EXIT_STORE = 3
+
+
+def fail(message: str, code: int) -> NoReturn:
+    click.echo(f"sms1708: {message}", err=True)
+    sys.exit(code)
+
+
+def get_config(ctx: click.Context) -> config.Config:
+    obj = ctx.find_root().obj
+    if "config" not in obj:
+        try:
+            obj["config"] = config.load(obj["config_path"])
+        except ConfigError as e:
+            fail(str(e), EXIT_CONFIG)
+    cfg: config.Config = obj["config"]
+    return cfg
+
+
+def open_store(ctx: click.Context, *, create: bool = False) -> Any:
+    from sms1708.store.store import Store
+
+    cfg = get_config(ctx)
+    try:
+        return Store.open(cfg.store.path, create=create)
+    except StoreDamagedError as e:
+        fail(f"{e}. The file was left untouched; restore a backup or move it aside.", EXIT_STORE)
+    except StoreError as e:
+        fail(str(e), EXIT_STORE)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def ago(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    s = int(time.time() - ts)
+    if s < 120:
+        return f"{s}s ago"
+    if s < 7200:
+        return f"{s // 60}m ago"
+    if s < 172800:
+        return f"{s // 3600}h ago"
+    return f"{s // 86400}d ago"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (TOML). Default: $SMS1708_CONFIG, else /etc/sms1708/sms1708.toml, "
+    "else built-in defaults.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "console"]),
+    default=None,
+    help="Log format (default: from the config; auto = console on a terminal).",
+)
+@click.version_option(__version__, prog_name="sms1708")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, log_format: str | None) -> None:
+    """sms1708: an SMS complaint gateway for SP4N-LAPOR! and regional complaint systems.
+
+    Citizens text a GSM modem; every SMS is stored in SQLite before it leaves the SIM, turned
+    into a complaint record, answered, and forwarded upstream when the link is up.
+
+    Start with `sms1708 demo` to see the whole pipeline on an emulated modem.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+    ctx.obj["log_format"] = log_format
+
+
+def setup_logging(ctx: click.Context) -> None:
+    cfg = get_config(ctx)
+    logsetup.setup(ctx.find_root().obj.get("log_format") or cfg.log.format, cfg.log.level)
+
+
+# ---------------------------------------------------------------------------------- run
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the gateway in the foreground (for systemd or a terminal).
+
+    Reads SMS from the configured modem(s), stores them, answers citizens and forwards
+    complaints upstream. SIGTERM or Ctrl-C stops it cleanly.
+    """
+    from sms1708 import daemon
+
+    cfg = get_config(ctx)
+    setup_logging(ctx)
+    try:
+        code = daemon.run(cfg)
+    except StoreDamagedError as e:
+        fail(f"{e}. Refusing to start; the file was left untouched.", EXIT_STORE)
+    except StoreError as e:
+        fail(f"cannot open the database: {e}", EXIT_STORE)
+    sys.exit(code)
+
+
+# ---------------------------------------------------------------------------------- demo
+
+
+@main.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep the demo's database and config in this folder (default: a temp dir).",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the daemon's log lines here instead of hiding them.",
+)
+@click.pass_context
+def demo(ctx: click.Context, keep: str | None, log_file: str | None) -> None:
+    """Run the whole pipeline on the built-in emulated modem, then print a summary.
+
+    Scripted citizens text the emulated modem; the daemon stores, answers and forwards to a
+    local upstream stand-in on 127.0.0.1, which goes down for a while and comes back. Ends by
+    itself in under a minute. Exit code 0 when every SMS was answered and delivered.
+    """
+    from sms1708.demo import run_demo
+
+    ok = run_demo(keep=keep, log_file=log_file, echo=click.echo)
+    sys.exit(0 if ok else EXIT_ATTENTION)
+
+
+# ---------------------------------------------------------------------------------- simulate
+
+
+@main.command()
+@click.option(
+    "--link",
+    type=click.Path(dir_okay=False),
+    default="/tmp/sms1708-modem",
+    show_default=True,
+    help="Where to put the symlink to the emulated modem's port.",
+)
+@click.option("--pin", default=None, help="Make the emulated SIM ask for this PIN.")
+@click.option(
+    "--baud",
+    type=int,
+    default=None,
+    help="Pace the line like a real serial port at this baud rate.",
+)
+def simulate(link: str, pin: str | None, baud: int | None) -> None:
+    """Start the built-in emulated GSM modem on a pseudo-terminal, for training and trials.
+
+    Point `modem.port` of a config at the printed path and run `sms1708 run` in another
+    terminal. Then type here, e.g.:
+
+    \b
+      sms +6281234567890 LAPOR jalan rusak di desa Tanjung
+      list      (what is stored on the emulated SIM)
+      sent      (replies the gateway sent)
+      unplug / replug
+      help
+    """
+    from sms1708.modem.emulator import EmulatedModem
+
+    modem = EmulatedModem(link, pin=pin, baudrate=baud)
+    modem.start()
+    click.echo(f"emulated modem ready on {modem.port}  (Ctrl-D or 'quit' to stop)")
+    try:
+        for line in sys.stdin:
+            line = line.strip()
+            if line in ("quit", "exit"):
+                break
+            if line:
+                click.echo(modem.handle_control_line(line))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        modem.stop()
+
+
+# ---------------------------------------------------------------------------------- parse
+
+
+@main.command()
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+def parse(text: str, as_json: bool) -> None:
+    """Show what the grammar makes of one SMS TEXT (nothing is stored or sent).
+
+    Example: sms1708 parse "LAPOR#RAHASIA jalan rusak di desa Tanjung" --json
+    """
+    record = parse_text(text)
+    if as_json:
+        emit_json(record.as_dict())
+        return
+    for k, v in record.as_dict().items():
+        click.echo(f"{k:>13}: {v if v is not None else '-'}")
+
+
+# ---------------------------------------------------------------------------------- status
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Queue counts, oldest undelivered complaint, last delivery, quarantined SMS.
+
+    Exit code 1 when something needs attention (dead or ambiguous items, quarantined SMS),
+    so it can drive a monitoring check.
+    """
+    store = open_store(ctx)
+    counts = store.counts()
+    oldest = store.oldest_pending()
+    last = store.last_delivery()
+    q = counts["outbox"]
+    alarms = []
+    if q.get("dead"):
+        alarms.append(f"{q['dead']} complaint(s) dead: see `sms1708 queue list --state dead`")
+    if q.get("ambiguous"):
+        alarms.append(f"{q['ambiguous']} complaint(s) with unknown outcome (ambiguous)")
+    if counts["parts"].get("quarantined"):
+        alarms.append(f"{counts['parts']['quarantined']} undecodable SMS part(s) in quarantine")
+    if counts["replies"].get("dead"):
+        alarms.append(f"{counts['replies']['dead']} reply SMS could not be sent")
+    data = {
+        "database": store.path,
+        "messages": counts["messages"]["total"],
+        "upstream_queue": q,
+        "replies": counts["replies"],
+        "parts": counts["parts"],
+        "oldest_undelivered_at": oldest,
+        "last_delivery_at": last,
+        "alarms": alarms,
+    }
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(f"database        {store.path}")
+        click.echo(f"messages        {data['messages']}")
+        click.echo(
+            "upstream queue  " + (", ".join(f"{k}={v}" for k, v in sorted(q.items())) or "empty")
+        )
+        r = counts["replies"]
+        click.echo(
+            "replies         " + (", ".join(f"{k}={v}" for k, v in sorted(r.items())) or "none")
+        )
+        click.echo(f"oldest pending  {when(oldest)} ({ago(oldest)})")
+        click.echo(f"last delivery   {when(last)} ({ago(last)})")
+        click.echo("alarms          " + ("none" if not alarms else ""))
+        for a in alarms:
+            click.echo(f"  ! {a}")
+    sys.exit(EXIT_ATTENTION if alarms else 0)
+
+
+# ---------------------------------------------------------------------------------- queue
+
+
+@main.group()
+def queue() -> None:
+    """Inspect the complaint queue."""
+
+
+@queue.command("list")
+@click.option(
+    "--state",
+    default=None,
+    help="Only this state: queued, sending, retry, ambiguous, dead, delivered, local.",
+)
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--show-numbers", is_flag=True, help="Show senders' numbers unmasked.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def queue_list(
+    ctx: click.Context, state: str | None, limit: int, show_numbers: bool, as_json: bool
+) -> None:
+    """List complaints, newest first. Senders are masked unless --show-numbers."""
+    rows = open_store(ctx).list_messages(state=state, limit=limit)
+    for r in rows:
+        if not show_numbers:
+            r["sender"] = mask_number(r["sender"])
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("no complaints" + (f" in state {state}" if state else ""))
+        return
+    click.echo(f"{'ID':>6}  {'STATE':<10} {'KIND':<10} {'SENDER':<16} {'RECEIVED':<25} TEXT")
+    for r in rows:
+        text = r["text"].replace("\n", " ")
+        text = text if len(text) <= 50 else text[:47] + "..."
+        click.echo(
+            f"{r['id']:>6}  {r['state']:<10} {r['kind']:<10} {r['sender']:<16} "
+            f"{r['received_at']:<25} {text}"
+        )
+
+
+@queue.command("show")
+@click.argument("message_id", type=int)
+@click.option("--show-numbers", is_flag=True, help="Show the sender's number unmasked.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json: bool) -> None:
+    """Show one complaint: the record, its raw SMS parts, every upstream attempt, replies."""
+    m = open_store(ctx).message(message_id)
+    if m is None:
+        fail(f"no complaint with id {message_id}", EXIT_ATTENTION)
+    if not show_numbers:
+        m["sender"] = mask_number(m["sender"])
+    if as_json:
+        emit_json(m)
+        return
+    for k in (
+        "id",
+        "key",
+        "state",
+        "kind",
+        "sender",
+        "received_at",
+        "anonymous",
+        "confidential",
+        "category",
+        "location",
+        "partial",
+        "tracking_id",
+        "attempts",
+        "last_error",
+        "text",
+    ):
+        click.echo(f"{k:>13}: {m.get(k) if m.get(k) is not None else '-'}")
+    click.echo("        parts:")
+    for p in m["parts"]:
+        click.echo(
+            f"    #{p['id']} {p['memory']}:{p['sim_index']} seq={p['concat_seq'] or 1} {p['pdu']}"
+        )
+    click.echo("     attempts:")
+    for a in m["attempts_log"]:
+        click.echo(
+            f"    {when(a['at'])} {a['outcome']} {a['http_status'] or ''} "
+            f"{(a['detail'] or '')[:100]}"
+        )
+    click.echo("      replies:")
+    for r in m["replies"]:
+        click.echo(f"    #{r['id']} {r['purpose']} {r['state']} {r['reason'] or ''}")
+
+
+# ---------------------------------------------------------------------------------- replay
+
+
+@main.command()
+@click.argument("message_id", type=int, required=False)
+@click.option(
+    "--state",
+    type=click.Choice(sorted(s.value for s in REPLAYABLE)),
+    default=None,
+    help="Replay every complaint in this state.",
+)
+@click.option("--yes", is_flag=True, help="Really move them (default: dry run, list only).")
+@click.pass_context
+def replay(ctx: click.Context, message_id: int | None, state: str | None, yes: bool) -> None:
+    """Send dead/ambiguous complaints again: back to `queued`, with the same idempotency key.
+
+    Give one MESSAGE_ID or --state. Without --yes, only lists what would move.
+    """
+    if message_id is None and state is None:
+        fail("give a MESSAGE_ID or --state (e.g. --state dead)", EXIT_CONFIG)
+    ids = open_store(ctx).replay(
+        state=state, message_id=message_id, now=time.time(), dry_run=not yes
+    )
+    if not ids:
+        click.echo("nothing to replay")
+        return
+    verb = "replayed" if yes else "would replay (add --yes)"
+    click.echo(f"{verb}: {len(ids)} complaint(s): {', '.join(map(str, ids))}")
+
+
+# ---------------------------------------------------------------------------------- export
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Write here (default: standard output).",
+)
+@click.option("--show-numbers", is_flag=True, help="Include senders' numbers unmasked.")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: Any, show_numbers: bool) -> None:
+    """Export all complaints as CSV (for spreadsheets) or JSON."""
+    rows = open_store(ctx).export_rows()
+    for r in rows:
+        if not show_numbers:
+            r["sender"] = mask_number(r["sender"])
+    if fmt == "json":
+        output.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    fields = [
+        "id",
+        "key",
+        "received_at",
+        "sender",
+        "kind",
+        "text",
+        "anonymous",
+        "confidential",
+        "category",
+        "location",
+        "partial",
+        "tracking_id",
+        "state",
+    ]
+    w = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+
+
+# ---------------------------------------------------------------------------------- check
+
+
+@main.command()
+@click.option(
+    "--modem/--no-modem",
+    "probe",
+    default=True,
+    help="Also talk to the configured modem(s) (default: yes).",
+)
+@click.pass_context
+def check(ctx: click.Context, probe: bool) -> None:
+    """Check the configuration and, with a modem attached, the modem and SIM.
+
+    Prints one line per check with PASS or FAIL and what to do. Exit code 1 on any FAIL.
+    Stop the daemon first: only one program can use the modem's port.
+    """
+    from sms1708.diagnose import run_checks
+
+    cfg = get_config(ctx)
+    results = run_checks(cfg, probe_modem=probe)
+    failed = False
+    for r in results:
+        click.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {r.detail}")
+        if not r.ok:
+            failed = True
+            if r.hint:
+                click.echo(f"      -> {r.hint}")
+    sys.exit(EXIT_ATTENTION if failed else 0)
+
+
+# ---------------------------------------------------------------------------------- send
+
+
+@main.command()
+@click.argument("number")
+@click.argument("text")
+@click.option("--modem", "modem_name", default=None, help="Which modem sends it (default: first).")
+@click.pass_context
+def send(ctx: click.Context, number: str, text: str, modem_name: str | None) -> None:
+    """Queue a test SMS to NUMBER; the running daemon sends it on the next loop."""
+    from sms1708.core.pdu import encode_submit, segments
+    from sms1708.errors import PduEncodeError
+
+    cfg = get_config(ctx)
+    names = [m.name for m in cfg.modems]
+    name = modem_name or names[0]
+    if name not in names:
+        fail(f"no modem named {name!r} (configured: {', '.join(names)})", EXIT_CONFIG)
+    try:
+        encode_submit(number, text)
+    except PduEncodeError as e:
+        fail(f"cannot send: {e}", EXIT_CONFIG)
+    rid = open_store(ctx, create=True).queue_reply(
+        modem=name, recipient=number, text=text, purpose="operator", now=time.time()
+    )
+    click.echo(
+        f"queued reply #{rid} to {mask_number(number)} on {name} "
+        f"({segments(text)} SMS part(s)); `sms1708 run` sends it"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

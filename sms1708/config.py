@@ -1,0 +1,302 @@
+"""Configuration: TOML file -> frozen dataclasses, validated, with clear errors.
+
+Every problem raises :class:`~sms1708.errors.ConfigError` naming the key (``section.name``) and
+what is wrong with it, so the CLI can print one line and exit with code 2.
+
+Where the file comes from: ``--config PATH``, else ``$SMS1708_CONFIG``, else
+``/etc/sms1708/sms1708.toml`` when it exists, else the built-in defaults.
+
+Secrets (the upstream token, the signing secret, the SIM PIN) are read from environment
+variables whose *names* are configured, never from the file itself.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sms1708.errors import ConfigError
+
+DEFAULT_PATH = Path("/etc/sms1708/sms1708.toml")
+ENV_VAR = "SMS1708_CONFIG"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ModemConfig:
+    name: str = "modem0"
+    port: str = ""
+    baudrate: int = 115200
+    rtscts: bool = False
+    pin: str = ""
+    pin_env: str = "SMS1708_SIM_PIN"
+    memories: tuple[str, ...] = ("SM", "ME")
+    poll_interval: float = 10.0
+    command_timeout: float = 10.0
+    list_timeout: float = 60.0
+    send_timeout: float = 60.0
+    cnmi: tuple[str, ...] = ("2,1,0,2,0", "2,1,0,0,0", "1,1,0,0,0")
+    reconnect_max_delay: float = 30.0
+
+    def sim_pin(self) -> str:
+        """The PIN from the environment variable named by ``pin_env``, else ``pin``."""
+        return os.environ.get(self.pin_env, "") or self.pin
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: str = "/var/lib/sms1708/sms1708.db"
+
+
+@dataclass(frozen=True)
+class UpstreamConfig:
+    url: str = ""
+    token_env: str = "SMS1708_UPSTREAM_TOKEN"
+    signing_secret_env: str = "SMS1708_SIGNING_SECRET"
+    connect_timeout: float = 5.0
+    timeout: float = 20.0
+    retry_base: float = 10.0
+    retry_cap: float = 1800.0
+    max_age_days: float = 30.0
+    lease_seconds: float = 120.0
+    batch: int = 20
+    verify_tls: bool = True
+
+    def token(self) -> str:
+        return os.environ.get(self.token_env, "") if self.token_env else ""
+
+    def signing_secret(self) -> str:
+        return os.environ.get(self.signing_secret_env, "") if self.signing_secret_env else ""
+
+
+@dataclass(frozen=True)
+class RepliesConfig:
+    enabled: bool = True
+    language: str = "id"
+    own_number: str = ""
+    min_sender_digits: int = 8
+    retry_base: float = 30.0
+    retry_cap: float = 1800.0
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
+class MultipartConfig:
+    timeout: float = 3600.0
+    max_parts: int = 40
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    format: str = "auto"
+    level: str = "info"
+
+
+@dataclass(frozen=True)
+class Config:
+    modems: tuple[ModemConfig, ...] = field(default_factory=lambda: (ModemConfig(),))
+    store: StoreConfig = field(default_factory=StoreConfig)
+    upstream: UpstreamConfig = field(default_factory=UpstreamConfig)
+    replies: RepliesConfig = field(default_factory=RepliesConfig)
+    multipart: MultipartConfig = field(default_factory=MultipartConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    source: str = "built-in defaults"
+
+    @property
+    def modem(self) -> ModemConfig:
+        """The first (usually the only) modem."""
+        return self.modems[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# validation helpers: each takes (key, value) and returns the typed value or raises ConfigError
+
+
+def _str(key: str, v: Any) -> str:
+    if not isinstance(v, str):
+        raise ConfigError(key, f"must be a string, got {v!r}")
+    return v
+
+
+def _bool(key: str, v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ConfigError(key, f"must be true or false, got {v!r}")
+    return v
+
+
+def _pos_int(key: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise ConfigError(key, f"must be a positive integer, got {v!r}")
+    return v
+
+
+def _pos_float(key: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+        raise ConfigError(key, f"must be a positive number (seconds), got {v!r}")
+    return float(v)
+
+
+def _str_tuple(key: str, v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list) or not v or not all(isinstance(x, str) and x for x in v):
+        raise ConfigError(key, f"must be a non-empty list of strings, got {v!r}")
+    return tuple(v)
+
+
+def _choice(*choices: str) -> Callable[[str, Any], str]:
+    def check(key: str, v: Any) -> str:
+        if v not in choices:
+            raise ConfigError(key, f"must be one of {', '.join(choices)}; got {v!r}")
+        return str(v)
+
+    return check
+
+
+BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+
+
+def _baud(key: str, v: Any) -> int:
+    n = _pos_int(key, v)
+    if n not in BAUDRATES:
+        raise ConfigError(key, f"must be a standard baud rate ({', '.join(map(str, BAUDRATES))})")
+    return n
+
+
+def _url(key: str, v: Any) -> str:
+    s = _str(key, v).strip()
+    if s and not (s.startswith("http://") or s.startswith("https://")):
+        raise ConfigError(key, f"must start with http:// or https:// (or be empty), got {s!r}")
+    return s
+
+
+def _memories(key: str, v: Any) -> tuple[str, ...]:
+    mems = _str_tuple(key, v)
+    for m in mems:
+        if m not in ("SM", "ME", "MT", "SR", "BM"):
+            raise ConfigError(key, f"unknown SMS storage {m!r} (use SM and/or ME)")
+    return mems
+
+
+_SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
+    "modem": {
+        "name": _str,
+        "port": _str,
+        "baudrate": _baud,
+        "rtscts": _bool,
+        "pin": _str,
+        "pin_env": _str,
+        "memories": _memories,
+        "poll_interval": _pos_float,
+        "command_timeout": _pos_float,
+        "list_timeout": _pos_float,
+        "send_timeout": _pos_float,
+        "cnmi": _str_tuple,
+        "reconnect_max_delay": _pos_float,
+    },
+    "store": {"path": _str},
+    "upstream": {
+        "url": _url,
+        "token_env": _str,
+        "signing_secret_env": _str,
+        "connect_timeout": _pos_float,
+        "timeout": _pos_float,
+        "retry_base": _pos_float,
+        "retry_cap": _pos_float,
+        "max_age_days": _pos_float,
+        "lease_seconds": _pos_float,
+        "batch": _pos_int,
+        "verify_tls": _bool,
+    },
+    "replies": {
+        "enabled": _bool,
+        "language": _choice("id", "en"),
+        "own_number": _str,
+        "min_sender_digits": _pos_int,
+        "retry_base": _pos_float,
+        "retry_cap": _pos_float,
+        "max_attempts": _pos_int,
+    },
+    "multipart": {"timeout": _pos_float, "max_parts": _pos_int},
+    "log": {
+        "format": _choice("auto", "json", "console"),
+        "level": _choice("debug", "info", "warning", "error"),
+    },
+}
+
+_CLASSES: dict[str, type] = {
+    "modem": ModemConfig,
+    "store": StoreConfig,
+    "upstream": UpstreamConfig,
+    "replies": RepliesConfig,
+    "multipart": MultipartConfig,
+    "log": LogConfig,
+}
+
+
+def _section(name: str, raw: Any, prefix: str | None = None) -> Any:
+    where = prefix or name
+    if not isinstance(raw, Mapping):
+        raise ConfigError(where, "must be a table")
+    schema = _SCHEMA[name]
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in schema:
+            known = ", ".join(sorted(schema))
+            raise ConfigError(f"{where}.{key}", f"unknown key (known keys: {known})")
+        values[key] = schema[key](f"{where}.{key}", value)
+    return _CLASSES[name](**values)
+
+
+def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
+    """Validate a parsed TOML document and build the :class:`Config`."""
+    known = {*_SCHEMA, "modems"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(key, f"unknown section (known: {', '.join(sorted(known))})")
+    if "modem" in data and "modems" in data:
+        raise ConfigError("modems", "use either [modem] or [[modems]], not both")
+    if "modems" in data:
+        raw_list = data["modems"]
+        if not isinstance(raw_list, list) or not raw_list:
+            raise ConfigError("modems", "must be a non-empty array of tables ([[modems]])")
+        modems = tuple(_section("modem", m, prefix=f"modems[{i}]") for i, m in enumerate(raw_list))
+        names = [m.name for m in modems]
+        if len(set(names)) != len(names):
+            raise ConfigError("modems", f"every modem needs its own name; got {names}")
+    else:
+        modems = (_section("modem", data.get("modem", {})),)
+    kwargs: dict[str, Any] = {"modems": modems, "source": source}
+    for name in ("store", "upstream", "replies", "multipart", "log"):
+        kwargs[name] = _section(name, data.get(name, {}))
+    cfg = Config(**kwargs)
+    if not cfg.store.path:
+        raise ConfigError("store.path", "must not be empty")
+    return cfg
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Load the configuration from ``path`` (or the usual places, see module docstring)."""
+    if path is None:
+        env = os.environ.get(ENV_VAR)
+        if env:
+            path = env
+        elif DEFAULT_PATH.exists():
+            path = DEFAULT_PATH
+        else:
+            return Config()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("--config", f"file not found: {p}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError("--config", f"cannot read {p}: {e}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError("--config", f"{p} is not valid TOML: {e}") from None
+    return from_mapping(data, source=str(p))

@@ -1,0 +1,74 @@
+"""Intake: what happens to one received message. Pure.
+
+Given the assembled text of an SMS, decide the complaint record (grammar), whether it goes
+upstream, and which reply (if any) the citizen gets. The store runs this inside the same
+transaction that creates the message, so a message, its upstream queue entry and its reply
+are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sms1708.core import replies
+from sms1708.core.grammar import FORWARDED_KINDS, Keywords, Record, parse
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    modem: str
+    sender: str
+    sender_type: str
+    text: str
+    received_at: str
+    partial: bool = False
+    part_count: int = 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    record: Record
+    forward: bool
+    reply_text: str | None  # None: no reply
+    reply_purpose: str
+    suppressed: str | None  # reason the reply was suppressed (recorded, not sent)
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    guard: replies.Guard = field(default_factory=replies.Guard)
+    language: str = "id"
+    replies_enabled: bool = True
+    keywords: Keywords = field(default_factory=Keywords)
+
+
+#: (reference, sender) -> local state of that report if it belongs to that sender, else None
+Lookup = Callable[[str, str], str | None]
+
+
+def plan(message_id: int, msg: NewMessage, rules: IntakeRules, lookup: Lookup) -> Plan:
+    record = parse(msg.text, rules.keywords)
+    # an alphanumeric sender is a company (operator promos, banks), never a citizen on a
+    # feature phone: recorded and visible to operators, not forwarded
+    forward = record.kind in FORWARDED_KINDS and msg.sender_type != "alphanumeric"
+    ref = str(message_id)
+    lang = rules.language
+    if record.kind == "bantuan":
+        text, purpose = replies.render("bantuan", lang), "bantuan"
+    elif record.kind == "status":
+        asked = record.reference or ""
+        state = lookup(asked, msg.sender) if asked else None
+        if state is None:
+            text = replies.render("status_unknown", lang, ref=asked or "?")
+        else:
+            text = replies.render("status", lang, ref=asked, state=replies.state_words(state, lang))
+        purpose = "status"
+    else:
+        text, purpose = replies.receipt(ref, lang), "receipt"
+    suppressed = None
+    if not rules.replies_enabled:
+        suppressed = "replies disabled"
+    else:
+        suppressed = replies.refuse_reason(msg.sender, msg.sender_type, rules.guard)
+    return Plan(record, forward, text, purpose, suppressed)

@@ -1,0 +1,119 @@
+"""Replies to citizens: texts and the guards that keep replies from running away (P11). Pure.
+
+Every template is GSM-7 and fits one SMS part once filled in (tests check each one), so a reply
+costs exactly one SMS. A reply is never sent to an alphanumeric sender (a bank, the operator),
+a short code, the gateway's own number, or anything that is not a plain phone number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sms1708.core.pdu import gsm7_septets
+
+TEMPLATES: Mapping[str, Mapping[str, str]] = {
+    "id": {
+        "receipt": (
+            "Terima kasih, laporan Anda sudah kami terima. No. laporan: {ref}. "
+            "Untuk cek status, kirim: CEK {ref}"
+        ),
+        "bantuan": (
+            "Kirim: LAPOR isi laporan. Usul/saran: ASPIRASI isi. Tanya: INFO isi. "
+            "Cek laporan: CEK nomor. Tambah RAHASIA atau ANONIM bila perlu."
+        ),
+        "status": "Laporan {ref}: {state}.",
+        "status_unknown": "Laporan {ref} tidak ditemukan untuk nomor ini. Kirim CEK nomor laporan.",
+    },
+    "en": {
+        "receipt": (
+            "Thank you, your report was received. Report no. {ref}. To check: send CEK {ref}"
+        ),
+        "bantuan": (
+            "Send: LAPOR your report. Suggestion: ASPIRASI text. Question: INFO text. "
+            "Check a report: CEK number. Add RAHASIA or ANONIM if needed."
+        ),
+        "status": "Report {ref}: {state}.",
+        "status_unknown": "Report {ref} was not found for this number. Send CEK report number.",
+    },
+}
+
+STATE_WORDS: Mapping[str, Mapping[str, str]] = {
+    "id": {
+        "queued": "sudah diterima, menunggu dikirim ke LAPOR",
+        "delivered": "sudah diteruskan ke LAPOR",
+        "dead": "sedang diperiksa petugas",
+    },
+    "en": {
+        "queued": "received, waiting to be forwarded",
+        "delivered": "forwarded to LAPOR",
+        "dead": "being checked by staff",
+    },
+}
+
+SMS_LIMIT = 160
+
+
+def render(name: str, language: str = "id", **values: str) -> str:
+    """Fill a template. The result is trimmed to one GSM-7 SMS if a value made it too long."""
+    text = TEMPLATES.get(language, TEMPLATES["id"])[name].format(**values)
+    return fit_one_sms(text)
+
+
+def fit_one_sms(text: str) -> str:
+    """Replace non-GSM-7 characters with '?' and cut to one 160-septet part."""
+    safe = "".join(ch if gsm7_septets(ch) is not None else "?" for ch in text)
+    while (gsm7_septets(safe) or 0) > SMS_LIMIT:
+        safe = safe[:-1]
+    return safe
+
+
+def receipt(ref: str, language: str = "id") -> str:
+    return render("receipt", language, ref=ref)
+
+
+def state_words(state: str, language: str = "id") -> str:
+    words = STATE_WORDS.get(language, STATE_WORDS["id"])
+    if state in ("queued", "sending", "retry", "ambiguous"):
+        return words["queued"]
+    return words.get(state, words["queued"])
+
+
+@dataclass(frozen=True)
+class Guard:
+    own_number: str = ""
+    min_sender_digits: int = 8
+
+
+def _digits(number: str) -> str:
+    return "".join(c for c in number if c.isdigit())
+
+
+def same_number(a: str, b: str) -> bool:
+    """True when two numbers are the same subscriber (+62812... == 0812... == 62812...)."""
+    da, db = _digits(a), _digits(b)
+    if not da or not db:
+        return False
+
+    def national(d: str) -> str:
+        if d.startswith("62"):
+            return d[2:]
+        if d.startswith("0"):
+            return d[1:]
+        return d
+
+    return national(da) == national(db)
+
+
+def refuse_reason(sender: str, sender_type: str, guard: Guard) -> str | None:
+    """Why no reply may go to this sender, or None when a reply is allowed."""
+    if sender_type == "alphanumeric":
+        return "alphanumeric sender"
+    digits = _digits(sender)
+    if not digits or any(c not in "+0123456789" for c in sender):
+        return "not a phone number"
+    if len(digits) < guard.min_sender_digits:
+        return "short code"
+    if guard.own_number and same_number(sender, guard.own_number):
+        return "own number"
+    return None

@@ -1,0 +1,131 @@
+"""The daemon: opens the store, starts one worker per modem and the forwarder, stops cleanly.
+
+SIGTERM / SIGINT set the stop event; every loop checks it between steps, claimed items that
+were not attempted are given back, and the process exits 0. Anything claimed while the
+process is killed outright is picked up again after its lease, with the same key.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import serial
+
+from sms1708.config import Config
+from sms1708.core.intake import IntakeRules
+from sms1708.core.replies import Guard
+from sms1708.errors import StoreDamagedError
+from sms1708.logsetup import get_logger
+from sms1708.modem.worker import ModemWorker
+from sms1708.store.store import Store
+from sms1708.upstream.forwarder import Forwarder
+
+log = get_logger("sms1708.daemon")
+
+
+def intake_rules(cfg: Config) -> IntakeRules:
+    return IntakeRules(
+        guard=Guard(
+            own_number=cfg.replies.own_number, min_sender_digits=cfg.replies.min_sender_digits
+        ),
+        language=cfg.replies.language,
+        replies_enabled=cfg.replies.enabled,
+    )
+
+
+def open_checked(cfg: Config) -> Store:
+    """Open the store, verify durability settings and integrity; refuse a damaged file."""
+    store = Store.open(cfg.store.path)
+    check = store.quick_check()
+    if check != "ok":
+        store.close()
+        raise StoreDamagedError(f"{cfg.store.path}: quick_check failed: {check[:300]}")
+    log.info(
+        "store_opened",
+        path=cfg.store.path,
+        journal_mode=store.journal_mode(),
+        synchronous="FULL" if store.synchronous() == 2 else store.synchronous(),
+        quick_check=check,
+    )
+    return store
+
+
+@dataclass
+class Daemon:
+    cfg: Config
+    stop: threading.Event = field(default_factory=threading.Event)
+    opener: Callable[..., Any] = serial.Serial
+    workers: list[ModemWorker] = field(default_factory=list)
+    forwarder: Forwarder | None = None
+
+    def start(self) -> None:
+        open_checked(self.cfg).close()
+        rules = intake_rules(self.cfg)
+        for m in self.cfg.modems:
+            if not m.port:
+                log.error(
+                    "modem_no_port",
+                    modem=m.name,
+                    hint="set modem.port (e.g. /dev/serial/by-id/usb-...)",
+                )
+                continue
+            w = ModemWorker(
+                self.cfg, m, rules, self.stop, opener=self.opener, on_message=self.wake_forwarder
+            )
+            self.workers.append(w)
+            w.start()
+        if self.cfg.upstream.url:
+            self.forwarder = Forwarder(self.cfg, self.stop)
+            self.forwarder.start()
+        else:
+            log.warning(
+                "upstream_not_configured", hint="upstream.url is empty: complaints are kept queued"
+            )
+        log.info(
+            "daemon_started",
+            modems=len(self.workers),
+            upstream=bool(self.forwarder),
+            config=self.cfg.source,
+        )
+
+    def wake_forwarder(self) -> None:
+        if self.forwarder is not None:
+            self.forwarder.wake.set()
+
+    def shutdown(self, timeout: float = 15.0) -> None:
+        self.stop.set()
+        for w in self.workers:
+            w.wake.set()
+        self.wake_forwarder()
+        deadline = time.monotonic() + timeout
+        threads: list[threading.Thread] = [*self.workers]
+        if self.forwarder is not None:
+            threads.append(self.forwarder)
+        for t in threads:
+            t.join(max(0.1, deadline - time.monotonic()))
+            if t.is_alive():
+                log.warning("thread_slow_to_stop", thread=t.name)
+        log.info("daemon_stopped")
+
+
+def run(cfg: Config) -> int:
+    """Run in the foreground until SIGTERM/SIGINT. Returns the exit code."""
+    d = Daemon(cfg)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("daemon_stopping", signal=signal.Signals(signum).name)
+        d.stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    d.start()
+    while not d.stop.wait(1.0):
+        pass
+    d.shutdown()
+    return 0

@@ -1,0 +1,218 @@
+"""`sms1708 check`: the checks a technician does by hand, one line each, with what to do."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import serial
+
+from sms1708.config import Config, ModemConfig
+from sms1708.errors import CommandFailed, ModemError, SimPinError
+from sms1708.modem.at import ATSession
+from sms1708.modem.setup import check_pin, rssi_to_dbm
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    hint: str = ""
+
+
+def run_checks(
+    cfg: Config, *, probe_modem: bool = True, opener: Callable[..., Any] = serial.Serial
+) -> list[Check]:
+    out = [Check("config", True, f"loaded from {cfg.source}")]
+    out.append(_store_dir(cfg))
+    if cfg.upstream.url:
+        out.append(Check("upstream.url", True, cfg.upstream.url))
+        if cfg.upstream.token_env and not cfg.upstream.token():
+            out.append(
+                Check(
+                    "upstream token",
+                    False,
+                    f"${cfg.upstream.token_env} is not set",
+                    "put it in the service's EnvironmentFile (mode 0600)",
+                )
+            )
+    else:
+        out.append(
+            Check(
+                "upstream.url",
+                False,
+                "empty: complaints will stay queued",
+                "set upstream.url to the complaint system's webhook",
+            )
+        )
+    for m in cfg.modems:
+        if not m.port:
+            out.append(
+                Check(
+                    f"{m.name} port",
+                    False,
+                    "modem.port is empty",
+                    "use the stable path under /dev/serial/by-id/",
+                )
+            )
+            continue
+        if probe_modem:
+            out.extend(probe(m, opener))
+    return out
+
+
+def _store_dir(cfg: Config) -> Check:
+    d = Path(cfg.store.path).parent
+    if not d.exists():
+        return Check(
+            "store",
+            False,
+            f"{d} does not exist",
+            "create it (the installer does) or change store.path",
+        )
+    if not os.access(d, os.W_OK):
+        return Check(
+            "store",
+            False,
+            f"{d} is not writable by this user",
+            "run as the sms1708 user, or fix the folder's owner",
+        )
+    return Check("store", True, f"{cfg.store.path} (folder writable)")
+
+
+def probe(m: ModemConfig, opener: Callable[..., Any] = serial.Serial) -> list[Check]:
+    out: list[Check] = []
+    s = ATSession(m.port, baudrate=m.baudrate, rtscts=m.rtscts, opener=opener, name=m.name)
+    try:
+        s.open()
+    except ModemError as e:
+        return [
+            Check(
+                f"{m.name} port",
+                False,
+                str(e),
+                "is the modem plugged in? right path? user in group dialout? "
+                "is `sms1708 run` already using it?",
+            )
+        ]
+    try:
+        out.append(Check(f"{m.name} port", True, f"{m.port} opened at {m.baudrate} baud"))
+        try:
+            s.command("AT", timeout=3)
+            s.command("ATE0", timeout=3)
+            out.append(Check(f"{m.name} AT", True, "modem answers"))
+        except ModemError as e:
+            out.append(
+                Check(
+                    f"{m.name} AT",
+                    False,
+                    str(e),
+                    "wrong port (Huawei sticks have several ttyUSB), baud rate, or "
+                    "rtscts; unplug and replug the modem",
+                )
+            )
+            return out
+        try:
+            check_pin(s, m)
+            out.append(Check(f"{m.name} SIM", True, "ready"))
+        except (SimPinError, ModemError) as e:
+            out.append(Check(f"{m.name} SIM", False, str(e), "check the SIM card and its PIN"))
+            return out
+        out.append(_registered(s))
+        out.append(_signal(s))
+        out.append(_smsc(s))
+        out.append(_storage(s))
+        out.append(_cnmi(s, m))
+    finally:
+        s.close()
+    return out
+
+
+def _registered(s: ATSession) -> Check:
+    try:
+        lines = s.command("AT+CREG?", timeout=5)
+    except ModemError as e:
+        return Check("network", False, str(e))
+    stat = next((re.match(r"^\+CREG:\s*\d+\s*,\s*(\d+)", x) for x in lines), None)
+    code = int(stat.group(1)) if stat else -1
+    names = {
+        1: "registered (home)",
+        5: "registered (roaming)",
+        2: "searching",
+        3: "denied",
+        0: "not registered",
+    }
+    return Check(
+        "network",
+        code in (1, 5),
+        names.get(code, f"unknown ({lines})"),
+        ""
+        if code in (1, 5)
+        else "check coverage, the antenna, and that the SIM is "
+        "active (registered NIK+KK, not expired)",
+    )
+
+
+def _signal(s: ATSession) -> Check:
+    try:
+        lines = s.command("AT+CSQ", timeout=5)
+    except ModemError as e:
+        return Check("signal", False, str(e))
+    m = next((re.match(r"^\+CSQ:\s*(\d+)", x) for x in lines), None)
+    rssi = int(m.group(1)) if m else 99
+    dbm = rssi_to_dbm(rssi)
+    if dbm is None:
+        return Check("signal", False, "no signal reading (99)", "move the antenna or the box")
+    ok = rssi >= 8
+    return Check(
+        "signal",
+        ok,
+        f"{dbm} dBm (CSQ {rssi})",
+        "" if ok else "weak: an external antenna near a window helps",
+    )
+
+
+def _smsc(s: ATSession) -> Check:
+    try:
+        lines = s.command("AT+CSCA?", timeout=5)
+    except CommandFailed as e:
+        return Check("SMSC", False, e.reply, "set the operator's SMS centre with AT+CSCA")
+    m = next((re.match(r'^\+CSCA:\s*"([^"]*)"', x) for x in lines), None)
+    if not m or not m.group(1):
+        return Check("SMSC", False, "not set", "set the operator's SMS centre number")
+    return Check("SMSC", True, m.group(1))
+
+
+def _storage(s: ATSession) -> Check:
+    try:
+        lines = s.command("AT+CPMS?", timeout=5)
+    except CommandFailed as e:
+        return Check("storage", False, e.reply)
+    m = next((re.match(r'^\+CPMS:\s*"(\w+)"\s*,\s*(\d+)\s*,\s*(\d+)', x) for x in lines), None)
+    if not m:
+        return Check("storage", False, f"unexpected answer {lines}")
+    used, total = int(m.group(2)), int(m.group(3))
+    ok = used < total
+    return Check(
+        "storage",
+        ok,
+        f"{m.group(1)} {used}/{total} used",
+        "" if ok else "SIM full: start `sms1708 run`, it drains the SIM first",
+    )
+
+
+def _cnmi(s: ATSession, m: ModemConfig) -> Check:
+    for value in m.cnmi:
+        if s.try_command(f"AT+CNMI={value}", timeout=5) is not None:
+            return Check("notifications", True, f"AT+CNMI={value} accepted")
+    return Check(
+        "notifications",
+        False,
+        "no CNMI setting accepted",
+        "new SMS will still be found by the storage poll, only slower",
+    )

@@ -1,0 +1,332 @@
+"""The AT session: one serial port, one reader thread, one command at a time.
+
+Why our own and not python-gsmmodem's: there, an unsolicited line (``+CMTI``) that arrives while
+a command waits for its reply is swallowed into that reply, one non-UTF-8 byte kills the reader,
+and RTS/CTS is forced on. Here:
+
+- every line is classified by prefix: unsolicited result codes (URCs) go to ``on_urc`` whatever
+  command is pending; the rest belongs to the pending command;
+- bytes are decoded leniently (garbage becomes U+FFFD, the reader lives on);
+- ``+CMT:``/``+CDS:`` carry their PDU on the next line, which is kept with the URC;
+- a failed port (unplugged) wakes the pending command at once with :class:`ModemGone`;
+- flow control and baud rate come from the config.
+
+The serial port is opened through ``opener`` (``serial.Serial`` by default), so tests and the
+emulator use the same path as a USB modem: a real pty opened by pyserial.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import serial
+
+from sms1708.errors import CommandFailed, ModemError, ModemGone, ModemTimeout
+from sms1708.logsetup import get_logger
+
+log = get_logger("sms1708.modem")
+
+#: prefixes of unsolicited result codes (matched on the start of a line)
+URC_PREFIXES: tuple[str, ...] = (
+    "+CMTI:",
+    "+CMT:",
+    "+CDSI:",
+    "+CDS:",
+    "+CBM:",
+    "RING",
+    "+CRING:",
+    "+CLIP:",
+    "NO CARRIER",
+    "+CREG:",
+    "+CGREG:",
+    "+CEREG:",
+    "+CUSD:",
+    "+CPIN:",
+    "+CFUN:",
+    "^SMMEMFULL",
+    "^RSSI:",
+    "^HCSQ:",
+    "^BOOT:",
+    "^MODE:",
+    "^SRVST:",
+    "^SIMST:",
+    "^SYSSTART",
+    "^STIN:",
+    "^CEND:",
+    "^ORIG:",
+    "^CONF:",
+    "^CONN:",
+    "RDY",
+    "Call Ready",
+    "SMS Ready",
+    "+PBREADY",
+    "+QIND:",
+)
+#: URCs whose PDU follows on the next line
+PDU_URCS = ("+CMT:", "+CDS:", "+CBM:")
+
+_FINAL_ERROR = re.compile(r"^(?:ERROR|COMMAND NOT SUPPORT|\+CM([ES]) ERROR:\s*(.*))$")
+_RESPONSE_PREFIX = re.compile(r"^AT([+^][A-Z0-9]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Urc:
+    """An unsolicited line from the modem (with its PDU line for +CMT / +CDS)."""
+
+    line: str
+    pdu: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.line.split(":", 1)[0].strip()
+
+
+@dataclass
+class _Pending:
+    command: str
+    response_prefix: str | None
+    data: str | None = None
+    lines: list[str] = field(default_factory=list)
+    final: str | None = None
+    error: ModemError | None = None
+    prompt: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def response_prefix(command: str) -> str | None:
+    """``AT+CREG?`` -> ``+CREG:``: lines with this prefix answer the command, not a URC."""
+    m = _RESPONSE_PREFIX.match(command)
+    return f"{m.group(1).upper()}:" if m else None
+
+
+def is_urc(line: str, pending_prefix: str | None) -> bool:
+    if pending_prefix and line.upper().startswith(pending_prefix):
+        return False
+    return line.startswith(URC_PREFIXES)
+
+
+class ATSession:
+    """A serial link to one modem. Thread-safe: commands are serialised by a lock."""
+
+    def __init__(
+        self,
+        port: str,
+        *,
+        baudrate: int = 115200,
+        rtscts: bool = False,
+        on_urc: Callable[[Urc], None] | None = None,
+        opener: Callable[..., Any] = serial.Serial,
+        name: str = "modem0",
+    ) -> None:
+        self.port = port
+        self.baudrate = baudrate
+        self.rtscts = rtscts
+        self.on_urc = on_urc or (lambda _u: None)
+        self._opener = opener
+        self.name = name
+        self._ser: Any = None
+        self._lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._pending: _Pending | None = None
+        self._reader: threading.Thread | None = None
+        self._closing = False
+        self.gone: ModemGone | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def open(self) -> None:
+        try:
+            self._ser = self._opener(
+                self.port,
+                self.baudrate,
+                timeout=0.2,
+                rtscts=self.rtscts,
+                dsrdtr=False,
+                xonxoff=False,
+            )
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise ModemGone(f"cannot open {self.port}: {e}") from e
+        self._closing = False
+        self.gone = None
+        self._reader = threading.Thread(
+            target=self._read_loop, name=f"{self.name}-reader", daemon=True
+        )
+        self._reader.start()
+
+    def close(self) -> None:
+        self._closing = True
+        ser, self._ser = self._ser, None
+        if ser is not None:
+            with contextlib.suppress(Exception):
+                ser.close()
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join(timeout=2)
+        self._fail_pending(ModemGone("session closed"))
+
+    def __enter__(self) -> ATSession:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self._ser is not None and self.gone is None
+
+    # ------------------------------------------------------------------ commands
+
+    def command(self, command: str, *, timeout: float = 10.0, data: str | None = None) -> list[str]:
+        """Send one AT command; return its information lines (without the final ``OK``).
+
+        With ``data``, wait for the ``> `` prompt, send ``data`` and Ctrl-Z (AT+CMGS).
+        Raises CommandFailed (ERROR / +CME / +CMS), ModemTimeout, ModemGone.
+        """
+        with self._lock:
+            if self.gone is not None or self._ser is None:
+                raise self.gone or ModemGone("session not open")
+            pending = _Pending(command, response_prefix(command), data)
+            with self._state_lock:
+                self._pending = pending
+            try:
+                self._write((command + "\r").encode("ascii", "replace"))
+                if data is not None:
+                    if not pending.prompt.wait(timeout) and not pending.done.is_set():
+                        self._write(b"\x1b")  # cancel the data entry
+                        raise ModemTimeout(f"{command}: no '> ' prompt within {timeout:g}s")
+                    if not pending.done.is_set():
+                        self._write(data.encode("ascii", "replace") + b"\x1a")
+                if not pending.done.wait(timeout):
+                    raise ModemTimeout(f"{command}: no answer within {timeout:g}s")
+            finally:
+                with self._state_lock:
+                    self._pending = None
+            if pending.error is not None:
+                raise pending.error
+            final = pending.final or ""
+            if final != "OK":
+                m = _FINAL_ERROR.match(final)
+                code = None
+                if m and m.group(2):
+                    with contextlib.suppress(ValueError):
+                        code = int(m.group(2).strip())
+                raise CommandFailed(command, final, code)
+            return pending.lines
+
+    def try_command(self, command: str, *, timeout: float = 10.0) -> list[str] | None:
+        """Like :meth:`command`, but an ERROR answer returns None (optional commands)."""
+        try:
+            return self.command(command, timeout=timeout)
+        except CommandFailed as e:
+            log.info(
+                "modem_optional_command_rejected", modem=self.name, command=command, reply=e.reply
+            )
+            return None
+
+    def write_raw(self, data: bytes) -> None:
+        with self._lock:
+            self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        ser = self._ser
+        if ser is None:
+            raise self.gone or ModemGone("session not open")
+        try:
+            ser.write(data)
+            ser.flush()
+        except (serial.SerialException, OSError, TypeError, ValueError) as e:
+            gone = ModemGone(f"write to {self.port} failed: {e}")
+            self._mark_gone(gone)
+            raise gone from e
+
+    # ------------------------------------------------------------------ reader
+
+    def _read_loop(self) -> None:
+        buf = b""
+        urc_waiting_pdu: str | None = None
+        while not self._closing:
+            ser = self._ser
+            if ser is None:
+                break
+            try:
+                chunk = ser.read(ser.in_waiting or 1)
+            except (serial.SerialException, OSError, TypeError, ValueError, AttributeError) as e:
+                if not self._closing:
+                    self._mark_gone(ModemGone(f"read from {self.port} failed: {e}"))
+                return
+            if not chunk:
+                continue
+            buf += chunk
+            while True:
+                m = re.search(rb"[\r\n]", buf)
+                if m is None:
+                    break
+                raw, buf = buf[: m.start()], buf[m.end() :]
+                line = raw.decode("utf-8", errors="replace").strip()
+                if not line:
+                    continue
+                if urc_waiting_pdu is not None:
+                    self._dispatch_urc(Urc(urc_waiting_pdu, line))
+                    urc_waiting_pdu = None
+                    continue
+                urc_waiting_pdu = self._handle_line(line)
+            if buf.lstrip(b"\r\n").startswith(b">"):
+                with self._state_lock:
+                    p = self._pending
+                if p is not None and p.data is not None:
+                    buf = b""
+                    p.prompt.set()
+            if len(buf) > 65536:  # a line that never ends: garbage, drop it
+                log.warning("modem_garbage_dropped", modem=self.name, size=len(buf))
+                buf = b""
+
+    def _handle_line(self, line: str) -> str | None:
+        """Route one line. Returns the URC line when a PDU line is expected next."""
+        with self._state_lock:
+            p = self._pending
+        prefix = p.response_prefix if p else None
+        if is_urc(line, prefix):
+            if line.startswith(PDU_URCS):
+                return line
+            self._dispatch_urc(Urc(line))
+            return None
+        if p is None:
+            if line not in ("OK",):
+                log.debug("modem_unexpected_line", modem=self.name, line=line[:200])
+            return None
+        if line == p.command or (p.data is not None and line.lstrip("> ").strip() == p.data):
+            return None  # echo
+        if line.startswith(">") and p.data is not None:
+            p.prompt.set()
+            return None
+        if line == "OK" or _FINAL_ERROR.match(line):
+            p.final = line
+            p.done.set()
+            return None
+        p.lines.append(line)
+        return None
+
+    def _dispatch_urc(self, urc: Urc) -> None:
+        try:
+            self.on_urc(urc)
+        except Exception as e:  # the reader must survive a faulty handler
+            log.error("modem_urc_handler_failed", modem=self.name, urc=urc.line, error=repr(e))
+
+    def _mark_gone(self, gone: ModemGone) -> None:
+        if self.gone is None:
+            self.gone = gone
+            log.warning("modem_link_lost", modem=self.name, port=self.port, error=str(gone))
+        self._fail_pending(gone)
+
+    def _fail_pending(self, err: ModemError) -> None:
+        with self._state_lock:
+            p = self._pending
+        if p is not None and not p.done.is_set():
+            p.error = err
+            p.prompt.set()
+            p.done.set()

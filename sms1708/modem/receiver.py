@@ -1,0 +1,145 @@
+"""Receiving: list the modem's storage, commit to SQLite, then delete by index (P1, P2, P3).
+
+The order is the whole point. A part is deleted from the SIM only after the transaction that
+holds its raw PDU has committed. A crash between the commit and the delete leaves the part on
+the SIM; the next poll reads it again and the store recognises it (same TPDU, same part key),
+so nothing is lost and nothing is counted twice.
+
+If the commit fails (disk full, database locked), nothing is deleted: the SIM keeps the SMS
+and the next poll tries again. An undecodable PDU is stored raw in quarantine, with the
+reason, and then deleted: it never blocks the slot or the queue behind it (P8).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sms1708.core.intake import IntakeRules
+from sms1708.core.pdu import decode_deliver
+from sms1708.errors import CommandFailed, PduDecodeError, StoreError
+from sms1708.logsetup import get_logger
+from sms1708.modem.at import ATSession
+from sms1708.store.store import IncomingPart, Store
+
+log = get_logger("sms1708.receive")
+
+_CMGL = re.compile(r"^\+CMGL:\s*(\d+)\s*,\s*(\d+)\s*,[^,]*,\s*(\d+)\s*$")
+_HEX = re.compile(r"^[0-9A-Fa-f]+$")
+
+
+@dataclass(frozen=True)
+class Listed:
+    index: int
+    stat: int
+    length: int
+    pdu: str | None  # None: the PDU line was missing or not hex (not deleted; re-read later)
+
+
+def parse_cmgl(lines: list[str]) -> list[Listed]:
+    """Parse the lines of an ``AT+CMGL`` answer in PDU mode. Pure; never raises."""
+    out: list[Listed] = []
+    i = 0
+    while i < len(lines):
+        m = _CMGL.match(lines[i].strip())
+        if not m:
+            i += 1
+            continue
+        idx, stat, length = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        pdu: str | None = None
+        if i + 1 < len(lines) and not _CMGL.match(lines[i + 1].strip()):
+            candidate = lines[i + 1].strip()
+            pdu = candidate if _HEX.match(candidate) and len(candidate) % 2 == 0 else None
+            i += 2
+        else:
+            i += 1
+        out.append(Listed(idx, stat, length, pdu))
+    return out
+
+
+def decode_listed(memory: str, item: Listed) -> IncomingPart:
+    assert item.pdu is not None
+    try:
+        return IncomingPart(memory, item.index, item.pdu, decode_deliver(item.pdu))
+    except PduDecodeError as e:
+        return IncomingPart(memory, item.index, item.pdu, None, f"undecodable PDU: {e}")
+
+
+@dataclass
+class DrainResult:
+    committed: int = 0
+    new: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    deleted: int = 0
+    messages: int = 0
+    store_failed: bool = False
+
+
+def drain_memory(
+    session: ATSession,
+    store: Store,
+    *,
+    modem: str,
+    memory: str,
+    rules: IntakeRules,
+    now: Callable[[], float],
+    list_timeout: float,
+    command_timeout: float,
+) -> DrainResult:
+    """One storage poll of one memory: list, commit, delete. Returns what happened."""
+    result = DrainResult()
+    try:
+        session.command(f'AT+CPMS="{memory}"', timeout=command_timeout)
+    except CommandFailed as e:
+        log.debug("modem_memory_unavailable", modem=modem, memory=memory, reply=e.reply)
+        return result
+    lines = session.command("AT+CMGL=4", timeout=list_timeout)
+    listed = parse_cmgl(lines)
+    if not listed:
+        return result
+    parts = []
+    for item in listed:
+        if item.pdu is None:
+            log.warning(
+                "sms_listing_unreadable",
+                modem=modem,
+                memory=memory,
+                index=item.index,
+                action="left on the SIM; read again on the next poll",
+            )
+            continue
+        parts.append(decode_listed(memory, item))
+    if not parts:
+        return result
+    try:
+        results = store.ingest(modem, parts, now=now(), rules=rules)
+    except StoreError as e:
+        result.store_failed = True
+        log.error(
+            "store_commit_failed",
+            modem=modem,
+            memory=memory,
+            count=len(parts),
+            error=str(e),
+            action="nothing deleted from the SIM; retrying on the next poll",
+        )
+        return result
+    result.committed = len(results)
+    for r in results:
+        result.new += int(r.new)
+        result.duplicates += int(not r.new)
+        result.quarantined += int(r.quarantined and r.new)
+        result.messages += len(r.message_ids)
+        if r.quarantined and r.new:
+            log.warning(
+                "sms_quarantined", modem=modem, memory=memory, index=r.index, part_key=r.part_key
+            )
+        for mid in r.message_ids:
+            log.info("sms_received", modem=modem, message_id=mid)
+    for r in results:
+        # delete only what the committed transaction holds
+        session.command(f"AT+CMGD={r.index}", timeout=command_timeout)
+        result.deleted += 1
+    return result

@@ -1,0 +1,131 @@
+"""Sending replies: one sender per modem, from the reply queue, never from the receive path.
+
+A temporary failure (network busy, no signal) is retried later with backoff; a permanent one
+(the network refuses the number) goes to ``dead`` at once, so one bad number never blocks the
+replies queued behind it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from sms1708.core.pdu import encode_submit
+from sms1708.core.policy import Outcome, RetryPolicy, decide
+from sms1708.errors import CommandFailed, PduEncodeError
+from sms1708.logsetup import get_logger
+from sms1708.modem.at import ATSession
+from sms1708.store.store import ReplyItem, Store
+
+log = get_logger("sms1708.send")
+
+#: +CMS ERROR codes that will not get better by retrying (3GPP TS 27.005 / 24.011)
+PERMANENT_CMS = frozenset({1, 8, 10, 21, 27, 28, 29, 30, 50, 96, 304, 305, 306, 325})
+_CMGS = re.compile(r"^\+CMGS:\s*(\d+)")
+
+
+def classify_send_error(code: int | None) -> Outcome:
+    return Outcome.REJECTED if code in PERMANENT_CMS else Outcome.RETRYABLE
+
+
+def send_text(
+    session: ATSession, number: str, text: str, *, reference: int, timeout: float
+) -> int | None:
+    """Send one text (one or more parts) with AT+CMGS in PDU mode. Returns the last TP-MR."""
+    mr: int | None = None
+    for part in encode_submit(number, text, reference=reference, concat_ref=reference):
+        lines = session.command(f"AT+CMGS={part.tpdu_length}", data=part.hex, timeout=timeout)
+        for line in lines:
+            m = _CMGS.match(line)
+            if m:
+                mr = int(m.group(1))
+    return mr
+
+
+def send_due(
+    session: ATSession,
+    store: Store,
+    *,
+    modem: str,
+    now: Callable[[], float],
+    rand: Callable[[], float],
+    policy: RetryPolicy,
+    timeout: float,
+    limit: int = 5,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Send up to ``limit`` due replies. Returns how many were handled."""
+    items = store.claim_replies(modem, now=now(), lease=timeout * 3, limit=limit)
+    for n, item in enumerate(items):
+        if should_stop():
+            _give_back(store, items[n:], now())
+            break
+        _send_one(session, store, item, now=now, rand=rand, policy=policy, timeout=timeout)
+    return len(items)
+
+
+def _send_one(
+    session: ATSession,
+    store: Store,
+    item: ReplyItem,
+    *,
+    now: Callable[[], float],
+    rand: Callable[[], float],
+    policy: RetryPolicy,
+    timeout: float,
+) -> None:
+    try:
+        mr = send_text(
+            session, item.recipient, item.text, reference=item.id & 0xFF, timeout=timeout
+        )
+    except PduEncodeError as e:
+        d = decide(
+            Outcome.REJECTED,
+            attempts=item.attempts + 1,
+            first_queued_at=item.created_at,
+            now=now(),
+            rand=rand(),
+            policy=policy,
+            detail=str(e),
+        )
+        store.reply_done(item.id, d, now=now(), detail=str(e))
+        log.warning("reply_dead", reply_id=item.id, recipient=item.recipient, reason=str(e))
+        return
+    except CommandFailed as e:
+        outcome = classify_send_error(e.code)
+        d = decide(
+            outcome,
+            attempts=item.attempts + 1,
+            first_queued_at=item.created_at,
+            now=now(),
+            rand=rand(),
+            policy=policy,
+            detail=e.reply,
+        )
+        store.reply_done(item.id, d, now=now(), detail=e.reply)
+        log.warning(
+            "reply_failed",
+            reply_id=item.id,
+            recipient=item.recipient,
+            reply=e.reply,
+            state=d.state.value,
+        )
+        return
+    except BaseException:
+        # link trouble: give the reply back so it goes out after the reconnect
+        _give_back(store, [item], now())
+        raise
+    d = decide(
+        Outcome.DELIVERED,
+        attempts=item.attempts + 1,
+        first_queued_at=item.created_at,
+        now=now(),
+        rand=rand(),
+        policy=policy,
+    )
+    store.reply_done(item.id, d, now=now(), mr=mr)
+    log.info("reply_sent", reply_id=item.id, recipient=item.recipient, mr=mr)
+
+
+def _give_back(store: Store, items: list[ReplyItem], now: float) -> None:
+    store.release_replies([it.id for it in items], now=now)

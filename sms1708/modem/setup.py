@@ -1,0 +1,135 @@
+"""Bringing a modem up: the init sequence, kept as data.
+
+Each step is a command, whether the modem must accept it, and what it is for. Optional steps
+that a modem rejects are logged and skipped: real modems reject some of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sms1708.config import ModemConfig
+from sms1708.errors import CommandFailed, ModemError, SimPinError
+from sms1708.logsetup import get_logger
+from sms1708.modem.at import ATSession
+
+log = get_logger("sms1708.modem")
+
+
+@dataclass(frozen=True)
+class Step:
+    command: str
+    required: bool
+    why: str
+
+
+#: before the SIM is checked
+BASE_STEPS: tuple[Step, ...] = (
+    Step("AT", True, "is anything there"),
+    Step("ATE0", True, "no echo: replies are easier to read"),
+    Step("AT+CMEE=1", False, "numeric error codes"),
+)
+#: after the SIM is ready
+SMS_STEPS: tuple[Step, ...] = (
+    Step("AT+CMGF=0", True, "PDU mode (text mode breaks on some bodies)"),
+    Step('AT+CSCS="GSM"', False, "character set for text answers (PDU mode does not need it)"),
+)
+
+_PIN_STATE = re.compile(r"^\+CPIN:\s*(.+)$")
+
+
+@dataclass(frozen=True)
+class ModemInfo:
+    cnmi: str | None
+    smsc: str | None
+    signal: int | None
+
+
+def check_pin(session: ATSession, cfg: ModemConfig) -> None:
+    """Make sure the SIM is ready; enter the PIN once if one is configured.
+
+    A wrong PIN is never retried automatically (three tries lock the SIM): SimPinError.
+    """
+    state = _pin_state(session, cfg)
+    if state == "READY":
+        return
+    if state == "SIM PIN":
+        pin = cfg.sim_pin()
+        if not pin:
+            raise SimPinError(
+                f"the SIM in {cfg.name} needs a PIN: set modem.pin_env's variable "
+                f"({cfg.pin_env}) or remove the PIN from the SIM"
+            )
+        try:
+            session.command(f'AT+CPIN="{pin}"', timeout=cfg.command_timeout)
+        except CommandFailed as e:
+            raise SimPinError(
+                f"the SIM in {cfg.name} refused the configured PIN ({e.reply}); not retrying, "
+                "to keep the SIM from locking. Fix the PIN, then restart."
+            ) from e
+        if _pin_state(session, cfg) == "READY":
+            log.info("modem_sim_unlocked", modem=cfg.name)
+            return
+        raise SimPinError(f"the SIM in {cfg.name} is not ready after entering the PIN")
+    raise SimPinError(f"the SIM in {cfg.name} says {state!r}: it needs a technician (PUK?)")
+
+
+def _pin_state(session: ATSession, cfg: ModemConfig) -> str:
+    try:
+        lines = session.command("AT+CPIN?", timeout=cfg.command_timeout)
+    except CommandFailed as e:
+        if e.code == 10:
+            raise SimPinError(f"no SIM card in {cfg.name} (+CME ERROR: 10)") from e
+        raise
+    for line in lines:
+        m = _PIN_STATE.match(line)
+        if m:
+            return m.group(1).strip().strip('"').upper()
+    raise ModemError(f"unexpected answer to AT+CPIN?: {lines!r}")
+
+
+def initialise(session: ATSession, cfg: ModemConfig) -> ModemInfo:
+    """Run the init sequence. Raises ModemError/SimPinError when the modem cannot be used."""
+    for step in BASE_STEPS:
+        _run(session, step, cfg)
+    check_pin(session, cfg)
+    for step in SMS_STEPS:
+        _run(session, step, cfg)
+    cnmi = None
+    for value in cfg.cnmi:
+        if session.try_command(f"AT+CNMI={value}", timeout=cfg.command_timeout) is not None:
+            cnmi = value
+            break
+    if cnmi is None:
+        log.warning(
+            "modem_no_notifications",
+            modem=cfg.name,
+            hint="no CNMI setting accepted; relying on the storage poll alone",
+        )
+    smsc = None
+    lines = session.try_command("AT+CSCA?", timeout=cfg.command_timeout) or []
+    for line in lines:
+        m = re.match(r'^\+CSCA:\s*"([^"]*)"', line)
+        if m:
+            smsc = m.group(1)
+    signal = None
+    for line in session.try_command("AT+CSQ", timeout=cfg.command_timeout) or []:
+        m = re.match(r"^\+CSQ:\s*(\d+)", line)
+        if m:
+            signal = int(m.group(1))
+    return ModemInfo(cnmi=cnmi, smsc=smsc, signal=signal)
+
+
+def _run(session: ATSession, step: Step, cfg: ModemConfig) -> None:
+    if step.required:
+        session.command(step.command, timeout=cfg.command_timeout)
+    else:
+        session.try_command(step.command, timeout=cfg.command_timeout)
+
+
+def rssi_to_dbm(rssi: int) -> int | None:
+    """27.007 +CSQ rssi (0..31, 99 unknown) -> dBm."""
+    if rssi == 99 or rssi < 0 or rssi > 31:
+        return None
+    return -113 + 2 * rssi

@@ -1,0 +1,229 @@
+"""One modem's life: connect, initialise, poll, send replies, and come back after trouble.
+
+The worker thread owns its :class:`ATSession`. It polls storage on every ``+CMTI``/``+CDSI``
+and on a timer (the timer finds anything a notification missed, and doubles as the liveness
+check), releases multipart messages whose parts timed out, and sends due replies, one at a
+time, checking for new SMS between replies. When the link fails (unplug, hang, garbage), it
+closes the port and reconnects with capped backoff; the first poll after a reconnect reads
+whatever arrived meanwhile.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import serial
+
+from sms1708.config import Config, ModemConfig
+from sms1708.core.intake import IntakeRules
+from sms1708.core.pdu import decode_deliver
+from sms1708.core.policy import RetryPolicy
+from sms1708.errors import ModemError, PduDecodeError, SimPinError, StoreError
+from sms1708.logsetup import get_logger
+from sms1708.modem import receiver, sender
+from sms1708.modem.at import ATSession, Urc
+from sms1708.modem.setup import initialise
+from sms1708.store.store import IncomingPart, Store
+
+log = get_logger("sms1708.modem")
+
+PIN_RECHECK_SECONDS = 300.0
+
+
+class ModemWorker(threading.Thread):
+    def __init__(
+        self,
+        cfg: Config,
+        modem: ModemConfig,
+        rules: IntakeRules,
+        stop: threading.Event,
+        *,
+        clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+        opener: Callable[..., Any] = serial.Serial,
+        on_message: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(name=f"modem-{modem.name}", daemon=True)
+        self.cfg = cfg
+        self.modem = modem
+        self.rules = rules
+        self.stop_event = stop
+        self.clock = clock
+        self.rand = rand
+        self.opener = opener
+        self.on_message = on_message
+        self.wake = threading.Event()
+        self.direct: queue.Queue[Urc] = queue.Queue()
+        self.connected = threading.Event()
+        self.reply_policy = RetryPolicy(
+            base=cfg.replies.retry_base,
+            cap=cfg.replies.retry_cap,
+            max_attempts=cfg.replies.max_attempts,
+        )
+        self.last_poll_at: float | None = None
+
+    # ------------------------------------------------------------------ supervisor
+
+    def run(self) -> None:
+        store = Store.open(self.cfg.store.path)
+        delay = 1.0
+        try:
+            while not self.stop_event.is_set():
+                session = ATSession(
+                    self.modem.port,
+                    baudrate=self.modem.baudrate,
+                    rtscts=self.modem.rtscts,
+                    on_urc=self._on_urc,
+                    opener=self.opener,
+                    name=self.modem.name,
+                )
+                try:
+                    session.open()
+                    info = initialise(session, self.modem)
+                    log.info(
+                        "modem_ready",
+                        modem=self.modem.name,
+                        port=self.modem.port,
+                        cnmi=info.cnmi,
+                        smsc=info.smsc,
+                        csq=info.signal,
+                    )
+                    self.connected.set()
+                    delay = 1.0
+                    self._serve(session, store)
+                except SimPinError as e:
+                    log.error("modem_sim_pin", modem=self.modem.name, error=str(e))
+                    self.stop_event.wait(PIN_RECHECK_SECONDS)
+                except (ModemError, serial.SerialException, OSError) as e:
+                    log.warning(
+                        "modem_down",
+                        modem=self.modem.name,
+                        port=self.modem.port,
+                        error=str(e),
+                        retry_in=round(delay, 1),
+                    )
+                    self.stop_event.wait(delay)
+                    delay = min(delay * 2, self.modem.reconnect_max_delay)
+                finally:
+                    self.connected.clear()
+                    session.close()
+        finally:
+            store.close()
+
+    def _on_urc(self, urc: Urc) -> None:
+        if urc.name in ("+CMTI", "+CDSI"):
+            self.wake.set()
+        elif urc.name in ("+CMT", "+CDS"):
+            self.direct.put(urc)
+            self.wake.set()
+        elif urc.name == "^SMMEMFULL":
+            log.warning(
+                "modem_storage_full", modem=self.modem.name, urc=urc.line, action="draining now"
+            )
+            self.wake.set()
+        else:
+            log.debug("modem_urc", modem=self.modem.name, urc=urc.line)
+
+    # ------------------------------------------------------------------ serving
+
+    def _serve(self, session: ATSession, store: Store) -> None:
+        next_poll = 0.0  # poll at once: read what arrived while we were away
+        while not self.stop_event.is_set():
+            now = time.monotonic()
+            if self.wake.is_set() or now >= next_poll:
+                self.wake.clear()
+                self._take_direct(store)
+                self._poll(session, store)
+                next_poll = time.monotonic() + self.modem.poll_interval
+                self._release_partials(store)
+            sender.send_due(
+                session,
+                store,
+                modem=self.modem.name,
+                now=self.clock,
+                rand=self.rand,
+                policy=self.reply_policy,
+                timeout=self.modem.send_timeout,
+                limit=1,
+                should_stop=self.stop_event.is_set,
+            )
+            if self.wake.is_set():
+                continue
+            wait = max(0.0, next_poll - time.monotonic())
+            due = store.next_reply_due(self.modem.name)
+            if due is not None:
+                wait = min(wait, max(0.0, due - self.clock()))
+            if wait > 0:
+                self.wake.wait(wait)
+            if session.gone is not None:
+                raise session.gone
+
+    def _poll(self, session: ATSession, store: Store) -> None:
+        for memory in self.modem.memories:
+            r = receiver.drain_memory(
+                session,
+                store,
+                modem=self.modem.name,
+                memory=memory,
+                rules=self.rules,
+                now=self.clock,
+                list_timeout=self.modem.list_timeout,
+                command_timeout=self.modem.command_timeout,
+            )
+            if r.messages:
+                self.on_message()
+            if r.committed:
+                log.info(
+                    "sms_drained",
+                    modem=self.modem.name,
+                    memory=memory,
+                    parts=r.committed,
+                    new=r.new,
+                    duplicates=r.duplicates,
+                    quarantined=r.quarantined,
+                    messages=r.messages,
+                )
+        self.last_poll_at = self.clock()
+
+    def _take_direct(self, store: Store) -> None:
+        """Store SMS delivered directly with +CMT (never on the SIM). Status reports: logged."""
+        while True:
+            try:
+                urc = self.direct.get_nowait()
+            except queue.Empty:
+                return
+            if urc.name != "+CMT" or urc.pdu is None:
+                log.info("modem_status_report", modem=self.modem.name, urc=urc.line)
+                continue
+            try:
+                part = IncomingPart("CMT", -1, urc.pdu, decode_deliver(urc.pdu))
+            except PduDecodeError as e:
+                part = IncomingPart("CMT", -1, urc.pdu, None, f"undecodable PDU: {e}")
+            try:
+                store.ingest(self.modem.name, [part], now=self.clock(), rules=self.rules)
+            except StoreError as e:
+                log.error(
+                    "store_commit_failed",
+                    modem=self.modem.name,
+                    memory="CMT",
+                    error=str(e),
+                    action="direct-delivered SMS kept in memory, retrying",
+                )
+                self.direct.put(urc)
+                return
+
+    def _release_partials(self, store: Store) -> None:
+        try:
+            ids = store.release_partials(
+                now=self.clock(), timeout=self.cfg.multipart.timeout, rules=self.rules
+            )
+        except StoreError as e:
+            log.error("store_release_failed", error=str(e))
+            return
+        for mid in ids:
+            log.warning("sms_partial_released", modem=self.modem.name, message_id=mid)

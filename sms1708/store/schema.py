@@ -1,0 +1,112 @@
+"""The database schema, as sqlite-utils migrations (applied in order, each one transaction).
+
+Never edit a migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("sms1708")
+
+Db = Any  # sqlite_utils.Database (untyped library)
+
+
+@migrations()
+def m001_initial(db: Db) -> None:
+    db.executescript(
+        """
+        CREATE TABLE parts (
+            id INTEGER PRIMARY KEY,
+            part_key TEXT NOT NULL UNIQUE,     -- hash of the TPDU: a re-read is not a new part
+            modem TEXT NOT NULL,
+            memory TEXT,
+            sim_index INTEGER,
+            pdu TEXT NOT NULL,                 -- the raw PDU exactly as the modem listed it
+            stored_at REAL NOT NULL,           -- unix time of the commit
+            status TEXT NOT NULL,              -- pending | used | quarantined
+            error TEXT,                        -- why it was quarantined
+            sender TEXT,
+            sender_type TEXT,
+            scts TEXT,                         -- SMSC timestamp, ISO 8601 with offset
+            encoding TEXT,
+            text TEXT,
+            concat_ref INTEGER,
+            concat_total INTEGER,
+            concat_seq INTEGER,
+            concat_bits INTEGER,
+            group_key TEXT,
+            message_id INTEGER REFERENCES messages(id)
+        );
+        CREATE INDEX parts_pending ON parts(status, group_key);
+        CREATE INDEX parts_message ON parts(message_id);
+
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,            -- also the citizen's local report number
+            key TEXT NOT NULL UNIQUE,          -- idempotency key sent upstream
+            modem TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            sender_type TEXT NOT NULL,
+            received_at TEXT NOT NULL,         -- SMSC timestamp of the first part, with offset
+            stored_at REAL NOT NULL,
+            raw_text TEXT NOT NULL,            -- the whole SMS text as the citizen sent it
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            anonymous INTEGER NOT NULL DEFAULT 0,
+            confidential INTEGER NOT NULL DEFAULT 0,
+            category TEXT,
+            location TEXT,
+            reference TEXT,                    -- for kind=status: the report asked about
+            partial INTEGER NOT NULL DEFAULT 0,
+            part_count INTEGER NOT NULL DEFAULT 1,
+            forwarded INTEGER NOT NULL DEFAULT 1,  -- 0: handled locally (status, bantuan)
+            tracking_id TEXT
+        );
+        CREATE INDEX messages_sender ON messages(sender);
+
+        CREATE TABLE outbox (                  -- the upstream queue, one row per complaint
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id),
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            queued_at REAL NOT NULL,
+            next_attempt_at REAL NOT NULL,
+            lease_until REAL,
+            last_error TEXT,
+            ambiguous_count INTEGER NOT NULL DEFAULT 0,
+            delivered_at REAL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+
+        CREATE TABLE attempts (                -- every upstream attempt, for operators
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            at REAL NOT NULL,
+            outcome TEXT NOT NULL,
+            http_status INTEGER,
+            detail TEXT
+        );
+        CREATE INDEX attempts_message ON attempts(message_id);
+
+        CREATE TABLE replies (                 -- the SMS reply queue
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER REFERENCES messages(id),
+            modem TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            text TEXT NOT NULL,
+            purpose TEXT NOT NULL,             -- receipt | bantuan | status | operator | ...
+            state TEXT NOT NULL,
+            reason TEXT,                       -- why suppressed / dead
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            next_attempt_at REAL NOT NULL,
+            lease_until REAL,
+            last_error TEXT,
+            sent_at REAL,
+            mr INTEGER                         -- TP message reference(s) of the last part sent
+        );
+        CREATE INDEX replies_due ON replies(modem, state, next_attempt_at);
+        """
+    )

@@ -1,0 +1,173 @@
+"""A local upstream stand-in: a real HTTP server on 127.0.0.1 that speaks the wire format.
+
+Used by ``sms1708 demo`` and by the tests (a real server on loopback, not a mock). It records
+every request, answers 201 with a ``tracking_id`` (the same one again for a repeated
+``Idempotency-Key``, as an idempotent upstream would), and can be switched to misbehave:
+``mode`` = ``up`` | ``fail`` (503) | ``reject`` (422) | ``hang`` (process, then stall past the
+client's timeout) | ``reset`` (close the connection without answering); ``down()`` stops
+listening altogether (connection refused) and ``up()`` listens again on the same port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Received:
+    key: str | None
+    headers: dict[str, str]
+    body: dict[str, Any]
+    at: float = field(default_factory=time.time)
+
+
+class StandIn:
+    def __init__(self, port: int = 0, *, hang_seconds: float = 30.0) -> None:
+        self.port = port
+        self.mode = "up"
+        self.hang_seconds = hang_seconds
+        self.requests: list[Received] = []
+        self.tracking: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._release = threading.Event()
+        self._conns: set[socket.socket] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/complaints"
+
+    def up(self) -> StandIn:
+        if self._server is not None:
+            return self
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_a: Any) -> None:
+                pass
+
+            def setup(self) -> None:
+                super().setup()
+                with owner.lock:
+                    owner._conns.add(self.connection)
+
+            def finish(self) -> None:
+                with owner.lock:
+                    owner._conns.discard(self.connection)
+                super().finish()
+
+            def do_POST(self) -> None:
+                owner._handle(self)
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        self.port = server.server_address[1]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="standin", daemon=True)
+        self._thread.start()
+        return self
+
+    def down(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        with self.lock:  # kept-alive connections die too, as when the link drops
+            conns, self._conns = list(self._conns), set()
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        self._release.set()
+        self.down()
+
+    def __enter__(self) -> StandIn:
+        return self.up()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ observing
+
+    def keys(self) -> list[str]:
+        with self.lock:
+            return [r.key or "" for r in self.requests]
+
+    def delivered(self) -> dict[str, Received]:
+        """Complaints accepted (answered 2xx), by idempotency key (first request wins)."""
+        with self.lock:
+            out: dict[str, Received] = {}
+            for r in self.requests:
+                if r.key in self.tracking and r.key not in out:
+                    out[r.key] = r
+            return out
+
+    def wait_for(self, n: int, timeout: float) -> bool:
+        """Wait until ``n`` distinct complaints have been accepted."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while len(self.tracking) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.changed.wait(left)
+        return True
+
+    # ------------------------------------------------------------------ serving
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw.decode("utf-8")) if raw else {}
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            body = {"_unparsable": raw.decode("latin-1")}
+        key = h.headers.get("Idempotency-Key")
+        mode = self.mode
+        with self.changed:
+            self.requests.append(Received(key, dict(h.headers.items()), body))
+            if mode in ("up", "hang") and key:
+                self.tracking.setdefault(key, str(1916449 + len(self.tracking)))
+            tracking = self.tracking.get(key or "")
+            self.changed.notify_all()
+        if mode == "fail":
+            self._answer(h, 503, {"error": "temporarily unavailable"}, {"Retry-After": "1"})
+        elif mode == "reject":
+            self._answer(h, 422, {"error": "record rejected by the stand-in"})
+        elif mode == "reset":
+            h.close_connection = True
+            h.connection.close()
+        elif mode == "hang":
+            self._release.wait(self.hang_seconds)
+            h.close_connection = True
+        else:
+            self._answer(h, 201, {"tracking_id": tracking, "status": "received"})
+
+    @staticmethod
+    def _answer(
+        h: BaseHTTPRequestHandler,
+        status: int,
+        data: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        payload = json.dumps(data).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(payload)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(payload)
