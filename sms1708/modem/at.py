@@ -239,8 +239,8 @@ class ATSession:
         try:
             ser.write(data)
             ser.flush()
-        except (serial.SerialException, OSError, TypeError, ValueError) as e:
-            gone = ModemGone(f"write to {self.port} failed: {e}")
+        except Exception as e:  # SerialException, OSError, termios.error...: the link is gone
+            gone = ModemGone(f"write to {self.port} failed: {e!r}")
             self._mark_gone(gone)
             raise gone from e
 
@@ -255,9 +255,9 @@ class ATSession:
                 break
             try:
                 chunk = ser.read(ser.in_waiting or 1)
-            except (serial.SerialException, OSError, TypeError, ValueError, AttributeError) as e:
+            except Exception as e:  # SerialException, OSError, termios.error...: link gone
                 if not self._closing:
-                    self._mark_gone(ModemGone(f"read from {self.port} failed: {e}"))
+                    self._mark_gone(ModemGone(f"read from {self.port} failed: {e!r}"))
                 return
             if not chunk:
                 continue
@@ -294,6 +294,10 @@ class ATSession:
             if line.startswith(PDU_URCS):
                 return line
             self._dispatch_urc(Urc(line))
+            return None
+        if "\ufffd" in line or any(ord(c) < 32 for c in line):
+            # undecodable or control bytes: line noise, never part of a valid answer
+            log.info("modem_line_noise", modem=self.name, line=line[:80])
             return None
         if p is None:
             if line not in ("OK",):
