@@ -12,6 +12,7 @@ variables whose *names* are configured, never from the file itself.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -136,7 +137,7 @@ def _pos_int(key: str, v: Any) -> int:
 
 
 def _pos_float(key: str, v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v < math.inf:
         raise ConfigError(key, f"must be a positive number (seconds), got {v!r}")
     return float(v)
 

@@ -133,9 +133,11 @@ def run_demo(
         expected_replies = len(BEFORE_OUTAGE) + len(DURING_OUTAGE) - 1  # not to TELKOMSEL
         left = deadline_seconds - (time.monotonic() - started)
         delivered = _wait(
-            lambda: _delivered(cfg) >= total_forwarded
-            and len(modem.sent) >= expected_replies
-            and not modem.stored(),
+            lambda: (
+                _delivered(cfg) >= total_forwarded
+                and len(modem.sent) >= expected_replies
+                and not modem.stored()
+            ),
             max(1.0, left),
         )
         ok = _summary(

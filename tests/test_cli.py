@@ -50,12 +50,28 @@ def filled(cfg: Path, tmp_path: Path) -> Path:
     texts = ["LAPOR jalan rusak", "LAPOR pungli di kantor desa", "aspirasi taman baca", "?"]
     for i, t in enumerate(texts):
         [p] = encode_deliver(f"+62812345678{i:02d}", t, datetime(2026, 11, 1, 8, i, tzinfo=WIB))
-        s.ingest("modem0", [IncomingPart("SM", i + 1, p, decode_deliver(p))], now=time.time(),
-                 rules=IntakeRules())
-    s.record_attempt(1, Decision(State.DELIVERED, None, "delivered"), outcome="delivered",
-                     now=time.time(), http_status=201, tracking_id="1916449")
-    s.record_attempt(2, Decision(State.DEAD, None, "rejected: HTTP 422"), outcome="rejected",
-                     now=time.time(), http_status=422, detail="HTTP 422: bad record")
+        s.ingest(
+            "modem0",
+            [IncomingPart("SM", i + 1, p, decode_deliver(p))],
+            now=time.time(),
+            rules=IntakeRules(),
+        )
+    s.record_attempt(
+        1,
+        Decision(State.DELIVERED, None, "delivered"),
+        outcome="delivered",
+        now=time.time(),
+        http_status=201,
+        tracking_id="1916449",
+    )
+    s.record_attempt(
+        2,
+        Decision(State.DEAD, None, "rejected: HTTP 422"),
+        outcome="rejected",
+        now=time.time(),
+        http_status=422,
+        detail="HTTP 422: bad record",
+    )
     s.close()
     return cfg
 
@@ -88,9 +104,7 @@ def test_every_command_is_in_the_readme() -> None:
         ("[modem\n", "--config"),
     ],
 )
-def test_bad_config_gives_one_clear_line_and_exit_2(
-    tmp_path: Path, content: str, key: str
-) -> None:
+def test_bad_config_gives_one_clear_line_and_exit_2(tmp_path: Path, content: str, key: str) -> None:
     p = tmp_path / "bad.toml"
     p.write_text(content)
     r = CliRunner().invoke(main, ["--config", str(p), "status"])

@@ -119,8 +119,9 @@ def test_a_reread_after_a_crash_is_not_a_second_complaint(
     p = pdu("+6281234567890", "LAPOR lampu jalan mati")
     modem.deliver(p, notify=False)
     # the crash: committed, but the process died before AT+CMGD
-    store.ingest("modem0", [decode_listed("SM", Listed(1, 0, 0, p))], now=time.time(),
-                 rules=IntakeRules())
+    store.ingest(
+        "modem0", [decode_listed("SM", Listed(1, 0, 0, p))], now=time.time(), rules=IntakeRules()
+    )
     r = drain(session, store)
     assert (r.committed, r.new, r.duplicates, r.deleted, r.messages) == (1, 0, 1, 1, 0)
     counts = store.counts()

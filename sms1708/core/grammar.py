@@ -38,7 +38,8 @@ SEPARATORS = "#*.:,/-"
 _SEP_CLASS = re.escape(SEPARATORS)
 _LEAD = re.compile(rf"^[\s{_SEP_CLASS}]*([A-Za-z]+)(?=$|[\s{_SEP_CLASS}?])")
 _TOKEN = re.compile(rf"[^\s{_SEP_CLASS}]+")
-_REFERENCE = re.compile(r"#?\s*([0-9]{1,12})")
+_REFERENCE = re.compile(r"#?\s*([0-9]{1,12})(?![0-9])")
+_FIELD_SEP = re.compile(rf"\s*[{_SEP_CLASS}]")
 
 
 @dataclass(frozen=True)
@@ -98,17 +99,23 @@ def _strip_flags(text: str, table: Keywords) -> tuple[str, set[str]]:
     flags: set[str] = set()
     kept: list[str] = []
     pos = 0
+    last = ""  # the last non-space character kept so far
     for m in _TOKEN.finditer(text):
         flag = table.flag_of(m.group(0))
         if flag:
             flags.add(flag)
-            kept.append(text[pos : m.start()])
+            segment = text[pos : m.start()].rstrip()
+            kept.append(segment)
+            last = segment[-1:] or last
             pos = m.end()
+            # the flag's own field separator goes with it ("LAPOR#RAHASIA#isi" -> "LAPOR#isi"),
+            # and only that one: separators in the citizen's text ("Rp 50.000,-") stay as typed
+            after = _FIELD_SEP.match(text, pos)
+            if after and (not last or last in SEPARATORS):
+                pos = after.end()
+            kept.append(" ")
     kept.append(text[pos:])
-    rest = "".join(kept)
-    # separators left dangling by a removed flag field ("LAPOR#RAHASIA#isi")
-    rest = re.sub(rf"([{_SEP_CLASS}])\s*(?:[{_SEP_CLASS}]\s*)+", r"\1 ", rest)
-    return " ".join(rest.split()), flags
+    return " ".join("".join(kept).split()), flags
 
 
 def _strip_lead_separators(text: str) -> str:

@@ -67,8 +67,16 @@ def release(total: int, parts: Sequence[StoredPart]) -> Assembly:
     for p in extra:  # a part numbered outside 1..total: keep its text rather than drop it
         texts.append(p.text)
         keys.append(p.part_key)
-    joined = join_parts([t if t != MISSING_MARK else f" {MISSING_MARK} " for t in texts])
-    return Assembly(" ".join(joined.split()), tuple(keys), tuple(missing))
+    # the mark gets a space on each side that has a neighbour not already spaced there; the
+    # parts' own text (line breaks, double spaces) is kept exactly as it arrived
+    pieces: list[str] = []
+    for i, t in enumerate(texts):
+        if t == MISSING_MARK:
+            before = i > 0 and texts[i - 1][-1:].strip() != ""
+            after = i + 1 < len(texts) and texts[i + 1][:1].strip() != ""
+            t = f"{' ' if before else ''}{MISSING_MARK}{' ' if after else ''}"
+        pieces.append(t)
+    return Assembly(join_parts(pieces), tuple(keys), tuple(missing))
 
 
 def expired(first_seen: float, now: float, timeout: float) -> bool:

@@ -43,6 +43,23 @@ def _translate(e: sqlite3.Error, path: str) -> StoreError:
     return StoreError(f"{path}: {msg}")
 
 
+def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
+    """Raise StoreDamagedError for an SQLite file that holds tables but is not ours."""
+    tables = {
+        str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    if not tables - {"_sqlite_migrations", "sqlite_sequence"}:
+        return  # new, or a first open that stopped before its first migration
+    if "_sqlite_migrations" in tables:
+        sql = "SELECT 1 FROM _sqlite_migrations WHERE migration_set = ? LIMIT 1"
+        if conn.execute(sql, (migrations.name,)).fetchone() is not None:
+            return
+    raise StoreDamagedError(
+        f"{path}: not an sms1708 database (it holds tables {', '.join(sorted(tables))});"
+        " refusing to touch it"
+    )
+
+
 @dataclass(frozen=True)
 class IncomingPart:
     """One SMS part as listed by the modem, decoded (or not) by the core."""
@@ -109,10 +126,12 @@ class Store:
             p.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
             fd = os.open(spath, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             os.close(fd)
+        conn: sqlite3.Connection | None = None
         try:
             conn = sqlite3.connect(spath, isolation_level=None, check_same_thread=False, timeout=30)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 30000")
+            _refuse_foreign(conn, spath)  # before the WAL switch and the migrations write to it
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -120,8 +139,13 @@ class Store:
             if str(mode).lower() != "wal" or store.synchronous() != 2:
                 raise StoreError(f"{spath}: could not enable WAL + synchronous=FULL (got {mode})")
             migrations.apply(store.db)
-        except sqlite3.Error as e:
-            raise _translate(e, spath) from e
+        except BaseException as e:
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            if isinstance(e, sqlite3.Error):
+                raise _translate(e, spath) from e
+            raise
         return store
 
     def close(self) -> None:

@@ -6,6 +6,8 @@ every request, answers 201 with a ``tracking_id`` (the same one again for a repe
 ``mode`` = ``up`` | ``fail`` (503) | ``reject`` (422) | ``hang`` (process, then stall past the
 client's timeout) | ``reset`` (close the connection without answering); ``down()`` stops
 listening altogether (connection refused) and ``up()`` listens again on the same port.
+``reject_if``, when set, answers 422 (as ``reject``) to the requests whose JSON body it returns
+true for, while ``mode`` is ``up``: one poison record among good ones.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +36,7 @@ class StandIn:
         self.port = port
         self.mode = "up"
         self.hang_seconds = hang_seconds
+        self.reject_if: Callable[[dict[str, Any]], bool] | None = None
         self.requests: list[Received] = []
         self.tracking: dict[str, str] = {}
         self.lock = threading.Lock()
@@ -137,6 +141,9 @@ class StandIn:
             body = {"_unparsable": raw.decode("latin-1")}
         key = h.headers.get("Idempotency-Key")
         mode = self.mode
+        reject_if = self.reject_if
+        if mode == "up" and reject_if is not None and reject_if(body):
+            mode = "reject"
         with self.changed:
             self.requests.append(Received(key, dict(h.headers.items()), body))
             if mode in ("up", "hang") and key:
