@@ -72,6 +72,10 @@ class SimPinError(ModemError):
     """The SIM needs a PIN/PUK, or the configured PIN is wrong. Never retried automatically."""
 
 
+class SimPinRejected(SimPinError):
+    """The SIM refused the configured PIN. The PIN is never sent again until a restart."""
+
+
 class UpstreamError(Sms1708Error):
     """Forwarding a record upstream failed."""
 

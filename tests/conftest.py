@@ -46,12 +46,15 @@ def toml_value(v: Any) -> str:
     return json.dumps(str(v))
 
 
-def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
+def write_config(path: Path, sections: dict[str, Any]) -> Path:
+    """Write a TOML config: a dict is a [table], a list of dicts an [[array of tables]]."""
     lines: list[str] = []
     for name, values in sections.items():
-        lines.append(f"[{name}]")
-        lines.extend(f"{k} = {toml_value(v)}" for k, v in values.items())
-        lines.append("")
+        tables = values if isinstance(values, list) else [values]
+        for table in tables:
+            lines.append(f"[[{name}]]" if isinstance(values, list) else f"[{name}]")
+            lines.extend(f"{k} = {toml_value(v)}" for k, v in table.items())
+            lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
@@ -59,15 +62,16 @@ def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
 @pytest.fixture
 def make_config(tmp_path: Path) -> Callable[..., Path]:
     def make(
-        modem: EmulatedModem | None = None,
-        upstream: StandIn | None = None,
+        emulated: EmulatedModem | None = None,
+        standin: StandIn | None = None,
+        /,
         **sections: dict[str, Any],
     ) -> Path:
         base: dict[str, dict[str, Any]] = {
-            "modem": {"port": modem.port if modem else "", "poll_interval": 2.0},
+            "modem": {"port": emulated.port if emulated else "", "poll_interval": 2.0},
             "store": {"path": str(tmp_path / "sms1708.db")},
             "upstream": {
-                "url": upstream.url if upstream else "",
+                "url": standin.url if standin else "",
                 "timeout": 3.0,
                 "connect_timeout": 1.0,
                 "retry_base": 0.5,

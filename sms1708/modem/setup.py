@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from sms1708.config import ModemConfig
-from sms1708.errors import CommandFailed, ModemError, SimPinError
+from sms1708.errors import CommandFailed, ModemError, SimPinError, SimPinRejected
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
 
@@ -46,16 +46,22 @@ class ModemInfo:
     signal: int | None
 
 
-def check_pin(session: ATSession, cfg: ModemConfig) -> None:
+def check_pin(session: ATSession, cfg: ModemConfig, *, may_enter_pin: bool = True) -> None:
     """Make sure the SIM is ready; enter the PIN once if one is configured.
 
-    A wrong PIN is never retried automatically (three tries lock the SIM): SimPinError.
+    A wrong PIN is never retried automatically (three tries lock the SIM): SimPinRejected,
+    and the caller passes ``may_enter_pin=False`` from then on.
     """
     state = _pin_state(session, cfg)
     if state == "READY":
         return
     if state == "SIM PIN":
         pin = cfg.sim_pin()
+        if not may_enter_pin:
+            raise SimPinRejected(
+                f"the SIM in {cfg.name} refused the configured PIN earlier; not trying it again "
+                "(three wrong PINs lock the SIM). Fix the PIN, then restart sms1708."
+            )
         if not pin:
             raise SimPinError(
                 f"the SIM in {cfg.name} needs a PIN: set modem.pin_env's variable "
@@ -64,7 +70,7 @@ def check_pin(session: ATSession, cfg: ModemConfig) -> None:
         try:
             session.command(f'AT+CPIN="{pin}"', timeout=cfg.command_timeout)
         except CommandFailed as e:
-            raise SimPinError(
+            raise SimPinRejected(
                 f"the SIM in {cfg.name} refused the configured PIN ({e.reply}); not retrying, "
                 "to keep the SIM from locking. Fix the PIN, then restart."
             ) from e
@@ -89,11 +95,11 @@ def _pin_state(session: ATSession, cfg: ModemConfig) -> str:
     raise ModemError(f"unexpected answer to AT+CPIN?: {lines!r}")
 
 
-def initialise(session: ATSession, cfg: ModemConfig) -> ModemInfo:
+def initialise(session: ATSession, cfg: ModemConfig, *, may_enter_pin: bool = True) -> ModemInfo:
     """Run the init sequence. Raises ModemError/SimPinError when the modem cannot be used."""
     for step in BASE_STEPS:
         _run(session, step, cfg)
-    check_pin(session, cfg)
+    check_pin(session, cfg, may_enter_pin=may_enter_pin)
     for step in SMS_STEPS:
         _run(session, step, cfg)
     cnmi = None

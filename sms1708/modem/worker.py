@@ -10,6 +10,7 @@ whatever arrived meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import random
 import threading
@@ -23,7 +24,14 @@ from sms1708.config import Config, ModemConfig
 from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver
 from sms1708.core.policy import RetryPolicy
-from sms1708.errors import ModemError, PduDecodeError, SimPinError, StoreError
+from sms1708.errors import (
+    ModemError,
+    ModemTimeout,
+    PduDecodeError,
+    SimPinError,
+    SimPinRejected,
+    StoreError,
+)
 from sms1708.logsetup import get_logger
 from sms1708.modem import receiver, sender
 from sms1708.modem.at import ATSession, Urc
@@ -33,6 +41,8 @@ from sms1708.store.store import IncomingPart, Store
 log = get_logger("sms1708.modem")
 
 PIN_RECHECK_SECONDS = 300.0
+PING_TIMEOUT = 3.0
+RESET_BOOT_SECONDS = 5.0
 
 
 class ModemWorker(threading.Thread):
@@ -66,6 +76,7 @@ class ModemWorker(threading.Thread):
             max_attempts=cfg.replies.max_attempts,
         )
         self.last_poll_at: float | None = None
+        self.pin_rejected = False
 
     # ------------------------------------------------------------------ supervisor
 
@@ -74,28 +85,16 @@ class ModemWorker(threading.Thread):
         delay = 1.0
         try:
             while not self.stop_event.is_set():
-                session = ATSession(
-                    self.modem.port,
-                    baudrate=self.modem.baudrate,
-                    rtscts=self.modem.rtscts,
-                    on_urc=self._on_urc,
-                    opener=self.opener,
-                    name=self.modem.name,
-                )
+                session = self._new_session()
                 try:
                     session.open()
-                    info = initialise(session, self.modem)
-                    log.info(
-                        "modem_ready",
-                        modem=self.modem.name,
-                        port=self.modem.port,
-                        cnmi=info.cnmi,
-                        smsc=info.smsc,
-                        csq=info.signal,
-                    )
-                    self.connected.set()
+                    self._bring_up(session)
                     delay = 1.0
-                    self._serve(session, store)
+                    self._serve_with_recovery(session, store)
+                except SimPinRejected as e:
+                    self.pin_rejected = True
+                    log.error("modem_sim_pin_rejected", modem=self.modem.name, error=str(e))
+                    self.stop_event.wait(PIN_RECHECK_SECONDS)
                 except SimPinError as e:
                     log.error("modem_sim_pin", modem=self.modem.name, error=str(e))
                     self.stop_event.wait(PIN_RECHECK_SECONDS)
@@ -114,6 +113,59 @@ class ModemWorker(threading.Thread):
                     session.close()
         finally:
             store.close()
+
+    def _new_session(self) -> ATSession:
+        return ATSession(
+            self.modem.port,
+            baudrate=self.modem.baudrate,
+            rtscts=self.modem.rtscts,
+            on_urc=self._on_urc,
+            opener=self.opener,
+            name=self.modem.name,
+        )
+
+    def _bring_up(self, session: ATSession) -> None:
+        info = initialise(session, self.modem, may_enter_pin=not self.pin_rejected)
+        log.info(
+            "modem_ready",
+            modem=self.modem.name,
+            port=self.modem.port,
+            cnmi=info.cnmi,
+            smsc=info.smsc,
+            csq=info.signal,
+        )
+        self.connected.set()
+
+    def _serve_with_recovery(self, session: ATSession, store: Store) -> None:
+        """Serve; when the modem stops answering, climb the recovery ladder.
+
+        1. re-initialise on the open port (a modem that lost its settings);
+        2. reset the modem (AT+CFUN=1,1) and give it time to boot;
+        3. let the supervisor close and reopen the port (raise).
+        """
+        while not self.stop_event.is_set():
+            try:
+                self._serve(session, store)
+                return
+            except ModemTimeout as e:
+                log.warning(
+                    "modem_not_answering",
+                    modem=self.modem.name,
+                    error=str(e),
+                    action="re-initialising",
+                )
+            self.connected.clear()
+            try:
+                session.command("AT", timeout=PING_TIMEOUT)
+                self._bring_up(session)
+                continue
+            except ModemTimeout:
+                pass
+            log.warning("modem_reset", modem=self.modem.name, action="AT+CFUN=1,1, then reopen")
+            with contextlib.suppress(ModemError):
+                session.write_raw(b"AT+CFUN=1,1\r")
+            self.stop_event.wait(RESET_BOOT_SECONDS)
+            raise ModemTimeout("modem did not answer after re-initialising; reopening the port")
 
     def _on_urc(self, urc: Urc) -> None:
         if urc.name in ("+CMTI", "+CDSI"):
@@ -136,6 +188,8 @@ class ModemWorker(threading.Thread):
         while not self.stop_event.is_set():
             now = time.monotonic()
             if self.wake.is_set() or now >= next_poll:
+                if not self.wake.is_set():
+                    session.command("AT", timeout=PING_TIMEOUT)  # liveness, cheap
                 self.wake.clear()
                 self._take_direct(store)
                 self._poll(session, store)
