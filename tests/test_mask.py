@@ -1,0 +1,96 @@
+"""Phone numbers are masked in logs and on operator screens (P12)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sms1708.core.mask import mask_number, mask_text
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("+6281234567890", "+62812******90"),
+        ("081234567890", "0812******90"),
+        ("6281234567890", "6281*******90"),
+        ("+628123456789", "+62812*****89"),
+        ("0251876543", "0251****43"),  # a landline with area code
+        ("+1 202 555 0147", "+12025****47"),
+    ],
+)
+def test_mask_number(number: str, masked: str) -> None:
+    assert mask_number(number) == masked
+
+
+@pytest.mark.parametrize(
+    "sender", ["1708", "3636", "123456", "TELKOMSEL", "BANK BRI", "INFO-PLN", "", "+62"]
+)
+def test_short_codes_and_alphanumeric_senders_stay_as_they_are(sender: str) -> None:
+    assert mask_number(sender) == sender
+
+
+def test_mask_text_masks_numbers_inside_sentences() -> None:
+    assert mask_text("hubungi 081234567890 segera") == "hubungi 0812******90 segera"
+    assert mask_text("dari +6281234567890: LAPOR jalan") == "dari +62812******90: LAPOR jalan"
+    out = mask_text("no hp 0812-3456-7890 atau 0812 3456 7891.")
+    assert "3456" not in out
+    assert out.startswith("no hp 0812") and out.endswith("91.")
+
+
+def test_mask_text_masks_every_number() -> None:
+    out = mask_text("sender=+6281234567890 own=+6285711112222 to=081399998888")
+    for middle in ("1234567", "5711112", "1399998"):
+        assert middle not in out
+    assert out.count("*") == 6 + 6 + 6
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "laporan 1916449 sudah diteruskan",
+        "CEK 1916449",
+        "tracking_id=1916449",
+        "RT 02/RW 03, jam 10.30, Rp 50.000",
+        "kirim ke 1708",
+        "no sms here",
+        "",
+    ],
+)
+def test_mask_text_keeps_tracking_ids_and_small_numbers_readable(text: str) -> None:
+    assert mask_text(text) == text
+
+
+MIDDLE = st.text("0123456789", min_size=8, max_size=11)
+
+
+@settings(max_examples=300)
+@given(MIDDLE)
+def test_indonesian_mobile_numbers_never_show_their_middle(rest: str) -> None:
+    number = f"+628{rest}"
+    digits = number[1:]
+    head, middle, tail = digits[:5], digits[5:-2], digits[-2:]
+    masked = mask_number(number)
+    # prefix and last two digits kept, every middle digit replaced by one star
+    assert masked == f"+{head}{'*' * len(middle)}{tail}"
+    assert re.sub(r"\D", "", masked) == head + tail
+    # the middle run cannot be read from the masked form (unless it happens to repeat the prefix)
+    if middle not in f"+{head}":
+        assert middle not in masked
+
+
+@settings(max_examples=300)
+@given(
+    MIDDLE, st.sampled_from(["+628", "628", "08"]), st.sampled_from([" ", ". ", ", ", "\n", ")"])
+)
+def test_numbers_in_text_are_masked_in_every_spelling(rest: str, prefix: str, after: str) -> None:
+    number = prefix + rest
+    # (a number glued to a word, "dari081234567890", is not matched so hex keys stay intact)
+    masked = mask_text(f"LAPOR penipuan dari {number}{after}tolong")
+    assert number not in masked
+    assert masked.startswith("LAPOR penipuan dari ")
+    assert masked.endswith(f"{after}tolong")
+    assert "*" in masked
