@@ -88,9 +88,18 @@ def test_indonesian_mobile_numbers_never_show_their_middle(rest: str) -> None:
 )
 def test_numbers_in_text_are_masked_in_every_spelling(rest: str, prefix: str, after: str) -> None:
     number = prefix + rest
-    # (a number glued to a word, "dari081234567890", is not matched so hex keys stay intact)
     masked = mask_text(f"LAPOR penipuan dari {number}{after}tolong")
     assert number not in masked
     assert masked.startswith("LAPOR penipuan dari ")
     assert masked.endswith(f"{after}tolong")
+    assert "*" in masked
+
+
+@pytest.mark.parametrize(
+    "text", ["HP081234567890", "dari081234567890tolong", "no.+6281234567890!", "wa:6281234567890"]
+)
+def test_numbers_glued_to_words_are_masked(text: str) -> None:
+    digits = "".join(c for c in text if c.isdigit())
+    masked = mask_text(text)
+    assert digits not in "".join(c for c in masked if c.isdigit() or c == "*")
     assert "*" in masked

@@ -6,11 +6,13 @@ import re
 
 # a run of 9+ digits (Indonesian mobile and landline numbers with area code), optionally with a
 # leading +; digits may be split by one space or dash. Tracking ids (7 digits) stay readable.
-_PHONE = re.compile(r"(?<![\w+])\+?\d(?:[ -]?\d){8,}(?!\w)")
+# Only digits bound the run, so a number glued to a word ("HP081234567890") is masked too; a
+# long digit run inside a hex key gets masked as well, which costs nothing in a log line.
+_PHONE = re.compile(r"(?<![\d+])\+?\d(?:[ -]?\d){8,}(?!\d)")
 
 
 def mask_number(number: str) -> str:
-    """Keep the prefix and the last two digits: ``+6281234567890`` -> ``+62812*******90``.
+    """Keep the prefix and the last two digits: ``+6281234567890`` -> ``+62812******90``.
 
     Short codes and alphanumeric senders are not personal numbers and stay as they are.
     """
