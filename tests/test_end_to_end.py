@@ -75,13 +75,20 @@ def test_sms_travels_from_modem_through_sqlite_to_upstream_and_back(
     assert sent["number"] == CITIZEN
     assert "No. laporan: 1" in sent["text"] and len(sent["text"]) <= 160
 
-    # the database agrees: delivered, tracking id stored
-    conn = sqlite3.connect(db)
-    state, tracking = conn.execute(
-        "SELECT o.state, m.tracking_id FROM outbox o JOIN messages m ON m.id = o.message_id"
-    ).fetchone()
-    conn.close()
-    assert state == "delivered" and tracking == "1916449"
+    # the database agrees: delivered, tracking id stored (the forwarder commits the outcome
+    # right after the upstream answered, so give it a moment)
+    def outbox() -> tuple[str, str | None]:
+        conn = sqlite3.connect(db)
+        try:
+            row = conn.execute(
+                "SELECT o.state, m.tracking_id FROM outbox o JOIN messages m ON m.id = o.message_id"
+            ).fetchone()
+            return (row[0], row[1])
+        finally:
+            conn.close()
+
+    assert wait_until(lambda: outbox()[0] == "delivered", 30), outbox()
+    assert outbox() == ("delivered", "1916449")
 
     assert d.terminate() == 0
     log = d.log_path.read_text(encoding="utf-8")

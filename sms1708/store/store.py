@@ -116,7 +116,8 @@ class Store:
     def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Store:
         """Open (and if needed create, mode 0600) the database, apply migrations.
 
-        Raises StoreDamagedError for a file that is not a healthy SQLite database.
+        Raises StoreDamagedError for a file that is not a healthy sms1708 SQLite database
+        (another application's database included); such a file is left untouched.
         """
         p = Path(path)
         spath = str(p)
