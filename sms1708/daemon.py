@@ -94,6 +94,12 @@ class Daemon:
             config=self.cfg.source,
         )
 
+    def dead_threads(self) -> list[str]:
+        threads: list[threading.Thread] = [*self.workers]
+        if self.forwarder is not None:
+            threads.append(self.forwarder)
+        return [t.name for t in threads if not t.is_alive()]
+
     def wake_forwarder(self) -> None:
         if self.forwarder is not None:
             self.forwarder.wake.set()
@@ -125,7 +131,13 @@ def run(cfg: Config) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     d.start()
+    code = 0
     while not d.stop.wait(1.0):
-        pass
+        dead = d.dead_threads()
+        if dead:
+            # should never happen (each loop logs and carries on); exit so systemd restarts us
+            log.critical("thread_died", threads=dead, action="exiting for a clean restart")
+            code = 1
+            break
     d.shutdown()
-    return 0
+    return code

@@ -56,6 +56,7 @@ def filled(cfg: Path, tmp_path: Path) -> Path:
             now=time.time(),
             rules=IntakeRules(),
         )
+    s.claim_outbox(now=time.time(), lease=60, limit=2)  # the forwarder's claim of 1 and 2
     s.record_attempt(
         1,
         Decision(State.DELIVERED, None, "delivered"),

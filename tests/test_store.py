@@ -598,3 +598,11 @@ def test_random_claims_and_outcomes_keep_every_row_valid(ops: list[tuple[Any, ..
             assert count(s, "messages") == N_ITEMS
         finally:
             s.close()
+
+
+def test_an_existing_world_readable_database_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "sms1708.db"
+    Store.open(path).close()
+    path.chmod(0o644)
+    Store.open(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -108,6 +108,21 @@ class ModemWorker(threading.Thread):
                     )
                     self.stop_event.wait(delay)
                     delay = min(delay * 2, self.modem.reconnect_max_delay)
+                except StoreError as e:
+                    log.error(
+                        "store_error",
+                        component="modem",
+                        modem=self.modem.name,
+                        error=str(e),
+                        action="SMS stay on the SIM; retrying",
+                    )
+                    self.stop_event.wait(5)
+                except Exception as e:  # never go silent: log, reopen, carry on
+                    log.error(
+                        "modem_worker_error", modem=self.modem.name, error=repr(e), exc_info=True
+                    )
+                    self.stop_event.wait(delay)
+                    delay = min(delay * 2, self.modem.reconnect_max_delay)
                 finally:
                     self.connected.clear()
                     session.close()

@@ -43,6 +43,14 @@ def _translate(e: sqlite3.Error, path: str) -> StoreError:
     return StoreError(f"{path}: {msg}")
 
 
+def _tighten_mode(path: str) -> None:
+    """Personal data (P12): the database and its WAL files are readable by their owner only."""
+    for f in (path, f"{path}-wal", f"{path}-shm"):
+        with contextlib.suppress(OSError):
+            if os.stat(f).st_mode & 0o077:
+                os.chmod(f, 0o600)
+
+
 def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
     """Raise StoreDamagedError for an SQLite file that holds tables but is not ours."""
     tables = {
@@ -133,6 +141,7 @@ class Store:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 30000")
             _refuse_foreign(conn, spath)  # before the WAL switch and the migrations write to it
+            _tighten_mode(spath)
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -245,7 +254,8 @@ class Store:
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         cur = c.execute(
-            f"INSERT OR IGNORE INTO parts ({cols}) VALUES ({marks})", list(row.values())
+            f"INSERT INTO parts ({cols}) VALUES ({marks}) ON CONFLICT(part_key) DO NOTHING",
+            list(row.values()),
         )
         if cur.rowcount == 0:
             return IngestResult(part.memory, part.index, pkey, False, d is None, ())
@@ -383,14 +393,16 @@ class Store:
     def _lookup(self, c: sqlite3.Connection, ref: str, sender: str) -> str | None:
         if not ref.isdigit():
             return None
-        row = c.execute(
-            "SELECT m.sender, m.forwarded, o.state FROM messages m "
-            "LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id = ? OR m.tracking_id = ?",
-            (int(ref), ref),
-        ).fetchone()
-        if row is None or not same_number(row["sender"], sender):
-            return None
-        return str(row["state"] or "delivered")
+        # the citizen's own reports only; a local number first, then an upstream tracking id
+        rows = c.execute(
+            "SELECT m.sender, o.state FROM messages m JOIN outbox o ON o.message_id = m.id "
+            "WHERE m.id = ? OR m.tracking_id = ? ORDER BY (m.id = ?) DESC, m.id",
+            (int(ref) if len(ref) < 19 else -1, ref, int(ref) if len(ref) < 19 else -1),
+        ).fetchall()
+        for row in rows:
+            if same_number(row["sender"], sender):
+                return str(row["state"])
+        return None
 
     def release_partials(
         self, *, now: float, timeout: float, rules: intake.IntakeRules
@@ -482,7 +494,12 @@ class Store:
         detail: str = "",
         tracking_id: str | None = None,
     ) -> None:
-        """Store one attempt and the state it leads to, in one transaction."""
+        """Store one attempt and the state it leads to, in one transaction.
+
+        The attempt is always logged. The state moves only if the item is still ``sending``
+        (a late answer must not undo an operator's replay), except that ``delivered`` always
+        wins and is never undone.
+        """
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO attempts (message_id, at, outcome, http_status, detail)"
@@ -492,7 +509,8 @@ class Store:
             c.execute(
                 "UPDATE outbox SET state=?, attempts=attempts+1, next_attempt_at=?,"
                 " lease_until=NULL, last_error=?, updated_at=?,"
-                " ambiguous_count=ambiguous_count + ?, delivered_at=? WHERE message_id=?",
+                " ambiguous_count=ambiguous_count + ?, delivered_at=? WHERE message_id=?"
+                " AND state != 'delivered' AND (state = 'sending' OR ? = 'delivered')",
                 (
                     decision.state.value,
                     decision.next_attempt_at if decision.next_attempt_at is not None else now,
@@ -501,6 +519,7 @@ class Store:
                     1 if outcome == "ambiguous" else 0,
                     now if decision.state is State.DELIVERED else None,
                     message_id,
+                    decision.state.value,
                 ),
             )
             if tracking_id:

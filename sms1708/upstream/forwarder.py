@@ -67,6 +67,10 @@ class Forwarder(threading.Thread):
                     log.error("store_error", component="forwarder", error=str(e))
                     self.stop_event.wait(5)
                     continue
+                except Exception as e:  # never go silent: log, pause, carry on
+                    log.error("forwarder_error", error=repr(e), exc_info=True)
+                    self.stop_event.wait(5)
+                    continue
                 if not worked:
                     due = store.next_outbox_due()
                     wait = IDLE_RECHECK if due is None else max(0.05, due - self.clock())
