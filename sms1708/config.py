@@ -81,6 +81,7 @@ class RepliesConfig:
     language: str = "id"
     own_number: str = ""
     min_sender_digits: int = 8
+    delivery_reports: bool = True
     retry_base: float = 30.0
     retry_cap: float = 1800.0
     max_attempts: int = 5
@@ -217,6 +218,7 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
         "language": _choice("id", "en"),
         "own_number": _str,
         "min_sender_digits": _pos_int,
+        "delivery_reports": _bool,
         "retry_base": _pos_float,
         "retry_cap": _pos_float,
         "max_attempts": _pos_int,

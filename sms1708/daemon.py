@@ -36,6 +36,7 @@ def intake_rules(cfg: Config) -> IntakeRules:
         ),
         language=cfg.replies.language,
         replies_enabled=cfg.replies.enabled,
+        max_text_chars=cfg.multipart.max_parts * 153,
     )
 
 

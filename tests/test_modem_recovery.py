@@ -127,3 +127,17 @@ def test_two_modems_each_answer_their_own_citizens(
         assert decodeSmsPdu(m1.sent[0].pdu_hex)["number"] == "+6281234560001"
         assert decodeSmsPdu(m2.sent[0].pdu_hex)["number"] == "+6287734560002"
         assert d.terminate() == 0
+
+
+def test_a_full_sim_is_drained_and_what_the_network_held_back_arrives(
+    tmp_path: Path, upstream: StandIn, make_config, daemon
+) -> None:
+    with EmulatedModem(tmp_path / "small", sm_capacity=3) as m:
+        for i in range(5):  # 3 fit on the SIM, the network holds 2 back
+            m.receive_sms(f"+62812345600{i:02d}", f"LAPOR nomor {i}", notify=False, memory="SM")
+        assert len(m.stored()) == 3 and len(m.held_back) == 2
+        d = daemon(make_config(m, upstream))
+        assert d.wait_event("modem_storage_full", 30), d.events()
+        assert upstream.wait_for(5, 60), d.events()
+        assert wait_until(lambda: not m.stored() and not m.held_back, 30)
+        assert d.terminate() == 0

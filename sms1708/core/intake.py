@@ -41,6 +41,7 @@ class IntakeRules:
     language: str = "id"
     replies_enabled: bool = True
     keywords: Keywords = field(default_factory=Keywords)
+    max_text_chars: int = 40 * 153  # multipart.max_parts parts of GSM-7
 
 
 #: (reference, sender) -> local state of that report if it belongs to that sender, else None

@@ -81,3 +81,10 @@ def release(total: int, parts: Sequence[StoredPart]) -> Assembly:
 
 def expired(first_seen: float, now: float, timeout: float) -> bool:
     return now - first_seen >= timeout
+
+
+def cap_text(text: str, limit: int) -> str:
+    """Bound a complaint's text (a 255-part flood is ~39,000 characters); the parts stay raw."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit].rstrip()} {MISSING_MARK} (cut at {limit} characters)"

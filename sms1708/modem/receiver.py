@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sms1708.core.intake import IntakeRules
-from sms1708.core.pdu import decode_deliver
+from sms1708.core.pdu import decode_deliver, decode_status_report
 from sms1708.errors import CommandFailed, PduDecodeError, StoreError
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
@@ -58,12 +58,32 @@ def parse_cmgl(lines: list[str]) -> list[Listed]:
     return out
 
 
+_CPMS = re.compile(r"^\+CPMS:\s*(\d+)\s*,\s*(\d+)")
+
+
+def storage_usage(lines: list[str]) -> tuple[int, int]:
+    """(used, total) of the read memory from a ``+CPMS`` answer; (0, 0) when absent."""
+    for line in lines:
+        m = _CPMS.match(line.strip())
+        if m:
+            return int(m.group(1)), int(m.group(2))
+    return 0, 0
+
+
+def decode_incoming(memory: str, index: int, pdu: str) -> IncomingPart:
+    """Decode what the modem handed us: an SMS-DELIVER, else a status report, else quarantine."""
+    try:
+        return IncomingPart(memory, index, pdu, decode_deliver(pdu))
+    except PduDecodeError as e:
+        try:
+            return IncomingPart(memory, index, pdu, None, report=decode_status_report(pdu))
+        except PduDecodeError:
+            return IncomingPart(memory, index, pdu, None, f"undecodable PDU: {e}")
+
+
 def decode_listed(memory: str, item: Listed) -> IncomingPart:
     assert item.pdu is not None
-    try:
-        return IncomingPart(memory, item.index, item.pdu, decode_deliver(item.pdu))
-    except PduDecodeError as e:
-        return IncomingPart(memory, item.index, item.pdu, None, f"undecodable PDU: {e}")
+    return decode_incoming(memory, item.index, item.pdu)
 
 
 @dataclass
@@ -75,6 +95,8 @@ class DrainResult:
     deleted: int = 0
     messages: int = 0
     store_failed: bool = False
+    used: int = 0  # storage use before the drain (from +CPMS)
+    total: int = 0
 
 
 def drain_memory(
@@ -91,10 +113,20 @@ def drain_memory(
     """One storage poll of one memory: list, commit, delete. Returns what happened."""
     result = DrainResult()
     try:
-        session.command(f'AT+CPMS="{memory}"', timeout=command_timeout)
+        cpms = session.command(f'AT+CPMS="{memory}"', timeout=command_timeout)
     except CommandFailed as e:
         log.debug("modem_memory_unavailable", modem=modem, memory=memory, reply=e.reply)
         return result
+    result.used, result.total = storage_usage(cpms)
+    if result.total and result.used >= result.total:
+        log.warning(
+            "modem_storage_full",
+            modem=modem,
+            memory=memory,
+            used=result.used,
+            total=result.total,
+            action="draining; the network holds new SMS meanwhile",
+        )
     lines = session.command("AT+CMGL=4", timeout=list_timeout)
     listed = parse_cmgl(lines)
     if not listed:

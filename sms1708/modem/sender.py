@@ -29,11 +29,19 @@ def classify_send_error(code: int | None) -> Outcome:
 
 
 def send_text(
-    session: ATSession, number: str, text: str, *, reference: int, timeout: float
+    session: ATSession,
+    number: str,
+    text: str,
+    *,
+    reference: int,
+    timeout: float,
+    status_report: bool = False,
 ) -> int | None:
     """Send one text (one or more parts) with AT+CMGS in PDU mode. Returns the last TP-MR."""
     mr: int | None = None
-    for part in encode_submit(number, text, reference=reference, concat_ref=reference):
+    for part in encode_submit(
+        number, text, reference=reference, concat_ref=reference, status_report=status_report
+    ):
         lines = session.command(f"AT+CMGS={part.tpdu_length}", data=part.hex, timeout=timeout)
         for line in lines:
             m = _CMGS.match(line)
@@ -51,6 +59,7 @@ def send_due(
     rand: Callable[[], float],
     policy: RetryPolicy,
     timeout: float,
+    status_report: bool = False,
     limit: int = 5,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> int:
@@ -60,7 +69,16 @@ def send_due(
         if should_stop():
             _give_back(store, items[n:], now())
             break
-        _send_one(session, store, item, now=now, rand=rand, policy=policy, timeout=timeout)
+        _send_one(
+            session,
+            store,
+            item,
+            now=now,
+            rand=rand,
+            policy=policy,
+            timeout=timeout,
+            status_report=status_report,
+        )
     return len(items)
 
 
@@ -73,10 +91,16 @@ def _send_one(
     rand: Callable[[], float],
     policy: RetryPolicy,
     timeout: float,
+    status_report: bool = False,
 ) -> None:
     try:
         mr = send_text(
-            session, item.recipient, item.text, reference=item.id & 0xFF, timeout=timeout
+            session,
+            item.recipient,
+            item.text,
+            reference=item.id & 0xFF,
+            timeout=timeout,
+            status_report=status_report,
         )
     except PduEncodeError as e:
         d = decide(

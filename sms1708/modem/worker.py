@@ -22,12 +22,10 @@ import serial
 
 from sms1708.config import Config, ModemConfig
 from sms1708.core.intake import IntakeRules
-from sms1708.core.pdu import decode_deliver
 from sms1708.core.policy import RetryPolicy
 from sms1708.errors import (
     ModemError,
     ModemTimeout,
-    PduDecodeError,
     SimPinError,
     SimPinRejected,
     StoreError,
@@ -36,7 +34,7 @@ from sms1708.logsetup import get_logger
 from sms1708.modem import receiver, sender
 from sms1708.modem.at import ATSession, Urc
 from sms1708.modem.setup import initialise
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Store
 
 log = get_logger("sms1708.modem")
 
@@ -218,6 +216,7 @@ class ModemWorker(threading.Thread):
                 rand=self.rand,
                 policy=self.reply_policy,
                 timeout=self.modem.send_timeout,
+                status_report=self.cfg.replies.delivery_reports,
                 limit=1,
                 should_stop=self.stop_event.is_set,
             )
@@ -233,7 +232,9 @@ class ModemWorker(threading.Thread):
                 raise session.gone
 
     def _poll(self, session: ATSession, store: Store) -> None:
-        for memory in self.modem.memories:
+        # status reports for our replies land in "SR" (a modem without it answers ERROR: skipped)
+        memories = [*self.modem.memories, *(["SR"] if "SR" not in self.modem.memories else [])]
+        for memory in memories:
             r = receiver.drain_memory(
                 session,
                 store,
@@ -260,19 +261,20 @@ class ModemWorker(threading.Thread):
         self.last_poll_at = self.clock()
 
     def _take_direct(self, store: Store) -> None:
-        """Store SMS delivered directly with +CMT (never on the SIM). Status reports: logged."""
+        """Store what came with +CMT (an SMS never on the SIM) or +CDS (a status report).
+
+        CNMI is chosen so that +CMT does not happen (store-and-notify); this is the safety net
+        for a modem configured otherwise. Without AT+CSMS=1 no +CNMA acknowledgement is needed.
+        """
         while True:
             try:
                 urc = self.direct.get_nowait()
             except queue.Empty:
                 return
-            if urc.name != "+CMT" or urc.pdu is None:
-                log.info("modem_status_report", modem=self.modem.name, urc=urc.line)
+            if urc.pdu is None:
+                log.warning("modem_urc_without_pdu", modem=self.modem.name, urc=urc.line)
                 continue
-            try:
-                part = IncomingPart("CMT", -1, urc.pdu, decode_deliver(urc.pdu))
-            except PduDecodeError as e:
-                part = IncomingPart("CMT", -1, urc.pdu, None, f"undecodable PDU: {e}")
+            part = receiver.decode_incoming(urc.name.lstrip("+"), -1, urc.pdu)
             try:
                 store.ingest(self.modem.name, [part], now=self.clock(), rules=self.rules)
             except StoreError as e:

@@ -110,3 +110,27 @@ def m001_initial(db: Db) -> None:
         CREATE INDEX replies_due ON replies(modem, state, next_attempt_at);
         """
     )
+
+
+@migrations()
+def m002_delivery_reports(db: Db) -> None:
+    db.executescript(
+        """
+        CREATE TABLE reports (                 -- SMS-STATUS-REPORTs for our replies
+            id INTEGER PRIMARY KEY,
+            part_key TEXT NOT NULL UNIQUE,
+            modem TEXT NOT NULL,
+            pdu TEXT NOT NULL,
+            stored_at REAL NOT NULL,
+            reference INTEGER NOT NULL,        -- TP-MR of the reply it reports on
+            recipient TEXT NOT NULL,
+            status INTEGER NOT NULL,           -- TP-ST (0x00..0x1F delivered)
+            delivered INTEGER NOT NULL,
+            discharge TEXT,
+            reply_id INTEGER REFERENCES replies(id)
+        );
+        ALTER TABLE replies ADD COLUMN delivery TEXT;   -- delivered | failed | NULL (unknown)
+        ALTER TABLE replies ADD COLUMN delivery_at REAL;
+        CREATE INDEX replies_mr ON replies(modem, mr);
+        """
+    )

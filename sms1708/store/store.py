@@ -15,14 +15,14 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from sms1708.core import intake, keys, multipart
-from sms1708.core.pdu import Deliver
+from sms1708.core.pdu import Deliver, StatusReport
 from sms1708.core.policy import Decision
 from sms1708.core.replies import same_number
 from sms1708.core.states import CLAIMABLE, REPLAYABLE, State
@@ -77,6 +77,7 @@ class IncomingPart:
     pdu: str
     deliver: Deliver | None
     error: str | None = None
+    report: StatusReport | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,8 @@ class Store:
         rules: intake.IntakeRules,
     ) -> IngestResult:
         d = part.deliver
+        if part.report is not None:
+            return self._ingest_report(c, modem, part, part.report, now)
         pkey = keys.part_key(d.tpdu_hex if d else part.pdu)
         row: dict[str, Any] = {
             "part_key": pkey,
@@ -233,6 +236,9 @@ class Store:
             "status": "quarantined" if d is None else "pending",
             "error": part.error,
         }
+        if d is not None and d.encoding == "8bit":
+            # a data SMS (OTA settings, WAP push ...): not text, nothing to answer. Kept raw.
+            row.update(status="data", error=f"8-bit data SMS ({len(d.data)} bytes), kept raw")
         if d is not None:
             row.update(
                 sender=d.sender,
@@ -261,6 +267,8 @@ class Store:
             return IngestResult(part.memory, part.index, pkey, False, d is None, ())
         if d is None:
             return IngestResult(part.memory, part.index, pkey, True, True, ())
+        if row["status"] == "data":
+            return IngestResult(part.memory, part.index, pkey, True, False, ())
         group = row.get("group_key")
         if group is None:
             mid = self._create_message(
@@ -296,6 +304,51 @@ class Store:
         )
         return IngestResult(part.memory, part.index, pkey, True, False, (mid,))
 
+    def _ingest_report(
+        self,
+        c: sqlite3.Connection,
+        modem: str,
+        part: IncomingPart,
+        rep: StatusReport,
+        now: float,
+    ) -> IngestResult:
+        """Store a status report and mark the reply it belongs to (same modem, TP-MR, number)."""
+        pkey = keys.part_key(part.pdu)
+        reply_id: int | None = None
+        for row in c.execute(
+            "SELECT id, recipient FROM replies WHERE modem = ? AND mr = ? AND state = 'sent' "
+            "ORDER BY id DESC LIMIT 20",
+            (modem, rep.reference),
+        ):
+            if same_number(row["recipient"], rep.recipient):
+                reply_id = int(row["id"])
+                break
+        cur = c.execute(
+            "INSERT INTO reports (part_key, modem, pdu, stored_at, reference, recipient, status,"
+            " delivered, discharge, reply_id) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(part_key) DO NOTHING",
+            (
+                pkey,
+                modem,
+                part.pdu,
+                now,
+                rep.reference,
+                rep.recipient,
+                rep.status,
+                int(rep.delivered),
+                rep.discharge.isoformat(),
+                reply_id,
+            ),
+        )
+        new = cur.rowcount > 0
+        final = rep.delivered or rep.status >= 0x40  # 0x20..0x3F: the SMSC is still trying
+        if new and reply_id is not None and final:
+            c.execute(
+                "UPDATE replies SET delivery = ?, delivery_at = ? WHERE id = ?",
+                ("delivered" if rep.delivered else "failed", now, reply_id),
+            )
+        return IngestResult(part.memory, part.index, pkey, new, False, ())
+
     def _pending_group(self, c: sqlite3.Connection, group: str) -> list[multipart.StoredPart]:
         rows = c.execute(
             "SELECT concat_seq, text, part_key FROM parts "
@@ -314,6 +367,7 @@ class Store:
         group: str | None = None,
     ) -> int:
         mkey = keys.message_key(part_keys[0])
+        msg = replace(msg, text=multipart.cap_text(msg.text, rules.max_text_chars))
         existing = c.execute("SELECT id FROM messages WHERE key = ?", (mkey,)).fetchone()
         if existing is not None:
             mid = int(existing[0])
