@@ -31,6 +31,7 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class ModemConfig:
     name: str = "modem0"
+    family: str = "auto"
     port: str = ""
     baudrate: int = 115200
     rtscts: bool = False
@@ -186,6 +187,7 @@ def _memories(key: str, v: Any) -> tuple[str, ...]:
 _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
     "modem": {
         "name": _str,
+        "family": _choice("auto", "huawei", "simcom", "wavecom", "quectel", "zte", "generic"),
         "port": _str,
         "baudrate": _baud,
         "rtscts": _bool,

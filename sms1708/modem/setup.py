@@ -36,11 +36,66 @@ SMS_STEPS: tuple[Step, ...] = (
     Step('AT+CSCS="GSM"', False, "character set for text answers (PDU mode does not need it)"),
 )
 
+
+@dataclass(frozen=True)
+class Profile:
+    """What differs between modem families, as data: how to recognise one (substrings of the
+    AT+CGMI/AT+CGMM answers) and the extra, optional commands it wants after the SMS set-up."""
+
+    name: str
+    match: tuple[str, ...]
+    steps: tuple[Step, ...] = ()
+
+
+PROFILES: tuple[Profile, ...] = (
+    Profile(
+        "huawei",
+        ("huawei",),
+        (
+            Step("AT^CURC=0", False, "silence periodic ^RSSI/^BOOT/^MODE lines on the AT port"),
+            Step("AT^USSDMODE=0", False, "plain USSD answers (credit checks)"),
+        ),
+    ),
+    Profile(
+        "simcom",
+        ("simcom", "sim800", "sim900", "sim7"),
+        (Step("AT+CSDH=0", False, "short +CMGL/+CMGR headers"),),
+    ),
+    Profile(
+        "wavecom",
+        ("wavecom", "sierra"),
+        (Step("AT+WIND=0", False, "no unsolicited +WIND status lines"),),
+    ),
+    Profile(
+        "quectel",
+        ("quectel",),
+        (Step('AT+QURCCFG="urcport","usbat"', False, "send +CMTI on the AT port we read"),),
+    ),
+    Profile("zte", ("zte",), (Step("AT+ZCDRUN=8", False, "no autorun CD-ROM after a reset"),)),
+    Profile("generic", ()),
+)
+
+
+def detect_profile(identity: str, wanted: str = "auto") -> Profile:
+    """The profile named ``wanted``, or (auto) the first whose marker is in ``identity``."""
+    if wanted != "auto":
+        for p in PROFILES:
+            if p.name == wanted:
+                return p
+        raise ValueError(f"unknown modem family {wanted!r}")
+    low = identity.lower()
+    for p in PROFILES:
+        if any(marker in low for marker in p.match):
+            return p
+    return PROFILES[-1]
+
+
 _PIN_STATE = re.compile(r"^\+CPIN:\s*(.+)$")
 
 
 @dataclass(frozen=True)
 class ModemInfo:
+    family: str
     cnmi: str | None
     smsc: str | None
     signal: int | None
@@ -102,6 +157,13 @@ def initialise(session: ATSession, cfg: ModemConfig, *, may_enter_pin: bool = Tr
     check_pin(session, cfg, may_enter_pin=may_enter_pin)
     for step in SMS_STEPS:
         _run(session, step, cfg)
+    identity = " ".join(
+        (session.try_command("AT+CGMI", timeout=cfg.command_timeout) or [])
+        + (session.try_command("AT+CGMM", timeout=cfg.command_timeout) or [])
+    )
+    profile = detect_profile(identity, cfg.family)
+    for step in profile.steps:
+        _run(session, step, cfg)
     cnmi = None
     for value in cfg.cnmi:
         if session.try_command(f"AT+CNMI={value}", timeout=cfg.command_timeout) is not None:
@@ -124,7 +186,7 @@ def initialise(session: ATSession, cfg: ModemConfig, *, may_enter_pin: bool = Tr
         m = re.match(r"^\+CSQ:\s*(\d+)", line)
         if m:
             signal = int(m.group(1))
-    return ModemInfo(cnmi=cnmi, smsc=smsc, signal=signal)
+    return ModemInfo(family=profile.name, cnmi=cnmi, smsc=smsc, signal=signal)
 
 
 def _run(session: ATSession, step: Step, cfg: ModemConfig) -> None:

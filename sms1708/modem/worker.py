@@ -143,6 +143,7 @@ class ModemWorker(threading.Thread):
             "modem_ready",
             modem=self.modem.name,
             port=self.modem.port,
+            family=info.family,
             cnmi=info.cnmi,
             smsc=info.smsc,
             csq=info.signal,
