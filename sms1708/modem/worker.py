@@ -55,6 +55,7 @@ class ModemWorker(threading.Thread):
         rand: Callable[[], float] = random.random,
         opener: Callable[..., Any] = serial.Serial,
         on_message: Callable[[], None] = lambda: None,
+        store_factory: Callable[[str], Store] = Store.open,
     ) -> None:
         super().__init__(name=f"modem-{modem.name}", daemon=True)
         self.cfg = cfg
@@ -65,6 +66,7 @@ class ModemWorker(threading.Thread):
         self.rand = rand
         self.opener = opener
         self.on_message = on_message
+        self.store_factory = store_factory
         self.wake = threading.Event()
         self.direct: queue.Queue[Urc] = queue.Queue()
         self.connected = threading.Event()
@@ -79,7 +81,7 @@ class ModemWorker(threading.Thread):
     # ------------------------------------------------------------------ supervisor
 
     def run(self) -> None:
-        store = Store.open(self.cfg.store.path)
+        store = self.store_factory(self.cfg.store.path)
         delay = 1.0
         try:
             while not self.stop_event.is_set():

@@ -40,6 +40,7 @@ class Forwarder(threading.Thread):
         client: WebhookClient | None = None,
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
+        store_factory: Callable[[str], Store] = Store.open,
     ) -> None:
         super().__init__(name="forwarder", daemon=True)
         self.cfg = cfg
@@ -49,6 +50,7 @@ class Forwarder(threading.Thread):
         )
         self.clock = clock
         self.rand = rand
+        self.store_factory = store_factory
         self.wake = threading.Event()
         self.policy = RetryPolicy(
             base=cfg.upstream.retry_base,
@@ -58,7 +60,7 @@ class Forwarder(threading.Thread):
         self.last_success_at: float | None = None
 
     def run(self) -> None:
-        store = Store.open(self.cfg.store.path)
+        store = self.store_factory(self.cfg.store.path)
         try:
             while not self.stop_event.is_set():
                 try:
