@@ -67,6 +67,10 @@ class UpstreamConfig:
     max_age_days: float = 30.0
     lease_seconds: float = 120.0
     batch: int = 20
+    concurrency: int = 4
+    breaker_threshold: int = 5
+    breaker_pause: float = 5.0
+    breaker_max_pause: float = 300.0
     verify_tls: bool = True
 
     def token(self) -> str:
@@ -213,6 +217,10 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
         "max_age_days": _pos_float,
         "lease_seconds": _pos_float,
         "batch": _pos_int,
+        "concurrency": _pos_int,
+        "breaker_threshold": _pos_int,
+        "breaker_pause": _pos_float,
+        "breaker_max_pause": _pos_float,
         "verify_tls": _bool,
     },
     "replies": {

@@ -28,6 +28,8 @@ from sms1708.upstream.forwarder import Forwarder
 
 log = get_logger("sms1708.daemon")
 
+STOP_GRACE = 5.0
+
 
 def intake_rules(cfg: Config) -> IntakeRules:
     return IntakeRules(
@@ -105,19 +107,39 @@ class Daemon:
         if self.forwarder is not None:
             self.forwarder.wake.set()
 
-    def shutdown(self, timeout: float = 15.0) -> None:
+    def shutdown(self, grace: float = STOP_GRACE) -> None:
+        """Stop every loop; give them ``grace`` seconds to finish the step they are in.
+
+        A loop still blocked after that is waiting on the outside world (an upstream that does
+        not answer, a modem that hangs in AT+CMGS). We do not wait for it: the upstream request
+        is recorded as ``ambiguous`` (due again at once, same key) and the modem session is
+        closed (a reply being sent is given back and sent again after the restart).
+        """
         self.stop.set()
         for w in self.workers:
             w.wake.set()
         self.wake_forwarder()
-        deadline = time.monotonic() + timeout
-        threads: list[threading.Thread] = [*self.workers]
-        if self.forwarder is not None:
-            threads.append(self.forwarder)
-        for t in threads:
-            t.join(max(0.1, deadline - time.monotonic()))
-            if t.is_alive():
-                log.warning("thread_slow_to_stop", thread=t.name)
+        deadline = time.monotonic() + grace
+        for w in self.workers:
+            w.join(max(0.1, deadline - time.monotonic()))
+            if w.is_alive():
+                log.warning("modem_busy_at_stop", modem=w.modem.name, action="closing the port")
+                w.abort()
+                w.join(2.0)
+        f = self.forwarder
+        if f is not None:
+            f.join(max(0.1, deadline - time.monotonic()))
+            if f.is_alive():
+                store = Store.open(self.cfg.store.path)
+                try:
+                    ids = f.abandon_in_flight(store)
+                finally:
+                    store.close()
+                log.warning(
+                    "upstream_busy_at_stop",
+                    message_ids=ids,
+                    action="recorded as ambiguous; sent again with the same key on start",
+                )
         log.info("daemon_stopped")
 
 

@@ -49,6 +49,7 @@ def make_cfg(tmp_path: Path, url: str, **upstream: Any) -> Config:
                 "retry_cap": 600.0,
                 "lease_seconds": 60.0,
                 "max_age_days": 1.0,
+                "breaker_threshold": 1000,  # the breaker has its own test below
                 **upstream,
             },
         }
@@ -262,3 +263,25 @@ def test_a_stop_during_a_step_gives_the_claimed_items_back(
     r.stop.clear()
     assert r.step() == 2
     assert {r.row(mid)["state"] for mid in mids} == {"delivered"}
+
+
+def test_the_circuit_breaker_stops_hammering_a_dead_upstream_and_probes_with_one(
+    rig: Callable[..., Rig], upstream: StandIn
+) -> None:
+    r = rig(breaker_threshold=2, breaker_pause=30.0, batch=10, concurrency=1, retry_base=0.001)
+    mids = [r.sms(f"LAPOR keluhan {i}") for i in range(6)]
+    upstream.down()
+    r.clock.advance(1)
+    assert r.step() == 6
+    # two failures opened the circuit: the other four were given back unattempted
+    attempted = [m for m in mids if r.row(m)["attempts"] == 1]
+    assert len(attempted) == 2
+    assert all(r.row(m)["state"] == "queued" for m in mids if m not in attempted)
+    r.clock.advance(10)
+    assert r.step() == 0  # circuit open: nothing claimed, nothing sent
+    upstream.up()
+    r.clock.advance(30)
+    assert r.step() == 1  # the pause is over: one probe, not the whole batch
+    r.clock.advance(1)
+    assert r.step() == 5  # the probe worked: the backlog drains at full speed
+    assert {r.row(m)["state"] for m in mids} == {"delivered"}

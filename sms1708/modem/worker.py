@@ -77,6 +77,7 @@ class ModemWorker(threading.Thread):
         )
         self.last_poll_at: float | None = None
         self.pin_rejected = False
+        self.session: ATSession | None = None
 
     # ------------------------------------------------------------------ supervisor
 
@@ -86,6 +87,7 @@ class ModemWorker(threading.Thread):
         try:
             while not self.stop_event.is_set():
                 session = self._new_session()
+                self.session = session
                 try:
                     session.open()
                     self._bring_up(session)
@@ -128,6 +130,12 @@ class ModemWorker(threading.Thread):
                     session.close()
         finally:
             store.close()
+
+    def abort(self) -> None:
+        """Close the port under a blocked command (used when stopping): it fails at once."""
+        session = self.session
+        if session is not None:
+            session.close()
 
     def _new_session(self) -> ATSession:
         return ATSession(

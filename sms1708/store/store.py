@@ -101,6 +101,19 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """One upstream attempt and the decision it led to."""
+
+    message_id: int
+    decision: Decision
+    outcome: str
+    now: float
+    http_status: int | None = None
+    detail: str = ""
+    tracking_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ReplyItem:
     id: int
     message_id: int | None
@@ -548,38 +561,52 @@ class Store:
         detail: str = "",
         tracking_id: str | None = None,
     ) -> None:
-        """Store one attempt and the state it leads to, in one transaction.
+        """Store one attempt and the state it leads to, in one transaction."""
+        self.record_attempts(
+            [Attempt(message_id, decision, outcome, now, http_status, detail, tracking_id)]
+        )
 
-        The attempt is always logged. The state moves only if the item is still ``sending``
+    def record_attempts(self, attempts: Sequence[Attempt]) -> None:
+        """Store a batch of attempts and their states, in one transaction.
+
+        Each attempt is always logged. The state moves only if the item is still ``sending``
         (a late answer must not undo an operator's replay), except that ``delivered`` always
         wins and is never undone.
         """
+        if not attempts:
+            return
         with self.transaction() as c:
+            for a in attempts:
+                self._record(c, a)
+
+    def _record(self, c: sqlite3.Connection, a: Attempt) -> None:
+        d = a.decision
+        delivered = d.state is State.DELIVERED
+        c.execute(
+            "INSERT INTO attempts (message_id, at, outcome, http_status, detail)"
+            " VALUES (?,?,?,?,?)",
+            (a.message_id, a.now, a.outcome, a.http_status, a.detail[:1000]),
+        )
+        c.execute(
+            "UPDATE outbox SET state=?, attempts=attempts+1, next_attempt_at=?,"
+            " lease_until=NULL, last_error=?, updated_at=?,"
+            " ambiguous_count=ambiguous_count + ?, delivered_at=? WHERE message_id=?"
+            " AND state != 'delivered' AND (state = 'sending' OR ? = 'delivered')",
+            (
+                d.state.value,
+                d.next_attempt_at if d.next_attempt_at is not None else a.now,
+                None if delivered else d.reason[:1000],
+                a.now,
+                1 if a.outcome == "ambiguous" else 0,
+                a.now if delivered else None,
+                a.message_id,
+                d.state.value,
+            ),
+        )
+        if a.tracking_id:
             c.execute(
-                "INSERT INTO attempts (message_id, at, outcome, http_status, detail)"
-                " VALUES (?,?,?,?,?)",
-                (message_id, now, outcome, http_status, detail[:1000]),
+                "UPDATE messages SET tracking_id=? WHERE id=?", (a.tracking_id[:64], a.message_id)
             )
-            c.execute(
-                "UPDATE outbox SET state=?, attempts=attempts+1, next_attempt_at=?,"
-                " lease_until=NULL, last_error=?, updated_at=?,"
-                " ambiguous_count=ambiguous_count + ?, delivered_at=? WHERE message_id=?"
-                " AND state != 'delivered' AND (state = 'sending' OR ? = 'delivered')",
-                (
-                    decision.state.value,
-                    decision.next_attempt_at if decision.next_attempt_at is not None else now,
-                    None if decision.state is State.DELIVERED else decision.reason[:1000],
-                    now,
-                    1 if outcome == "ambiguous" else 0,
-                    now if decision.state is State.DELIVERED else None,
-                    message_id,
-                    decision.state.value,
-                ),
-            )
-            if tracking_id:
-                c.execute(
-                    "UPDATE messages SET tracking_id=? WHERE id=?", (tracking_id[:64], message_id)
-                )
 
     def release_claims(self, message_ids: Sequence[int], *, now: float) -> None:
         """Give back claimed items not attempted (graceful stop): due again at once."""

@@ -11,24 +11,30 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from sms1708.config import Config
-from sms1708.core.policy import Outcome, RetryPolicy, decide
+from sms1708.core.breaker import Breaker
+from sms1708.core.policy import Decision, Outcome, RetryPolicy, decide
+from sms1708.core.states import State
 from sms1708.errors import (
     StoreError,
     UpstreamAmbiguous,
     UpstreamError,
     UpstreamRejected,
     UpstreamRetryable,
-    UpstreamUnreachable,
 )
 from sms1708.logsetup import get_logger
-from sms1708.store.store import OutboxItem, Store
+from sms1708.store.store import Attempt, OutboxItem, Store
 from sms1708.upstream.webhook import WebhookClient
 
 log = get_logger("sms1708.upstream")
 
 IDLE_RECHECK = 30.0
+#: outcomes that say "the upstream is not well" (a rejection means it is up and answering)
+_BREAKER_FAILURES = frozenset(
+    {Outcome.UNREACHABLE.value, Outcome.RETRYABLE.value, Outcome.AMBIGUOUS.value}
+)
 
 
 class Forwarder(threading.Thread):
@@ -58,6 +64,16 @@ class Forwarder(threading.Thread):
             max_age=cfg.upstream.max_age_days * 86400,
         )
         self.last_success_at: float | None = None
+        self.breaker = Breaker(
+            threshold=cfg.upstream.breaker_threshold,
+            base=cfg.upstream.breaker_pause,
+            cap=cfg.upstream.breaker_max_pause,
+        )
+        self.in_flight: set[int] = set()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(
+            max_workers=cfg.upstream.concurrency, thread_name_prefix="upstream"
+        )
 
     def run(self) -> None:
         store = self.store_factory(self.cfg.store.path)
@@ -75,26 +91,73 @@ class Forwarder(threading.Thread):
                     continue
                 if not worked:
                     due = store.next_outbox_due()
+                    if not self.breaker.allow(self.clock()):
+                        due = max(due or 0.0, self.breaker.open_until)
                     wait = IDLE_RECHECK if due is None else max(0.05, due - self.clock())
                     self.wake.wait(min(wait, IDLE_RECHECK))
                     self.wake.clear()
         finally:
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self.client.close()
             store.close()
 
     def step(self, store: Store) -> int:
-        """Claim and attempt one batch. Returns how many items were claimed."""
-        items = store.claim_outbox(
-            now=self.clock(), lease=self.cfg.upstream.lease_seconds, limit=self.cfg.upstream.batch
-        )
-        for n, item in enumerate(items):
-            if self.stop_event.is_set():
-                store.release_claims([i.message_id for i in items[n:]], now=self.clock())
-                break
-            self.attempt(store, item)
+        """Claim and attempt one batch. Returns how many items were claimed.
+
+        Posts run on a small thread pool (``upstream.concurrency``, one keep-alive client);
+        their outcomes are recorded together in one transaction. While the circuit breaker is
+        open nothing is claimed; when its pause ends, one item goes out as a probe.
+        """
+        now = self.clock()
+        if not self.breaker.allow(now):
+            return 0
+        limit = 1 if self.breaker.probing(now) else self.cfg.upstream.batch
+        items = store.claim_outbox(now=now, lease=self.cfg.upstream.lease_seconds, limit=limit)
+        if not items:
+            return 0
+        results: list[Attempt] = []
+        pending = list(items)
+        while pending and not self.stop_event.is_set():
+            wave = pending[: self.cfg.upstream.concurrency]
+            pending = pending[len(wave) :]
+            results.extend(self._post_wave(wave))
+            if not self.breaker.allow(self.clock()):
+                break  # the upstream is down: do not hammer it with the rest of the batch
+        store.record_attempts(results)
+        for a in results:
+            self._log(a)
+        if pending:
+            store.release_claims([i.message_id for i in pending], now=self.clock())
         return len(items)
 
     def attempt(self, store: Store, item: OutboxItem) -> None:
+        """Attempt one claimed item and record the outcome."""
+        [result] = self._post_wave([item])
+        store.record_attempts([result])
+        self._log(result)
+
+    def _post_wave(self, items: list[OutboxItem]) -> list[Attempt]:
+        with self._lock:
+            self.in_flight.update(i.message_id for i in items)
+        try:
+            if len(items) == 1:
+                results = [self._post(items[0])]
+            else:
+                results = list(self._pool.map(self._post, items))
+        finally:
+            with self._lock:
+                self.in_flight.difference_update(i.message_id for i in items)
+        for a in results:
+            opened = self.breaker.record(a.outcome not in _BREAKER_FAILURES, a.now)
+            if opened:
+                log.warning(
+                    "upstream_circuit_open",
+                    pause=round(self.breaker.open_until - a.now, 1),
+                    action="holding the queue; one probe when the pause ends",
+                )
+        return results
+
+    def _post(self, item: OutboxItem) -> Attempt:
         status: int | None = None
         tracking: str | None = None
         retry_after: float | None = None
@@ -104,18 +167,14 @@ class Forwarder(threading.Thread):
         except UpstreamRejected as e:
             outcome, status, detail = Outcome.REJECTED, e.status, str(e)
         except UpstreamRetryable as e:
-            outcome, status, detail, retry_after = (
-                Outcome.RETRYABLE,
-                e.status,
-                str(e),
-                e.retry_after,
-            )
+            outcome, status, detail = Outcome.RETRYABLE, e.status, str(e)
+            retry_after = e.retry_after
         except UpstreamAmbiguous as e:
             outcome, detail = Outcome.AMBIGUOUS, str(e)
-        except UpstreamUnreachable as e:
-            outcome, detail = Outcome.UNREACHABLE, str(e)
         except UpstreamError as e:
             outcome, detail = Outcome.UNREACHABLE, str(e)
+        except Exception as e:  # a bug or a broken token: recorded, retried, never silent
+            outcome, detail = Outcome.UNREACHABLE, f"unexpected error: {e!r}"
         now = self.clock()
         d = decide(
             outcome,
@@ -127,32 +186,36 @@ class Forwarder(threading.Thread):
             retry_after=retry_after,
             detail=detail,
         )
-        store.record_attempt(
-            item.message_id,
-            d,
-            outcome=outcome.value,
-            now=now,
-            http_status=status,
-            detail=detail,
-            tracking_id=tracking,
-        )
-        if outcome is Outcome.DELIVERED:
-            self.last_success_at = now
-            log.info(
-                "upstream_delivered",
-                message_id=item.message_id,
-                key=item.key,
-                attempts=item.attempts + 1,
-                tracking_id=tracking,
-            )
+        return Attempt(item.message_id, d, outcome.value, now, status, detail, tracking)
+
+    def _log(self, a: Attempt) -> None:
+        if a.decision.state is State.DELIVERED:
+            self.last_success_at = a.now
+            log.info("upstream_delivered", message_id=a.message_id, tracking_id=a.tracking_id)
         else:
+            d = a.decision
             log.warning(
                 "upstream_attempt_failed",
-                message_id=item.message_id,
-                key=item.key,
-                outcome=outcome.value,
-                http_status=status,
+                message_id=a.message_id,
+                outcome=a.outcome,
+                http_status=a.http_status,
                 state=d.state.value,
-                next_in=None if d.next_attempt_at is None else round(d.next_attempt_at - now, 1),
-                error=detail[:300],
+                next_in=None if d.next_attempt_at is None else round(d.next_attempt_at - a.now, 1),
+                error=a.detail[:300],
             )
+
+    def abandon_in_flight(self, store: Store) -> list[int]:
+        """At shutdown: requests still waiting for an answer become ``ambiguous``, due at once.
+
+        The request may have reached the upstream; the next start sends it again with the
+        same idempotency key (a late answer recorded meanwhile still wins if it says delivered).
+        """
+        with self._lock:
+            ids = sorted(self.in_flight)
+        now = self.clock()
+        detail = "interrupted by shutdown while waiting for the upstream's answer"
+        d = Decision(State.AMBIGUOUS, now, detail)
+        store.record_attempts(
+            [Attempt(i, d, Outcome.AMBIGUOUS.value, now, None, detail) for i in ids]
+        )
+        return ids
