@@ -459,6 +459,55 @@ def export(ctx: click.Context, fmt: str, output: Any, show_numbers: bool) -> Non
     w.writerows(rows)
 
 
+# ---------------------------------------------------------------------------------- maintenance
+
+
+@main.command()
+@click.argument("dest", type=click.Path(dir_okay=False))
+@click.pass_context
+def backup(ctx: click.Context, dest: str) -> None:
+    """Copy the database to DEST with SQLite's backup API (safe while the daemon runs).
+
+    Never copy the .db file with cp while the daemon runs: the WAL would be missing.
+    """
+    try:
+        size = open_store(ctx).backup(dest)
+    except StoreError as e:
+        fail(str(e), EXIT_ATTENTION)
+    click.echo(f"backup written: {dest} ({size} bytes, checked, mode 0600)")
+
+
+@main.command()
+@click.option(
+    "--days",
+    type=float,
+    default=None,
+    help="Older than this many days (default: retention.days of the config).",
+)
+@click.option("--yes", is_flag=True, help="Really purge (default: dry run, count only).")
+@click.pass_context
+def purge(ctx: click.Context, days: float | None, yes: bool) -> None:
+    """Remove personal data (numbers, texts, raw SMS) from finished complaints.
+
+    Only complaints delivered upstream (or handled locally) and older than the retention
+    period; kind, category, place and dates stay for statistics. Dry run unless --yes.
+    """
+    cfg = get_config(ctx)
+    keep = days if days is not None else cfg.retention.days
+    if keep <= 0:
+        fail("--days must be positive", EXIT_CONFIG)
+    store = open_store(ctx)
+    before = time.time() - keep * 86400
+    if not yes:
+        n = len(store.purge_candidates(before=before))
+        click.echo(
+            f"would purge personal data of {n} complaint(s) older than {keep:g} days (add --yes)"
+        )
+        return
+    ids = store.purge(before=before, now=time.time())
+    click.echo(f"purged personal data of {len(ids)} complaint(s) older than {keep:g} days")
+
+
 # ---------------------------------------------------------------------------------- check
 
 

@@ -99,6 +99,11 @@ class MultipartConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    days: float = 365.0
+
+
+@dataclass(frozen=True)
 class LogConfig:
     format: str = "auto"
     level: str = "info"
@@ -111,6 +116,7 @@ class Config:
     upstream: UpstreamConfig = field(default_factory=UpstreamConfig)
     replies: RepliesConfig = field(default_factory=RepliesConfig)
     multipart: MultipartConfig = field(default_factory=MultipartConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     log: LogConfig = field(default_factory=LogConfig)
     source: str = "built-in defaults"
 
@@ -234,6 +240,7 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
         "max_attempts": _pos_int,
     },
     "multipart": {"timeout": _pos_float, "max_parts": _pos_int},
+    "retention": {"days": _pos_float},
     "log": {
         "format": _choice("auto", "json", "console"),
         "level": _choice("debug", "info", "warning", "error"),
@@ -246,6 +253,7 @@ _CLASSES: dict[str, type] = {
     "upstream": UpstreamConfig,
     "replies": RepliesConfig,
     "multipart": MultipartConfig,
+    "retention": RetentionConfig,
     "log": LogConfig,
 }
 
@@ -283,7 +291,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
     else:
         modems = (_section("modem", data.get("modem", {})),)
     kwargs: dict[str, Any] = {"modems": modems, "source": source}
-    for name in ("store", "upstream", "replies", "multipart", "log"):
+    for name in ("store", "upstream", "replies", "multipart", "retention", "log"):
         kwargs[name] = _section(name, data.get(name, {}))
     cfg = Config(**kwargs)
     if not cfg.store.path:

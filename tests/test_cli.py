@@ -211,3 +211,41 @@ def test_check_talks_to_the_emulated_modem(modem, make_config) -> None:
     r = CliRunner().invoke(main, ["--config", str(make_config(modem)), "check"])
     for name in ("AT", "SIM", "network", "signal", "SMSC", "storage", "notifications"):
         assert re.search(rf"PASS  .*{name}", r.output), r.output
+
+
+def test_backup_is_a_checked_private_copy_and_never_overwrites(
+    filled: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "backups" / "sms1708-2026-11-23.db"
+    r = run("--config", str(filled), "backup", str(dest))
+    assert "backup written" in r.output
+    assert oct(dest.stat().st_mode & 0o777) == "0o600"
+    copy = Store.open(dest, create=False)
+    assert copy.counts()["messages"]["total"] == 4 and copy.quick_check() == "ok"
+    copy.close()
+    again = CliRunner().invoke(main, ["--config", str(filled), "backup", str(dest)])
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_purge_removes_personal_data_of_old_finished_complaints_only(
+    filled: Path, tmp_path: Path
+) -> None:
+    s = Store.open(tmp_path / "db.sqlite")
+    s.conn.execute("UPDATE messages SET stored_at = stored_at - 400 * 86400")  # a year ago
+    s.close()
+    r = run("--config", str(filled), "purge")
+    # delivered #1 and the locally handled bantuan #4; not the dead #2 nor the queued #3
+    assert "would purge personal data of 2 complaint(s)" in r.output
+    r = run("--config", str(filled), "purge", "--yes")
+    assert "purged personal data of 2" in r.output
+    s = Store.open(tmp_path / "db.sqlite")
+    purged = s.message(1)
+    assert purged is not None
+    assert purged["sender"] == "" and purged["text"] == "" and purged["purged_at"]
+    assert purged["kind"] == "pengaduan" and purged["state"] == "delivered"
+    assert all(p["pdu"] == "" for p in purged["parts"])
+    assert all(r["text"] == "" for r in purged["replies"])
+    kept = s.message(2)
+    assert kept is not None and kept["sender"] == "+6281234567801" and kept["text"]
+    s.close()
+    assert "would purge personal data of 0" in run("--config", str(filled), "purge").output

@@ -134,3 +134,13 @@ def m002_delivery_reports(db: Db) -> None:
         CREATE INDEX replies_mr ON replies(modem, mr);
         """
     )
+
+
+@migrations()
+def m003_retention(db: Db) -> None:
+    db.executescript(
+        """
+        ALTER TABLE messages ADD COLUMN purged_at REAL;  -- personal data removed (retention)
+        CREATE INDEX messages_stored ON messages(stored_at);
+        """
+    )
