@@ -1,0 +1,94 @@
+"""The store's foundation: the connection, its durability settings, transactions, errors."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+
+import sqlite_utils
+
+from sms1708.errors import StoreDamagedError, StoreError, StoreFullError
+from sms1708.store.schema import migrations
+
+_FULL_CODES = {13}  # SQLITE_FULL
+_DAMAGED_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def _translate(e: sqlite3.Error, path: str) -> StoreError:
+    code = getattr(e, "sqlite_errorcode", None)
+    msg = str(e)
+    if code in _FULL_CODES or "disk is full" in msg:
+        return StoreFullError(f"{path}: disk or database full: {msg}")
+    if code in _DAMAGED_CODES or "not a database" in msg or "malformed" in msg:
+        return StoreDamagedError(f"{path}: database file is damaged: {msg}")
+    return StoreError(f"{path}: {msg}")
+
+
+def _tighten_mode(path: str) -> None:
+    """Personal data (P12): the database and its WAL files are readable by their owner only."""
+    for f in (path, f"{path}-wal", f"{path}-shm"):
+        with contextlib.suppress(OSError):
+            if os.stat(f).st_mode & 0o077:
+                os.chmod(f, 0o600)
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
+    """Raise StoreDamagedError for an SQLite file that holds tables but is not ours."""
+    tables = {
+        str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    if not tables - {"_sqlite_migrations", "sqlite_sequence"}:
+        return  # new, or a first open that stopped before its first migration
+    if "_sqlite_migrations" in tables:
+        sql = "SELECT 1 FROM _sqlite_migrations WHERE migration_set = ? LIMIT 1"
+        if conn.execute(sql, (migrations.name,)).fetchone() is not None:
+            return
+    raise StoreDamagedError(
+        f"{path}: not an sms1708 database (it holds tables {', '.join(sorted(tables))});"
+        " refusing to touch it"
+    )
+
+
+class StoreBase:
+    """A connection to the sms1708 database; the parts of the Store API build on it."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+        self.db = sqlite_utils.Database(conn)
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+
+    def journal_mode(self) -> str:
+        return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def synchronous(self) -> int:
+        return int(self.conn.execute("PRAGMA synchronous").fetchone()[0])
+
+    def quick_check(self) -> str:
+        try:
+            rows = self.conn.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.Error as e:
+            raise _translate(e, self.path) from e
+        return "; ".join(str(r[0]) for r in rows)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise _translate(e, self.path) from e
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except BaseException as e:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.Error):
+                raise _translate(e, self.path) from e
+            raise

@@ -1,0 +1,345 @@
+"""Receiving into the store: parts, multipart assembly, messages, their queue entries and
+replies, delivery reports — each batch in one transaction (promises P1, P3, P7, P8)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sms1708.core import intake, keys, multipart
+from sms1708.core.pdu import Deliver, StatusReport
+from sms1708.core.replies import same_number
+from sms1708.core.states import State
+from sms1708.store.base import StoreBase
+
+
+@dataclass(frozen=True)
+class IncomingPart:
+    """One SMS part as listed by the modem, decoded (or not) by the core."""
+
+    memory: str
+    index: int
+    pdu: str
+    deliver: Deliver | None
+    error: str | None = None
+    report: StatusReport | None = None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    memory: str
+    index: int
+    part_key: str
+    new: bool  # False: we had it already (a re-read after a crash)
+    quarantined: bool
+    message_ids: tuple[int, ...]  # messages completed by this part
+
+
+class IntakeStore(StoreBase):
+    # ---------------------------------------------------------------- receiving
+
+    def ingest(
+        self,
+        modem: str,
+        parts: Sequence[IncomingPart],
+        *,
+        now: float,
+        rules: intake.IntakeRules,
+    ) -> list[IngestResult]:
+        """Commit a batch of listed parts, and every message they complete, in one transaction.
+
+        After this returns, each part is durable and may be deleted from the SIM. A part seen
+        before (same TPDU) is recognised and not stored twice.
+        """
+        results: list[IngestResult] = []
+        with self.transaction() as c:
+            for part in parts:
+                results.append(self._ingest_one(c, modem, part, now, rules))
+        return results
+
+    def _ingest_one(
+        self,
+        c: sqlite3.Connection,
+        modem: str,
+        part: IncomingPart,
+        now: float,
+        rules: intake.IntakeRules,
+    ) -> IngestResult:
+        d = part.deliver
+        if part.report is not None:
+            return self._ingest_report(c, modem, part, part.report, now)
+        pkey = keys.part_key(d.tpdu_hex if d else part.pdu)
+        row: dict[str, Any] = {
+            "part_key": pkey,
+            "modem": modem,
+            "memory": part.memory,
+            "sim_index": part.index,
+            "pdu": part.pdu,
+            "stored_at": now,
+            "status": "quarantined" if d is None else "pending",
+            "error": part.error,
+        }
+        if d is not None and d.encoding == "8bit":
+            # a data SMS (OTA settings, WAP push ...): not text, nothing to answer. Kept raw.
+            row.update(status="data", error=f"8-bit data SMS ({len(d.data)} bytes), kept raw")
+        if d is not None:
+            row.update(
+                sender=d.sender,
+                sender_type=d.sender_type,
+                scts=d.scts.isoformat(),
+                encoding=d.encoding,
+                text=d.text,
+            )
+            if d.concat is not None and d.concat.total > 1:
+                row.update(
+                    concat_ref=d.concat.ref,
+                    concat_total=d.concat.total,
+                    concat_seq=d.concat.seq,
+                    concat_bits=d.concat.ref_bits,
+                    group_key=keys.group_key(
+                        d.sender, d.concat.ref_bits, d.concat.ref, d.concat.total
+                    ),
+                )
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        cur = c.execute(
+            f"INSERT INTO parts ({cols}) VALUES ({marks}) ON CONFLICT(part_key) DO NOTHING",
+            list(row.values()),
+        )
+        if cur.rowcount == 0:
+            return IngestResult(part.memory, part.index, pkey, False, d is None, ())
+        if d is None:
+            return IngestResult(part.memory, part.index, pkey, True, True, ())
+        if row["status"] == "data":
+            return IngestResult(part.memory, part.index, pkey, True, False, ())
+        group = row.get("group_key")
+        if group is None:
+            mid = self._create_message(
+                c,
+                intake.NewMessage(modem, d.sender, d.sender_type, d.text, d.scts.isoformat()),
+                [pkey],
+                now,
+                rules,
+            )
+            return IngestResult(part.memory, part.index, pkey, True, False, (mid,))
+        assert d.concat is not None
+        stored = self._pending_group(c, group)
+        done = multipart.complete(d.concat.total, stored)
+        if done is None:
+            return IngestResult(part.memory, part.index, pkey, True, False, ())
+        first = c.execute(
+            "SELECT sender, sender_type, scts FROM parts WHERE part_key = ?", (done.part_keys[0],)
+        ).fetchone()
+        mid = self._create_message(
+            c,
+            intake.NewMessage(
+                modem,
+                first["sender"],
+                first["sender_type"],
+                done.text,
+                first["scts"],
+                part_count=d.concat.total,
+            ),
+            list(done.part_keys),
+            now,
+            rules,
+            group=group,
+        )
+        return IngestResult(part.memory, part.index, pkey, True, False, (mid,))
+
+    def _ingest_report(
+        self,
+        c: sqlite3.Connection,
+        modem: str,
+        part: IncomingPart,
+        rep: StatusReport,
+        now: float,
+    ) -> IngestResult:
+        """Store a status report and mark the reply it belongs to (same modem, TP-MR, number)."""
+        pkey = keys.part_key(part.pdu)
+        reply_id: int | None = None
+        for row in c.execute(
+            "SELECT id, recipient FROM replies WHERE modem = ? AND mr = ? AND state = 'sent' "
+            "ORDER BY id DESC LIMIT 20",
+            (modem, rep.reference),
+        ):
+            if same_number(row["recipient"], rep.recipient):
+                reply_id = int(row["id"])
+                break
+        cur = c.execute(
+            "INSERT INTO reports (part_key, modem, pdu, stored_at, reference, recipient, status,"
+            " delivered, discharge, reply_id) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(part_key) DO NOTHING",
+            (
+                pkey,
+                modem,
+                part.pdu,
+                now,
+                rep.reference,
+                rep.recipient,
+                rep.status,
+                int(rep.delivered),
+                rep.discharge.isoformat(),
+                reply_id,
+            ),
+        )
+        new = cur.rowcount > 0
+        final = rep.delivered or rep.status >= 0x40  # 0x20..0x3F: the SMSC is still trying
+        if new and reply_id is not None and final:
+            c.execute(
+                "UPDATE replies SET delivery = ?, delivery_at = ? WHERE id = ?",
+                ("delivered" if rep.delivered else "failed", now, reply_id),
+            )
+        return IngestResult(part.memory, part.index, pkey, new, False, ())
+
+    def _pending_group(self, c: sqlite3.Connection, group: str) -> list[multipart.StoredPart]:
+        rows = c.execute(
+            "SELECT concat_seq, text, part_key FROM parts "
+            "WHERE status = 'pending' AND group_key = ? ORDER BY id",
+            (group,),
+        ).fetchall()
+        return [multipart.StoredPart(r[0], r[1] or "", r[2]) for r in rows]
+
+    def _create_message(
+        self,
+        c: sqlite3.Connection,
+        msg: intake.NewMessage,
+        part_keys: list[str],
+        now: float,
+        rules: intake.IntakeRules,
+        group: str | None = None,
+    ) -> int:
+        mkey = keys.message_key(part_keys[0])
+        msg = replace(msg, text=multipart.cap_text(msg.text, rules.max_text_chars))
+        existing = c.execute("SELECT id FROM messages WHERE key = ?", (mkey,)).fetchone()
+        if existing is not None:
+            mid = int(existing[0])
+        else:
+            cur = c.execute(
+                "INSERT INTO messages (key, modem, sender, sender_type, received_at, stored_at,"
+                " raw_text, kind, text, partial, part_count) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    mkey,
+                    msg.modem,
+                    msg.sender,
+                    msg.sender_type,
+                    msg.received_at,
+                    now,
+                    msg.text,
+                    "pengaduan",
+                    msg.text,
+                    int(msg.partial),
+                    msg.part_count,
+                ),
+            )
+            mid = int(cur.lastrowid or 0)
+            plan = intake.plan(mid, msg, rules, lambda ref, snd: self._lookup(c, ref, snd))
+            r = plan.record
+            c.execute(
+                "UPDATE messages SET kind=?, text=?, anonymous=?, confidential=?, category=?,"
+                " location=?, reference=?, forwarded=? WHERE id=?",
+                (
+                    r.kind,
+                    r.text,
+                    int(r.anonymous),
+                    int(r.confidential),
+                    r.category,
+                    r.location,
+                    r.reference,
+                    int(plan.forward),
+                    mid,
+                ),
+            )
+            if plan.forward:
+                c.execute(
+                    "INSERT INTO outbox (message_id, state, queued_at, next_attempt_at,"
+                    " updated_at) VALUES (?, 'queued', ?, ?, ?)",
+                    (mid, now, now, now),
+                )
+            if plan.reply_text is not None:
+                state = State.SUPPRESSED if plan.suppressed else State.QUEUED
+                c.execute(
+                    "INSERT INTO replies (message_id, modem, recipient, text, purpose, state,"
+                    " reason, created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        mid,
+                        msg.modem,
+                        msg.sender,
+                        plan.reply_text,
+                        plan.reply_purpose,
+                        state.value,
+                        plan.suppressed,
+                        now,
+                        now,
+                    ),
+                )
+        marks = ",".join("?" for _ in part_keys)
+        c.execute(
+            f"UPDATE parts SET status='used', message_id=? WHERE part_key IN ({marks})",
+            [mid, *part_keys],
+        )
+        if group is not None:
+            # duplicates of parts already used (same seq, other PDU bytes) go with the message
+            c.execute(
+                "UPDATE parts SET status='used', message_id=? "
+                "WHERE status='pending' AND group_key=?",
+                (mid, group),
+            )
+        return mid
+
+    def _lookup(self, c: sqlite3.Connection, ref: str, sender: str) -> str | None:
+        if not ref.isdigit():
+            return None
+        # the citizen's own reports only; a local number first, then an upstream tracking id
+        rows = c.execute(
+            "SELECT m.sender, o.state FROM messages m JOIN outbox o ON o.message_id = m.id "
+            "WHERE m.id = ? OR m.tracking_id = ? ORDER BY (m.id = ?) DESC, m.id",
+            (int(ref) if len(ref) < 19 else -1, ref, int(ref) if len(ref) < 19 else -1),
+        ).fetchall()
+        for row in rows:
+            if same_number(row["sender"], sender):
+                return str(row["state"])
+        return None
+
+    def release_partials(
+        self, *, now: float, timeout: float, rules: intake.IntakeRules
+    ) -> list[int]:
+        """Release multipart messages still missing parts after ``timeout`` seconds, flagged."""
+        rows = self.conn.execute(
+            "SELECT group_key, MIN(stored_at) AS first, MAX(concat_total) AS total, "
+            "MIN(modem) AS modem FROM parts WHERE status='pending' AND group_key IS NOT NULL "
+            "GROUP BY group_key"
+        ).fetchall()
+        released: list[int] = []
+        for r in rows:
+            if not multipart.expired(r["first"], now, timeout):
+                continue
+            with self.transaction() as c:
+                stored = self._pending_group(c, r["group_key"])
+                if not stored:
+                    continue
+                asm = multipart.release(int(r["total"]), stored)
+                first = c.execute(
+                    "SELECT sender, sender_type, scts, modem FROM parts WHERE part_key = ?",
+                    (asm.part_keys[0],),
+                ).fetchone()
+                mid = self._create_message(
+                    c,
+                    intake.NewMessage(
+                        first["modem"],
+                        first["sender"],
+                        first["sender_type"],
+                        asm.text,
+                        first["scts"],
+                        partial=True,
+                        part_count=int(r["total"]),
+                    ),
+                    list(asm.part_keys),
+                    now,
+                    rules,
+                    group=r["group_key"],
+                )
+                released.append(mid)
+        return released

@@ -1,0 +1,92 @@
+"""Maintenance: backups through SQLite's backup API, retention of personal data."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from sms1708.errors import StoreDamagedError, StoreError
+from sms1708.store.base import StoreBase, _translate
+
+
+class MaintenanceStore(StoreBase):
+    # ---------------------------------------------------------------- maintenance
+
+    def backup(self, dest: str | os.PathLike[str]) -> int:
+        """Copy the database with SQLite's online backup API (safe while the daemon runs).
+
+        The copy is created 0600 and must not exist yet. Returns its size in bytes.
+        """
+        d = Path(dest)
+        if d.exists():
+            raise StoreError(f"{d}: already exists; choose a new file name")
+        d.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(d, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        target = sqlite3.connect(str(d))
+        try:
+            self.conn.backup(target)
+            check = target.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.Error as e:
+            raise _translate(e, str(d)) from e
+        finally:
+            target.close()
+        if check != "ok":
+            raise StoreDamagedError(f"{d}: the backup failed its check: {check}")
+        return d.stat().st_size
+
+    def purge_candidates(self, *, before: float) -> list[int]:
+        """Messages stored before ``before`` that are finished: delivered upstream, or handled
+        locally (status, bantuan). Undelivered ones (dead included) are never purged."""
+        return [
+            int(r[0])
+            for r in self.conn.execute(
+                "SELECT m.id FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+                " WHERE m.purged_at IS NULL AND m.stored_at < ?"
+                " AND (o.state IS NULL OR o.state = 'delivered') ORDER BY m.id",
+                (before,),
+            )
+        ]
+
+    def purge(self, *, before: float, now: float) -> list[int]:
+        """Remove personal data from finished messages older than ``before`` (UU 27/2022).
+
+        Kept for statistics: kind, category, location, dates, states. Removed: the number,
+        the text, the raw PDUs of its parts, reply texts and recipients, report recipients.
+        """
+        ids = self.purge_candidates(before=before)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            with self.transaction() as c:
+                c.execute(
+                    f"UPDATE messages SET sender='', raw_text='', text='', reference=NULL,"
+                    f" purged_at=? WHERE id IN ({marks})",
+                    [now, *chunk],
+                )
+                c.execute(
+                    f"UPDATE parts SET pdu='', sender=NULL, text=NULL"
+                    f" WHERE message_id IN ({marks})",
+                    chunk,
+                )
+                c.execute(
+                    f"UPDATE replies SET recipient='', text='' WHERE message_id IN ({marks})",
+                    chunk,
+                )
+                c.execute(
+                    f"UPDATE reports SET recipient='', pdu='' WHERE reply_id IN"
+                    f" (SELECT id FROM replies WHERE message_id IN ({marks}))",
+                    chunk,
+                )
+        with self.transaction() as c:  # quarantined/data parts and unmatched reports age out too
+            c.execute(
+                "UPDATE parts SET pdu='', sender=NULL, text=NULL WHERE message_id IS NULL"
+                " AND status IN ('quarantined', 'data') AND stored_at < ? AND pdu != ''",
+                (before,),
+            )
+            c.execute(
+                "UPDATE reports SET recipient='', pdu='' WHERE reply_id IS NULL"
+                " AND stored_at < ? AND pdu != ''",
+                (before,),
+            )
+        return ids

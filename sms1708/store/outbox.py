@@ -1,0 +1,189 @@
+"""The upstream queue: claims with a lease, attempts and their outcomes, replay."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sms1708.core.policy import Decision
+from sms1708.core.states import CLAIMABLE, REPLAYABLE, State
+from sms1708.store.base import StoreBase
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    message_id: int
+    key: str
+    attempts: int
+    queued_at: float
+    state: str
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One upstream attempt and the decision it led to."""
+
+    message_id: int
+    decision: Decision
+    outcome: str
+    now: float
+    http_status: int | None = None
+    detail: str = ""
+    tracking_id: str | None = None
+
+
+class OutboxStore(StoreBase):
+    # ---------------------------------------------------------------- upstream queue
+
+    def claim_outbox(self, *, now: float, lease: float, limit: int) -> list[OutboxItem]:
+        """Claim due items (and items whose sending lease ran out) for one attempt each."""
+        claimable = ",".join(f"'{s.value}'" for s in CLAIMABLE)
+        with self.transaction() as c:
+            rows = c.execute(
+                f"SELECT o.message_id FROM outbox o WHERE (o.state IN ({claimable}) "
+                "AND o.next_attempt_at <= ?) OR (o.state = 'sending' AND o.lease_until <= ?) "
+                "ORDER BY o.next_attempt_at, o.message_id LIMIT ?",
+                (now, now, limit),
+            ).fetchall()
+            ids = [int(r[0]) for r in rows]
+            if not ids:
+                return []
+            marks = ",".join("?" for _ in ids)
+            c.execute(
+                f"UPDATE outbox SET state='sending', lease_until=?, updated_at=? "
+                f"WHERE message_id IN ({marks})",
+                [now + lease, now, *ids],
+            )
+            items = c.execute(
+                f"SELECT m.*, o.attempts, o.queued_at, o.state AS qstate FROM messages m "
+                f"JOIN outbox o ON o.message_id = m.id WHERE m.id IN ({marks}) ORDER BY m.id",
+                ids,
+            ).fetchall()
+        return [
+            OutboxItem(
+                message_id=int(r["id"]),
+                key=r["key"],
+                attempts=int(r["attempts"]),
+                queued_at=float(r["queued_at"]),
+                state=r["qstate"],
+                record=dict(r),
+            )
+            for r in items
+        ]
+
+    def record_attempt(
+        self,
+        message_id: int,
+        decision: Decision,
+        *,
+        outcome: str,
+        now: float,
+        http_status: int | None = None,
+        detail: str = "",
+        tracking_id: str | None = None,
+    ) -> None:
+        """Store one attempt and the state it leads to, in one transaction."""
+        self.record_attempts(
+            [Attempt(message_id, decision, outcome, now, http_status, detail, tracking_id)]
+        )
+
+    def record_attempts(self, attempts: Sequence[Attempt]) -> None:
+        """Store a batch of attempts and their states, in one transaction.
+
+        Each attempt is always logged. The state moves only if the item is still ``sending``
+        (a late answer must not undo an operator's replay), except that ``delivered`` always
+        wins and is never undone.
+        """
+        if not attempts:
+            return
+        with self.transaction() as c:
+            for a in attempts:
+                self._record(c, a)
+
+    def _record(self, c: sqlite3.Connection, a: Attempt) -> None:
+        d = a.decision
+        delivered = d.state is State.DELIVERED
+        c.execute(
+            "INSERT INTO attempts (message_id, at, outcome, http_status, detail)"
+            " VALUES (?,?,?,?,?)",
+            (a.message_id, a.now, a.outcome, a.http_status, a.detail[:1000]),
+        )
+        c.execute(
+            "UPDATE outbox SET state=?, attempts=attempts+1, next_attempt_at=?,"
+            " lease_until=NULL, last_error=?, updated_at=?,"
+            " ambiguous_count=ambiguous_count + ?, delivered_at=? WHERE message_id=?"
+            " AND state != 'delivered' AND (state = 'sending' OR ? = 'delivered')",
+            (
+                d.state.value,
+                d.next_attempt_at if d.next_attempt_at is not None else a.now,
+                None if delivered else d.reason[:1000],
+                a.now,
+                1 if a.outcome == "ambiguous" else 0,
+                a.now if delivered else None,
+                a.message_id,
+                d.state.value,
+            ),
+        )
+        if a.tracking_id:
+            c.execute(
+                "UPDATE messages SET tracking_id=? WHERE id=?", (a.tracking_id[:64], a.message_id)
+            )
+
+    def release_claims(self, message_ids: Sequence[int], *, now: float) -> None:
+        """Give back claimed items not attempted (graceful stop): due again at once."""
+        if not message_ids:
+            return
+        marks = ",".join("?" for _ in message_ids)
+        with self.transaction() as c:
+            c.execute(
+                f"UPDATE outbox SET state=CASE WHEN attempts>0 THEN 'retry' ELSE 'queued' END,"
+                f" lease_until=NULL, next_attempt_at=?, updated_at=? "
+                f"WHERE state='sending' AND message_id IN ({marks})",
+                [now, now, *message_ids],
+            )
+
+    def next_outbox_due(self) -> float | None:
+        row = self.conn.execute(
+            "SELECT MIN(CASE WHEN state='sending' THEN lease_until ELSE next_attempt_at END) "
+            "FROM outbox WHERE state IN ('queued','retry','ambiguous','sending')"
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def replay(
+        self,
+        *,
+        state: str | None = None,
+        message_id: int | None = None,
+        now: float,
+        dry_run: bool = True,
+    ) -> list[int]:
+        """Move dead/ambiguous/retry items back to queued (due now). Returns the ids."""
+        where: list[str] = []
+        args: list[Any] = []
+        replayable = ",".join(f"'{s.value}'" for s in REPLAYABLE)
+        where.append(f"state IN ({replayable})")
+        if state:
+            where.append("state = ?")
+            args.append(state)
+        if message_id is not None:
+            where.append("message_id = ?")
+            args.append(message_id)
+        sql_where = " AND ".join(where)
+        with self.transaction() as c:
+            ids = [
+                int(r[0])
+                for r in c.execute(
+                    f"SELECT message_id FROM outbox WHERE {sql_where} ORDER BY message_id", args
+                )
+            ]
+            if ids and not dry_run:
+                marks = ",".join("?" for _ in ids)
+                c.execute(
+                    f"UPDATE outbox SET state='queued', next_attempt_at=?, queued_at=?,"
+                    f" lease_until=NULL, updated_at=? WHERE message_id IN ({marks})",
+                    [now, now, now, *ids],
+                )
+        return ids

@@ -1,0 +1,106 @@
+"""Reading for operators: counts, lists, one complaint in full, exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sms1708.store.base import StoreBase
+
+
+class ReadStore(StoreBase):
+    # ---------------------------------------------------------------- reading
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {"outbox": {}, "replies": {}, "parts": {}}
+        for table in out:
+            for r in self.conn.execute(
+                f"SELECT {'status' if table == 'parts' else 'state'} AS s, COUNT(*) AS n "
+                f"FROM {table} GROUP BY s"
+            ):
+                out[table][str(r["s"])] = int(r["n"])
+        out["messages"] = {
+            "total": int(self.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+        }
+        return out
+
+    def oldest_pending(self) -> float | None:
+        row = self.conn.execute(
+            "SELECT MIN(queued_at) FROM outbox WHERE state IN "
+            "('queued','sending','retry','ambiguous')"
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def last_delivery(self) -> float | None:
+        row = self.conn.execute("SELECT MAX(delivered_at) FROM outbox").fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def list_messages(self, *, state: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT m.id, m.key, m.sender, m.sender_type, m.received_at, m.kind, m.text,"
+            " m.anonymous, m.confidential, m.category, m.location, m.partial, m.tracking_id,"
+            " COALESCE(o.state, 'local') AS state, o.attempts, o.last_error, o.next_attempt_at"
+            " FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+        )
+        args: list[Any] = []
+        if state:
+            sql += " WHERE COALESCE(o.state, 'local') = ?"
+            args.append(state)
+        sql += " ORDER BY m.id DESC LIMIT ?"
+        args.append(limit)
+        return [dict(r) for r in self.conn.execute(sql, args)]
+
+    def message(self, message_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT m.*, o.state, o.attempts, o.last_error, o.next_attempt_at, o.delivered_at,"
+            " o.ambiguous_count FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+            " WHERE m.id = ?",
+            (message_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        out = dict(row)
+        out["parts"] = [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT id, memory, sim_index, pdu, status, concat_seq, concat_total, stored_at"
+                " FROM parts WHERE message_id = ? ORDER BY concat_seq, id",
+                (message_id,),
+            )
+        ]
+        out["attempts_log"] = [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT at, outcome, http_status, detail FROM attempts WHERE message_id = ?"
+                " ORDER BY id",
+                (message_id,),
+            )
+        ]
+        out["replies"] = [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT id, purpose, state, reason, text, attempts, sent_at, last_error"
+                " FROM replies WHERE message_id = ? ORDER BY id",
+                (message_id,),
+            )
+        ]
+        return out
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT id, modem, memory, sim_index, pdu, error, stored_at FROM parts"
+                " WHERE status = 'quarantined' ORDER BY id"
+            )
+        ]
+
+    def export_rows(self) -> list[dict[str, Any]]:
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT m.id, m.key, m.received_at, m.sender, m.kind, m.text, m.anonymous,"
+                " m.confidential, m.category, m.location, m.partial, m.tracking_id,"
+                " COALESCE(o.state, 'local') AS state FROM messages m"
+                " LEFT JOIN outbox o ON o.message_id = m.id ORDER BY m.id"
+            )
+        ]

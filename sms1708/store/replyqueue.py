@@ -1,0 +1,119 @@
+"""The SMS reply queue: claims, outcomes, operator messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sms1708.core.policy import Decision
+from sms1708.core.states import State
+from sms1708.store.base import StoreBase
+
+
+@dataclass(frozen=True)
+class ReplyItem:
+    id: int
+    message_id: int | None
+    modem: str
+    recipient: str
+    text: str
+    attempts: int
+    created_at: float
+
+
+class ReplyStore(StoreBase):
+    # ---------------------------------------------------------------- reply queue
+
+    def claim_replies(self, modem: str, *, now: float, lease: float, limit: int) -> list[ReplyItem]:
+        with self.transaction() as c:
+            rows = c.execute(
+                "SELECT * FROM replies WHERE modem = ? AND ((state IN ('queued','retry') "
+                "AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)) "
+                "ORDER BY next_attempt_at, id LIMIT ?",
+                (modem, now, now, limit),
+            ).fetchall()
+            if not rows:
+                return []
+            ids = [int(r["id"]) for r in rows]
+            marks = ",".join("?" for _ in ids)
+            c.execute(
+                f"UPDATE replies SET state='sending', lease_until=? WHERE id IN ({marks})",
+                [now + lease, *ids],
+            )
+        return [
+            ReplyItem(
+                int(r["id"]),
+                r["message_id"],
+                r["modem"],
+                r["recipient"],
+                r["text"],
+                int(r["attempts"]),
+                float(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+    def reply_done(
+        self,
+        reply_id: int,
+        decision: Decision,
+        *,
+        now: float,
+        mr: int | None = None,
+        detail: str = "",
+    ) -> None:
+        state = decision.state
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE replies SET state=?, attempts=attempts+1, next_attempt_at=?,"
+                " lease_until=NULL, last_error=?, sent_at=?, mr=COALESCE(?, mr),"
+                " reason=CASE WHEN ?='dead' THEN ? ELSE reason END WHERE id=?",
+                (
+                    "sent" if state is State.DELIVERED else state.value,
+                    decision.next_attempt_at if decision.next_attempt_at is not None else now,
+                    None if state is State.DELIVERED else (detail or decision.reason)[:500],
+                    now if state is State.DELIVERED else None,
+                    mr,
+                    state.value,
+                    decision.reason[:500],
+                    reply_id,
+                ),
+            )
+
+    def release_replies(self, reply_ids: Sequence[int], *, now: float) -> None:
+        """Give back claimed replies not sent (link lost, stopping): due again at once."""
+        if not reply_ids:
+            return
+        marks = ",".join("?" for _ in reply_ids)
+        with self.transaction() as c:
+            c.execute(
+                f"UPDATE replies SET state=CASE WHEN attempts>0 THEN 'retry' ELSE 'queued' END,"
+                f" lease_until=NULL, next_attempt_at=? WHERE state='sending' AND id IN ({marks})",
+                [now, *reply_ids],
+            )
+
+    def queue_reply(
+        self,
+        *,
+        modem: str,
+        recipient: str,
+        text: str,
+        purpose: str,
+        now: float,
+        message_id: int | None = None,
+    ) -> int:
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO replies (message_id, modem, recipient, text, purpose, state,"
+                " created_at, next_attempt_at) VALUES (?,?,?,?,?,'queued',?,?)",
+                (message_id, modem, recipient, text, purpose, now, now),
+            )
+            return int(cur.lastrowid or 0)
+
+    def next_reply_due(self, modem: str) -> float | None:
+        row = self.conn.execute(
+            "SELECT MIN(CASE WHEN state='sending' THEN lease_until ELSE next_attempt_at END) "
+            "FROM replies WHERE modem=? AND state IN ('queued','retry','sending')",
+            (modem,),
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
