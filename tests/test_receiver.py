@@ -165,3 +165,22 @@ def test_both_memories_and_multipart_in_any_order(
     [m] = store.list_messages()
     assert m["text"] == text.strip()
     assert modem.stored() == {}
+
+
+def test_a_full_disk_means_backpressure_not_loss(
+    modem: EmulatedModem, session: ATSession, store: Store
+) -> None:
+    """SQLITE_FULL (here: the database may not grow past its current pages, the same error a
+    full disk gives): nothing is deleted from the SIM; when space returns, everything drains."""
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count = {pages}")
+    long = "LAPOR " + "jalan berlubang dan tergenang air setiap hujan turun. " * 2
+    for i in range(20):
+        modem.deliver(pdu(f"+62812345678{i:02d}", long[:150], i), notify=False)
+    r = drain(session, store)
+    assert r.store_failed and r.deleted == 0
+    assert len(modem.stored()) == 20
+    store.conn.execute("PRAGMA max_page_count = 1073741823")  # space is back
+    r = drain(session, store)
+    assert (r.new, r.messages, r.deleted) == (20, 20, 20)
+    assert modem.stored() == {}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, decode_status_report
-from sms1708.errors import CommandFailed, PduDecodeError, StoreError
+from sms1708.errors import CommandFailed, PduDecodeError, StoreError, StoreFullError
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
 from sms1708.store.store import IncomingPart, Store
@@ -150,12 +150,13 @@ def drain_memory(
     except StoreError as e:
         result.store_failed = True
         log.error(
-            "store_commit_failed",
+            "store_full" if isinstance(e, StoreFullError) else "store_commit_failed",
             modem=modem,
             memory=memory,
             count=len(parts),
             error=str(e),
-            action="nothing deleted from the SIM; retrying on the next poll",
+            action="nothing deleted from the SIM (it holds the SMS); retrying on the next poll"
+            + ("; free disk space on the box" if isinstance(e, StoreFullError) else ""),
         )
         return result
     result.committed = len(results)
