@@ -58,7 +58,9 @@ class StoreConfig:
 @dataclass(frozen=True)
 class UpstreamConfig:
     url: str = ""
+    profile: str = "generic"
     token_env: str = "SMS1708_UPSTREAM_TOKEN"
+    token_file: str = ""
     signing_secret_env: str = "SMS1708_SIGNING_SECRET"
     connect_timeout: float = 5.0
     timeout: float = 20.0
@@ -74,10 +76,41 @@ class UpstreamConfig:
     verify_tls: bool = True
 
     def token(self) -> str:
-        return os.environ.get(self.token_env, "") if self.token_env else ""
+        """The bearer token: from the variable named by ``token_env``, else ``token_file``.
+
+        A token file must be readable by its owner only (mode 0600), like an SSH key.
+        """
+        if self.token_env and os.environ.get(self.token_env):
+            return os.environ[self.token_env]
+        if not self.token_file:
+            return ""
+        try:
+            st = os.stat(self.token_file)
+            if st.st_mode & 0o077:
+                raise ConfigError(
+                    "upstream.token_file",
+                    f"{self.token_file} is readable by others (mode {st.st_mode & 0o777:o}); "
+                    f"run: chmod 600 {self.token_file}",
+                )
+            with open(self.token_file, encoding="utf-8") as f:
+                return f.read().strip()
+        except OSError as e:
+            raise ConfigError("upstream.token_file", f"cannot read {self.token_file}: {e}") from e
 
     def signing_secret(self) -> str:
         return os.environ.get(self.signing_secret_env, "") if self.signing_secret_env else ""
+
+
+@dataclass(frozen=True)
+class LaporConfig:
+    """The SP4N-LAPOR! profile's mapping (see ``sms1708/upstream/lapor.py``)."""
+
+    topics: tuple[tuple[str, int], ...] = ()  # category -> LAPOR! topic id
+    default_topic: int = 0  # 0: leave the topic to the LAPOR! verifiers
+    source: str = "SMS 1708"
+
+    def topic_for(self, category: str | None) -> int:
+        return dict(self.topics).get(category or "", self.default_topic)
 
 
 @dataclass(frozen=True)
@@ -86,6 +119,7 @@ class RepliesConfig:
     language: str = "id"
     own_number: str = ""
     min_sender_digits: int = 8
+    notify_tracking: bool = True
     delivery_reports: bool = True
     retry_base: float = 30.0
     retry_cap: float = 1800.0
@@ -114,6 +148,7 @@ class Config:
     modems: tuple[ModemConfig, ...] = field(default_factory=lambda: (ModemConfig(),))
     store: StoreConfig = field(default_factory=StoreConfig)
     upstream: UpstreamConfig = field(default_factory=UpstreamConfig)
+    lapor: LaporConfig = field(default_factory=LaporConfig)
     replies: RepliesConfig = field(default_factory=RepliesConfig)
     multipart: MultipartConfig = field(default_factory=MultipartConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
@@ -186,6 +221,18 @@ def _url(key: str, v: Any) -> str:
     return s
 
 
+def _int(key: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ConfigError(key, f"must be a whole number (0 or more), got {v!r}")
+    return v
+
+
+def _topics(key: str, v: Any) -> tuple[tuple[str, int], ...]:
+    if not isinstance(v, Mapping):
+        raise ConfigError(key, "must be a table: category = topic id, e.g. { kesehatan = 12 }")
+    return tuple((str(k), _int(f"{key}.{k}", i)) for k, i in v.items())
+
+
 def _memories(key: str, v: Any) -> tuple[str, ...]:
     mems = _str_tuple(key, v)
     for m in mems:
@@ -214,7 +261,9 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
     "store": {"path": _str},
     "upstream": {
         "url": _url,
+        "profile": _choice("generic", "lapor"),
         "token_env": _str,
+        "token_file": _str,
         "signing_secret_env": _str,
         "connect_timeout": _pos_float,
         "timeout": _pos_float,
@@ -234,11 +283,13 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
         "language": _choice("id", "en"),
         "own_number": _str,
         "min_sender_digits": _pos_int,
+        "notify_tracking": _bool,
         "delivery_reports": _bool,
         "retry_base": _pos_float,
         "retry_cap": _pos_float,
         "max_attempts": _pos_int,
     },
+    "lapor": {"topics": _topics, "default_topic": _int, "source": _str},
     "multipart": {"timeout": _pos_float, "max_parts": _pos_int},
     "retention": {"days": _pos_float},
     "log": {
@@ -252,6 +303,7 @@ _CLASSES: dict[str, type] = {
     "store": StoreConfig,
     "upstream": UpstreamConfig,
     "replies": RepliesConfig,
+    "lapor": LaporConfig,
     "multipart": MultipartConfig,
     "retention": RetentionConfig,
     "log": LogConfig,
@@ -291,7 +343,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
     else:
         modems = (_section("modem", data.get("modem", {})),)
     kwargs: dict[str, Any] = {"modems": modems, "source": source}
-    for name in ("store", "upstream", "replies", "multipart", "retention", "log"):
+    for name in ("store", "upstream", "lapor", "replies", "multipart", "retention", "log"):
         kwargs[name] = _section(name, data.get(name, {}))
     cfg = Config(**kwargs)
     if not cfg.store.path:

@@ -130,7 +130,8 @@ def run_demo(
         left = deadline_seconds - (time.monotonic() - started)
         total_forwarded = forwarded_before + len(DURING_OUTAGE)
         upstream.wait_for(total_forwarded, max(1.0, left - 5))
-        expected_replies = len(BEFORE_OUTAGE) + len(DURING_OUTAGE) - 1  # not to TELKOMSEL
+        # a receipt and a tracking-id SMS for each citizen (none to TELKOMSEL)
+        expected_replies = 2 * (len(BEFORE_OUTAGE) + len(DURING_OUTAGE) - 1)
         left = deadline_seconds - (time.monotonic() - started)
         delivered = _wait(
             lambda: (
@@ -200,6 +201,7 @@ def _summary(
     s = Store.open(cfg.store.path, create=False)
     try:
         c = s.counts()
+        reply_counts = s.reply_counts()
         rows = s.list_messages(limit=100)
     finally:
         s.close()
@@ -209,6 +211,7 @@ def _summary(
     distinct = len(set(keys))
     replies_sent = c["replies"].get("sent", 0)
     suppressed = c["replies"].get("suppressed", 0)
+    by_purpose = {p: n.get("sent", 0) for p, n in reply_counts.items()}
     sim_left = len(modem.stored())
     echo("")
     echo("summary")
@@ -218,9 +221,9 @@ def _summary(
         f"({c['parts'].get('used', 0)} SMS parts)"
     )
     echo(
-        f"  replies sent          {replies_sent} (1 suppressed: alphanumeric sender)"
-        if suppressed == 1
-        else f"  replies sent          {replies_sent}, suppressed {suppressed}"
+        f"  replies sent          {replies_sent} ({by_purpose.get('receipt', 0)} receipts, "
+        f"{by_purpose.get('tracking', 0)} tracking ids); {suppressed} suppressed "
+        "(alphanumeric sender)"
     )
     echo(
         f"  delivered upstream    {q.get('delivered', 0)} of {expected} "

@@ -24,6 +24,7 @@ from sms1708.core.replies import (
 from sms1708.core.states import State
 
 WORST_REF = "999999999999"  # 12 digits: the longest reference the grammar accepts
+WORST_TRACKING = "9" * 20  # an upstream tracking id, as long as sms1708 lets one through
 LANGUAGES = sorted(TEMPLATES)
 
 
@@ -33,7 +34,7 @@ def _fields(template: str) -> set[str]:
 
 def _worst_fillings(language: str) -> list[dict[str, str]]:
     words = {state_words(s.value, language) for s in State} | set(STATE_WORDS[language].values())
-    return [{"ref": WORST_REF, "state": w} for w in sorted(words)]
+    return [{"ref": WORST_REF, "state": w, "tracking": WORST_TRACKING} for w in sorted(words)]
 
 
 def test_both_languages_have_the_same_templates() -> None:
@@ -45,7 +46,7 @@ def test_both_languages_have_the_same_templates() -> None:
 def test_templates_only_use_known_fields() -> None:
     for language in LANGUAGES:
         for name, template in TEMPLATES[language].items():
-            assert _fields(template) <= {"ref", "state"}, (language, name)
+            assert _fields(template) <= {"ref", "state", "tracking"}, (language, name)
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,10 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         ),
         "status": "Laporan {ref}: {state}.",
         "status_unknown": "Laporan {ref} tidak ditemukan untuk nomor ini. Kirim CEK nomor laporan.",
+        "tracking": (
+            "Laporan {ref} sudah diteruskan ke LAPOR! dengan No. Tracking {tracking}. "
+            "Pantau di lapor.go.id atau kirim CEK {tracking}"
+        ),
     },
     "en": {
         "receipt": (
@@ -35,6 +39,10 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         ),
         "status": "Report {ref}: {state}.",
         "status_unknown": "Report {ref} was not found for this number. Send CEK report number.",
+        "tracking": (
+            "Report {ref} was forwarded to LAPOR! with tracking no. {tracking}. "
+            "Follow it on lapor.go.id or send CEK {tracking}"
+        ),
     },
 }
 

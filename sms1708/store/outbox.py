@@ -33,6 +33,7 @@ class Attempt:
     http_status: int | None = None
     detail: str = ""
     tracking_id: str | None = None
+    notify_text: str | None = None  # an SMS telling the citizen the tracking id
 
 
 class OutboxStore(StoreBase):
@@ -128,9 +129,24 @@ class OutboxStore(StoreBase):
             ),
         )
         if a.tracking_id:
+            prev = c.execute(
+                "SELECT tracking_id, modem, sender FROM messages WHERE id=?", (a.message_id,)
+            ).fetchone()
             c.execute(
                 "UPDATE messages SET tracking_id=? WHERE id=?", (a.tracking_id[:64], a.message_id)
             )
+            answered = c.execute(
+                "SELECT 1 FROM replies WHERE message_id=? AND purpose='receipt'"
+                " AND state != 'suppressed'",
+                (a.message_id,),
+            ).fetchone()
+            if a.notify_text and prev is not None and prev[0] is None and answered:
+                # the citizen learns the tracking id once; only where a receipt could be sent
+                c.execute(
+                    "INSERT INTO replies (message_id, modem, recipient, text, purpose, state,"
+                    " created_at, next_attempt_at) VALUES (?,?,?,?,'tracking','queued',?,?)",
+                    (a.message_id, prev[1], prev[2], a.notify_text, a.now, a.now),
+                )
 
     def release_claims(self, message_ids: Sequence[int], *, now: float) -> None:
         """Give back claimed items not attempted (graceful stop): due again at once."""

@@ -23,6 +23,15 @@ class ReadStore(StoreBase):
         }
         return out
 
+    def reply_counts(self) -> dict[str, dict[str, int]]:
+        """Replies by purpose (receipt, tracking, bantuan, status, operator) and state."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.conn.execute(
+            "SELECT purpose, state, COUNT(*) AS n FROM replies GROUP BY purpose, state"
+        ):
+            out.setdefault(str(r["purpose"]), {})[str(r["state"])] = int(r["n"])
+        return out
+
     def oldest_pending(self) -> float | None:
         row = self.conn.execute(
             "SELECT MIN(queued_at) FROM outbox WHERE state IN "

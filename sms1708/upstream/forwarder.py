@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from sms1708.config import Config
+from sms1708.core import replies
 from sms1708.core.breaker import Breaker
 from sms1708.core.policy import Decision, Outcome, RetryPolicy, decide
 from sms1708.core.states import State
@@ -26,7 +27,7 @@ from sms1708.errors import (
 )
 from sms1708.logsetup import get_logger
 from sms1708.store.store import Attempt, OutboxItem, Store
-from sms1708.upstream.webhook import WebhookClient
+from sms1708.upstream.webhook import WebhookClient, make_client
 
 log = get_logger("sms1708.upstream")
 
@@ -51,9 +52,7 @@ class Forwarder(threading.Thread):
         super().__init__(name="forwarder", daemon=True)
         self.cfg = cfg
         self.stop_event = stop
-        self.client = client or WebhookClient(
-            cfg.upstream, token=cfg.upstream.token(), secret=cfg.upstream.signing_secret()
-        )
+        self.client = client or make_client(cfg)
         self.clock = clock
         self.rand = rand
         self.store_factory = store_factory
@@ -186,7 +185,12 @@ class Forwarder(threading.Thread):
             retry_after=retry_after,
             detail=detail,
         )
-        return Attempt(item.message_id, d, outcome.value, now, status, detail, tracking)
+        notify = None
+        if tracking and self.cfg.replies.notify_tracking and len(tracking) <= 20:
+            notify = replies.render(
+                "tracking", self.cfg.replies.language, ref=str(item.message_id), tracking=tracking
+            )
+        return Attempt(item.message_id, d, outcome.value, now, status, detail, tracking, notify)
 
     def _log(self, a: Attempt) -> None:
         if a.decision.state is State.DELIVERED:

@@ -1,4 +1,4 @@
-"""The generic JSON webhook: the documented upstream wire format.
+"""The upstream HTTP client, and the generic JSON webhook: the documented wire format.
 
 ``POST <url>`` with a JSON body (see :func:`body`), headers ``Idempotency-Key`` (same value as
 the body's ``id``), ``Authorization: Bearer <token>`` when a token is set, and
@@ -9,7 +9,9 @@ set. Errors come out as the :mod:`sms1708.errors` upstream tree, which says what
 - sent, no answer -> UpstreamAmbiguous; 408/425/429/5xx -> UpstreamRetryable (with Retry-After);
 - other 4xx -> UpstreamRejected.
 
-The HTTP transport is pluggable (httpx), like httpx itself.
+The HTTP transport is pluggable (httpx), like httpx itself; so is the body mapping
+(``mapper``): :func:`body` is the generic format, ``sms1708.upstream.lapor`` the SP4N-LAPOR!
+profile.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -26,7 +29,7 @@ import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from sms1708 import __version__
-from sms1708.config import UpstreamConfig
+from sms1708.config import Config, UpstreamConfig
 from sms1708.core.policy import Outcome, classify_status
 from sms1708.errors import (
     UpstreamAmbiguous,
@@ -86,12 +89,14 @@ class WebhookClient:
         self,
         cfg: UpstreamConfig,
         *,
+        mapper: Callable[[dict[str, Any], str], dict[str, Any]] = body,
         token: str = "",
         secret: str = "",
         transport: httpx.BaseTransport | None = None,
         immediate_retries: int = 3,
     ) -> None:
         self.cfg = cfg
+        self.mapper = mapper
         self.token = token
         self.secret = secret
         self.immediate_retries = immediate_retries
@@ -106,7 +111,7 @@ class WebhookClient:
         self.client.close()
 
     def send(self, record: dict[str, Any], key: str) -> Delivered:
-        content = json.dumps(body(record, key), ensure_ascii=False).encode("utf-8")
+        content = json.dumps(self.mapper(record, key), ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json", "Idempotency-Key": key}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -154,9 +159,28 @@ def _tracking_id(resp: httpx.Response) -> str | None:
         data = resp.json()
     except ValueError:
         return None
-    if isinstance(data, dict):
-        for k in ("tracking_id", "trackingId", "tracking"):
-            v = data.get(k)
+    for scope in (data, data.get("data") if isinstance(data, dict) else None):
+        if not isinstance(scope, dict):
+            continue
+        for k in ("tracking_id", "trackingId", "tracking", "no_tracking"):
+            v = scope.get(k)
             if isinstance(v, str | int) and not isinstance(v, bool) and str(v).strip():
-                return str(v).strip()
+                return str(v).strip().lstrip("#")
     return None
+
+
+def make_client(cfg: Config) -> WebhookClient:
+    """The client for the configured profile (generic webhook or SP4N-LAPOR!)."""
+    mapper: Callable[[dict[str, Any], str], dict[str, Any]] = body
+    if cfg.upstream.profile == "lapor":
+        from sms1708.upstream import lapor
+
+        def mapper(record: dict[str, Any], key: str) -> dict[str, Any]:
+            return lapor.body(record, key, cfg.lapor)
+
+    return WebhookClient(
+        cfg.upstream,
+        mapper=mapper,
+        token=cfg.upstream.token(),
+        secret=cfg.upstream.signing_secret(),
+    )

@@ -1,0 +1,62 @@
+"""The SP4N-LAPOR! profile: how a complaint record maps onto a LAPOR! submission.
+
+LAPOR!'s current integration API is shown only to accounts with a developer role, so the exact
+wire format could not be checked here. This module keeps the whole mapping in one place, so
+that the district that holds the spec changes one function, not the forwarder:
+
+=====================  =================================================================
+LAPOR! field           from the complaint
+=====================  =================================================================
+``idempotency_key``    the stable key (also the ``Idempotency-Key`` header)
+``title``              the first words of the report (max 60 characters)
+``content``            the report text (keyword and flags removed)
+``phone``              the sender's number: verifiers may call the reporter
+``name``               empty: an SMS carries no name
+``anonim``             ANONIM flag: the reporter's identity is hidden from the public
+``rahasia``            RAHASIA flag: the whole report is hidden from the public
+``topic_id``           ``[lapor] topics`` maps the category to a LAPOR! topic id
+                       (``default_topic`` otherwise; 0 = let the verifiers choose)
+``category_name``      the category as sms1708 inferred it (or null)
+``location``           the place name matched in the gazetteer (or null)
+``kind``               pengaduan | aspirasi | informasi
+``source``             ``[lapor] source`` (default "SMS 1708")
+``received_at``        when the SMS centre received the SMS, ISO 8601 with offset
+=====================  =================================================================
+
+The answer's tracking id is read from ``tracking_id`` / ``trackingId`` / ``no_tracking`` at the
+top level or under ``data`` (LAPOR! shows tracking ids like ``#1916449``; the ``#`` is dropped).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sms1708.config import LaporConfig
+
+
+def title(text: str, limit: int = 60) -> str:
+    words = text.split()
+    out = ""
+    for w in words:
+        if len(out) + len(w) + 1 > limit:
+            break
+        out = f"{out} {w}".strip()
+    return out or text[:limit]
+
+
+def body(record: dict[str, Any], key: str, cfg: LaporConfig) -> dict[str, Any]:
+    return {
+        "idempotency_key": key,
+        "title": title(record["text"] or record.get("raw_text") or ""),
+        "content": record["text"],
+        "phone": record["sender"],
+        "name": "",
+        "anonim": bool(record["anonymous"]),
+        "rahasia": bool(record["confidential"]),
+        "topic_id": cfg.topic_for(record.get("category")),
+        "category_name": record.get("category"),
+        "location": record.get("location"),
+        "kind": record["kind"],
+        "source": cfg.source,
+        "received_at": record["received_at"],
+    }
