@@ -119,6 +119,11 @@ class RepliesConfig:
     language: str = "id"
     own_number: str = ""
     min_sender_digits: int = 8
+    block_list: tuple[str, ...] = ()
+    per_sender_per_hour: int = 3
+    daily_budget: int = 300
+    loop_repeats: int = 3
+    max_per_hour: int = 200
     notify_tracking: bool = True
     delivery_reports: bool = True
     retry_base: float = 30.0
@@ -192,6 +197,12 @@ def _pos_float(key: str, v: Any) -> float:
 def _str_tuple(key: str, v: Any) -> tuple[str, ...]:
     if not isinstance(v, list) or not v or not all(isinstance(x, str) and x for x in v):
         raise ConfigError(key, f"must be a non-empty list of strings, got {v!r}")
+    return tuple(v)
+
+
+def _str_list(key: str, v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise ConfigError(key, f"must be a list of strings, got {v!r}")
     return tuple(v)
 
 
@@ -283,6 +294,11 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
         "language": _choice("id", "en"),
         "own_number": _str,
         "min_sender_digits": _pos_int,
+        "block_list": _str_list,
+        "per_sender_per_hour": _pos_int,
+        "daily_budget": _pos_int,
+        "loop_repeats": _pos_int,
+        "max_per_hour": _pos_int,
         "notify_tracking": _bool,
         "delivery_reports": _bool,
         "retry_base": _pos_float,

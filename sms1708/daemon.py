@@ -34,7 +34,12 @@ STOP_GRACE = 5.0
 def intake_rules(cfg: Config) -> IntakeRules:
     return IntakeRules(
         guard=Guard(
-            own_number=cfg.replies.own_number, min_sender_digits=cfg.replies.min_sender_digits
+            own_number=cfg.replies.own_number,
+            min_sender_digits=cfg.replies.min_sender_digits,
+            block_list=cfg.replies.block_list,
+            per_sender_per_hour=cfg.replies.per_sender_per_hour,
+            daily_budget=cfg.replies.daily_budget,
+            loop_repeats=cfg.replies.loop_repeats,
         ),
         language=cfg.replies.language,
         replies_enabled=cfg.replies.enabled,

@@ -48,7 +48,13 @@ class IntakeRules:
 Lookup = Callable[[str, str], str | None]
 
 
-def plan(message_id: int, msg: NewMessage, rules: IntakeRules, lookup: Lookup) -> Plan:
+def plan(
+    message_id: int,
+    msg: NewMessage,
+    rules: IntakeRules,
+    lookup: Lookup,
+    recent: replies.Recent | None = None,
+) -> Plan:
     record = parse(msg.text, rules.keywords)
     # an alphanumeric sender is a company (operator promos, banks), never a citizen on a
     # feature phone: recorded and visible to operators, not forwarded
@@ -71,5 +77,5 @@ def plan(message_id: int, msg: NewMessage, rules: IntakeRules, lookup: Lookup) -
     if not rules.replies_enabled:
         suppressed = "replies disabled"
     else:
-        suppressed = replies.refuse_reason(msg.sender, msg.sender_type, rules.guard)
+        suppressed = replies.refuse_reason(msg.sender, msg.sender_type, rules.guard, recent)
     return Plan(record, forward, text, purpose, suppressed)

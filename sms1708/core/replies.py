@@ -89,8 +89,33 @@ def state_words(state: str, language: str = "id") -> str:
 
 @dataclass(frozen=True)
 class Guard:
+    """The cost and loop guards of promise P11 (all configurable under ``[replies]``)."""
+
     own_number: str = ""
     min_sender_digits: int = 8
+    block_list: tuple[str, ...] = ()
+    per_sender_per_hour: int = 3  # replies to one number in an hour
+    daily_budget: int = 300  # replies per modem per calendar day (local time of the box)
+    loop_repeats: int = 3  # the same sender sending near-identical text this often in an hour
+
+
+@dataclass(frozen=True)
+class Recent:
+    """What the store knows about recent traffic, for one decision."""
+
+    replies_to_sender_last_hour: int = 0
+    replies_by_modem_today: int = 0
+    similar_from_sender_last_hour: int = 0  # earlier messages near-identical to this one
+
+
+def near_identical(a: str, b: str) -> bool:
+    """Same text but for case, spacing and punctuation (a loop or a stuck phone resending)."""
+
+    def norm(t: str) -> str:
+        return "".join(ch for ch in t.casefold() if ch.isalnum())
+
+    na, nb = norm(a), norm(b)
+    return bool(na) and na == nb
 
 
 def _digits(number: str) -> str:
@@ -113,7 +138,9 @@ def same_number(a: str, b: str) -> bool:
     return national(da) == national(db)
 
 
-def refuse_reason(sender: str, sender_type: str, guard: Guard) -> str | None:
+def refuse_reason(
+    sender: str, sender_type: str, guard: Guard, recent: Recent | None = None
+) -> str | None:
     """Why no reply may go to this sender, or None when a reply is allowed."""
     if sender_type == "alphanumeric":
         return "alphanumeric sender"
@@ -124,4 +151,13 @@ def refuse_reason(sender: str, sender_type: str, guard: Guard) -> str | None:
         return "short code"
     if guard.own_number and same_number(sender, guard.own_number):
         return "own number"
+    if any(same_number(sender, b) for b in guard.block_list):
+        return "block list"
+    if recent is not None:
+        if recent.similar_from_sender_last_hour + 1 >= guard.loop_repeats:
+            return "loop: same text again and again"
+        if recent.replies_to_sender_last_hour >= guard.per_sender_per_hour:
+            return "rate limit for this number"
+        if recent.replies_by_modem_today >= guard.daily_budget:
+            return "daily reply budget reached"
     return None

@@ -171,6 +171,15 @@ def drain_memory(
             )
         for mid in r.message_ids:
             log.info("sms_received", modem=modem, message_id=mid)
+        for why in r.suppressed:
+            if why == "daily reply budget reached":
+                log.error(
+                    "reply_budget_reached",
+                    modem=modem,
+                    action="no more replies today; reports are still stored and forwarded",
+                )
+            else:
+                log.info("reply_suppressed", modem=modem, reason=why)
     for r in results:
         # delete only what the committed transaction holds
         session.command(f"AT+CMGD={r.index}", timeout=command_timeout)

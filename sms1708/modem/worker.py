@@ -78,6 +78,7 @@ class ModemWorker(threading.Thread):
         self.last_poll_at: float | None = None
         self.pin_rejected = False
         self.session: ATSession | None = None
+        self.throttle_logged = False
 
     # ------------------------------------------------------------------ supervisor
 
@@ -219,22 +220,37 @@ class ModemWorker(threading.Thread):
                 self._poll(session, store)
                 next_poll = time.monotonic() + self.modem.poll_interval
                 self._release_partials(store)
-            sender.send_due(
-                session,
-                store,
-                modem=self.modem.name,
-                now=self.clock,
-                rand=self.rand,
-                policy=self.reply_policy,
-                timeout=self.modem.send_timeout,
-                status_report=self.cfg.replies.delivery_reports,
-                limit=1,
-                should_stop=self.stop_event.is_set,
+            throttled = store.throttled_until(
+                self.modem.name, now=self.clock(), max_per_hour=self.cfg.replies.max_per_hour
             )
+            if throttled is None:
+                sender.send_due(
+                    session,
+                    store,
+                    modem=self.modem.name,
+                    now=self.clock,
+                    rand=self.rand,
+                    policy=self.reply_policy,
+                    timeout=self.modem.send_timeout,
+                    status_report=self.cfg.replies.delivery_reports,
+                    limit=1,
+                    should_stop=self.stop_event.is_set,
+                )
+            elif not self.throttle_logged:
+                log.warning(
+                    "reply_throttled",
+                    modem=self.modem.name,
+                    max_per_hour=self.cfg.replies.max_per_hour,
+                    resume_in=round(throttled - self.clock()),
+                    hint="replies wait; nothing is dropped",
+                )
+            self.throttle_logged = throttled is not None
             if self.wake.is_set():
                 continue
             wait = max(0.0, next_poll - time.monotonic())
             due = store.next_reply_due(self.modem.name)
+            if due is not None and throttled is not None:
+                due = max(due, throttled)
             if due is not None:
                 wait = min(wait, max(0.0, due - self.clock()))
             if wait > 0:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sms1708.core import intake, keys, multipart
 from sms1708.core.pdu import Deliver, StatusReport
-from sms1708.core.replies import same_number
+from sms1708.core.replies import Recent, near_identical, same_number
 from sms1708.core.states import State
 from sms1708.store.base import StoreBase
 
@@ -35,6 +36,7 @@ class IngestResult:
     new: bool  # False: we had it already (a re-read after a crash)
     quarantined: bool
     message_ids: tuple[int, ...]  # messages completed by this part
+    suppressed: tuple[str, ...] = ()  # why replies to those messages were not sent
 
 
 class IntakeStore(StoreBase):
@@ -116,14 +118,14 @@ class IntakeStore(StoreBase):
             return IngestResult(part.memory, part.index, pkey, True, False, ())
         group = row.get("group_key")
         if group is None:
-            mid = self._create_message(
+            mid, why = self._create_message(
                 c,
                 intake.NewMessage(modem, d.sender, d.sender_type, d.text, d.scts.isoformat()),
                 [pkey],
                 now,
                 rules,
             )
-            return IngestResult(part.memory, part.index, pkey, True, False, (mid,))
+            return IngestResult(part.memory, part.index, pkey, True, False, (mid,), why)
         assert d.concat is not None
         stored = self._pending_group(c, group)
         done = multipart.complete(d.concat.total, stored)
@@ -132,7 +134,7 @@ class IntakeStore(StoreBase):
         first = c.execute(
             "SELECT sender, sender_type, scts FROM parts WHERE part_key = ?", (done.part_keys[0],)
         ).fetchone()
-        mid = self._create_message(
+        mid, why = self._create_message(
             c,
             intake.NewMessage(
                 modem,
@@ -147,7 +149,7 @@ class IntakeStore(StoreBase):
             rules,
             group=group,
         )
-        return IngestResult(part.memory, part.index, pkey, True, False, (mid,))
+        return IngestResult(part.memory, part.index, pkey, True, False, (mid,), why)
 
     def _ingest_report(
         self,
@@ -210,7 +212,12 @@ class IntakeStore(StoreBase):
         now: float,
         rules: intake.IntakeRules,
         group: str | None = None,
-    ) -> int:
+    ) -> tuple[int, tuple[str, ...]]:
+        """Create the message (unless its key exists), its queue entry and its reply.
+
+        Returns the message id and, when its reply was suppressed, the reason.
+        """
+        why: tuple[str, ...] = ()
         mkey = keys.message_key(part_keys[0])
         msg = replace(msg, text=multipart.cap_text(msg.text, rules.max_text_chars))
         existing = c.execute("SELECT id FROM messages WHERE key = ?", (mkey,)).fetchone()
@@ -235,7 +242,14 @@ class IntakeStore(StoreBase):
                 ),
             )
             mid = int(cur.lastrowid or 0)
-            plan = intake.plan(mid, msg, rules, lambda ref, snd: self._lookup(c, ref, snd))
+            plan = intake.plan(
+                mid,
+                msg,
+                rules,
+                lambda ref, snd: self._lookup(c, ref, snd),
+                self._recent(c, msg, mid, now),
+            )
+            why = (plan.suppressed,) if plan.suppressed else ()
             r = plan.record
             c.execute(
                 "UPDATE messages SET kind=?, text=?, anonymous=?, confidential=?, category=?,"
@@ -287,7 +301,35 @@ class IntakeStore(StoreBase):
                 "WHERE status='pending' AND group_key=?",
                 (mid, group),
             )
-        return mid
+        return mid, why
+
+    def _recent(
+        self, c: sqlite3.Connection, msg: intake.NewMessage, mid: int, now: float
+    ) -> Recent:
+        """Recent traffic for the reply guards: per number, per modem and day, repeats."""
+        hour_ago = now - 3600
+        local = datetime.fromtimestamp(now).astimezone()
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        to_sender = c.execute(
+            "SELECT COUNT(*) FROM replies WHERE recipient = ? AND created_at >= ?"
+            " AND state != 'suppressed'",
+            (msg.sender, hour_ago),
+        ).fetchone()[0]
+        by_modem = c.execute(
+            "SELECT COUNT(*) FROM replies WHERE modem = ? AND created_at >= ?"
+            " AND state != 'suppressed'",
+            (msg.modem, day_start),
+        ).fetchone()[0]
+        similar = sum(
+            1
+            for (text,) in c.execute(
+                "SELECT raw_text FROM messages WHERE sender = ? AND stored_at >= ? AND id != ?"
+                " ORDER BY id DESC LIMIT 20",
+                (msg.sender, hour_ago, mid),
+            )
+            if near_identical(text, msg.text)
+        )
+        return Recent(int(to_sender), int(by_modem), similar)
 
     def _lookup(self, c: sqlite3.Connection, ref: str, sender: str) -> str | None:
         if not ref.isdigit():
@@ -325,7 +367,7 @@ class IntakeStore(StoreBase):
                     "SELECT sender, sender_type, scts, modem FROM parts WHERE part_key = ?",
                     (asm.part_keys[0],),
                 ).fetchone()
-                mid = self._create_message(
+                mid, _why = self._create_message(
                     c,
                     intake.NewMessage(
                         first["modem"],

@@ -110,6 +110,21 @@ class ReplyStore(StoreBase):
             )
             return int(cur.lastrowid or 0)
 
+    def throttled_until(self, modem: str, *, now: float, max_per_hour: int) -> float | None:
+        """When ``modem`` may send again if it sent ``max_per_hour`` SMS in the last hour.
+
+        Operators treat a burst of SMS from one number as spam (XL: more than 360 an hour);
+        staying well below keeps the gateway's SIM alive. None: not throttled.
+        """
+        rows = self.conn.execute(
+            "SELECT sent_at FROM replies WHERE modem = ? AND state = 'sent' AND sent_at > ?"
+            " ORDER BY sent_at DESC LIMIT ?",
+            (modem, now - 3600, max_per_hour),
+        ).fetchall()
+        if len(rows) < max_per_hour:
+            return None
+        return float(rows[-1][0]) + 3600
+
     def next_reply_due(self, modem: str) -> float | None:
         row = self.conn.execute(
             "SELECT MIN(CASE WHEN state='sending' THEN lease_until ELSE next_attempt_at END) "
