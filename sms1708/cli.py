@@ -244,17 +244,38 @@ def parse(text: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Queue counts, oldest undelivered complaint, last delivery, quarantined SMS.
+    """Modems, queue counts, oldest undelivered complaint, last delivery, today's replies,
+    alarms.
 
-    Exit code 1 when something needs attention (dead or ambiguous items, quarantined SMS),
-    so it can drive a monitoring check.
+    Exit code 1 when something needs attention (daemon not running, a modem down or full, dead
+    or ambiguous complaints, quarantined SMS, the reply budget used up), so it can drive a
+    monitoring check.
     """
+    from sms1708.health import latest_status, pid_alive
+
+    cfg = get_config(ctx)
     store = open_store(ctx)
     counts = store.counts()
     oldest = store.oldest_pending()
     last = store.last_delivery()
+    midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = store.replies_since(midnight.timestamp())
     q = counts["outbox"]
     alarms = []
+    daemon = latest_status(cfg.daemon.status_file, cfg.store.path)
+    running = daemon is not None and pid_alive(int(daemon.get("pid") or 0))
+    if not running:
+        alarms.append("the daemon is not running (`sms1708 run` / systemctl start sms1708)")
+    modems = (daemon or {}).get("modems", {}) if running else {}
+    for name, m in sorted(modems.items()):
+        if not m.get("connected"):
+            alarms.append(f"modem {name} is not connected: {m.get('problem') or 'starting'}")
+        for mem, (used, total) in sorted(m.get("storage", {}).items()):
+            if total and used >= total:
+                alarms.append(f"modem {name}: storage {mem} full ({used}/{total})")
+    for name, n in sorted(today.items()):
+        if n >= cfg.replies.daily_budget:
+            alarms.append(f"modem {name}: daily reply budget used up ({n})")
     if q.get("dead"):
         alarms.append(f"{q['dead']} complaint(s) dead: see `sms1708 queue list --state dead`")
     if q.get("ambiguous"):
@@ -263,11 +284,18 @@ def status(ctx: click.Context, as_json: bool) -> None:
         alarms.append(f"{counts['parts']['quarantined']} undecodable SMS part(s) in quarantine")
     if counts["replies"].get("dead"):
         alarms.append(f"{counts['replies']['dead']} reply SMS could not be sent")
+    upstream = (daemon or {}).get("upstream", {}) if running else {}
+    if upstream.get("circuit_open_until"):
+        alarms.append(f"upstream unreachable: {upstream.get('problem') or 'paused'}")
     data = {
         "database": store.path,
+        "daemon_running": running,
+        "modems": modems,
         "messages": counts["messages"]["total"],
         "upstream_queue": q,
         "replies": counts["replies"],
+        "replies_today": today,
+        "daily_budget": cfg.replies.daily_budget,
         "parts": counts["parts"],
         "oldest_undelivered_at": oldest,
         "last_delivery_at": last,
@@ -277,6 +305,17 @@ def status(ctx: click.Context, as_json: bool) -> None:
         emit_json(data)
     else:
         click.echo(f"database        {store.path}")
+        click.echo(f"daemon          {'running' if running else 'NOT RUNNING'}")
+        for name, m in sorted(modems.items()):
+            sig = "-" if m.get("signal_dbm") is None else f"{m['signal_dbm']} dBm"
+            storage = ", ".join(
+                f"{mem} {u}/{t}" for mem, (u, t) in sorted(m.get("storage", {}).items())
+            )
+            click.echo(
+                f"modem {name:<9} {'connected' if m.get('connected') else 'DOWN'}, "
+                f"{m.get('family') or '?'}, signal {sig}, storage {storage or '-'}, "
+                f"last SMS {ago(m.get('last_sms_at'))}"
+            )
         click.echo(f"messages        {data['messages']}")
         click.echo(
             "upstream queue  " + (", ".join(f"{k}={v}" for k, v in sorted(q.items())) or "empty")
@@ -285,6 +324,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(
             "replies         " + (", ".join(f"{k}={v}" for k, v in sorted(r.items())) or "none")
         )
+        used = ", ".join(f"{k} {v}/{cfg.replies.daily_budget}" for k, v in sorted(today.items()))
+        click.echo(f"replies today   {used or '0'}")
         click.echo(f"oldest pending  {when(oldest)} ({ago(oldest)})")
         click.echo(f"last delivery   {when(last)} ({ago(last)})")
         click.echo("alarms          " + ("none" if not alarms else ""))

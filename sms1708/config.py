@@ -143,6 +143,13 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class DaemonConfig:
+    status_file: str = ""  # empty: $RUNTIME_DIRECTORY/status.json, else next to the database
+    metrics_file: str = ""  # empty: no metrics; e.g. /run/sms1708/metrics.prom
+    metrics_interval: float = 60.0
+
+
+@dataclass(frozen=True)
 class LogConfig:
     format: str = "auto"
     level: str = "info"
@@ -157,6 +164,7 @@ class Config:
     replies: RepliesConfig = field(default_factory=RepliesConfig)
     multipart: MultipartConfig = field(default_factory=MultipartConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
     log: LogConfig = field(default_factory=LogConfig)
     source: str = "built-in defaults"
 
@@ -308,6 +316,7 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
     "lapor": {"topics": _topics, "default_topic": _int, "source": _str},
     "multipart": {"timeout": _pos_float, "max_parts": _pos_int},
     "retention": {"days": _pos_float},
+    "daemon": {"status_file": _str, "metrics_file": _str, "metrics_interval": _pos_float},
     "log": {
         "format": _choice("auto", "json", "console"),
         "level": _choice("debug", "info", "warning", "error"),
@@ -322,6 +331,7 @@ _CLASSES: dict[str, type] = {
     "lapor": LaporConfig,
     "multipart": MultipartConfig,
     "retention": RetentionConfig,
+    "daemon": DaemonConfig,
     "log": LogConfig,
 }
 
@@ -359,7 +369,16 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
     else:
         modems = (_section("modem", data.get("modem", {})),)
     kwargs: dict[str, Any] = {"modems": modems, "source": source}
-    for name in ("store", "upstream", "lapor", "replies", "multipart", "retention", "log"):
+    for name in (
+        "store",
+        "upstream",
+        "lapor",
+        "replies",
+        "multipart",
+        "retention",
+        "daemon",
+        "log",
+    ):
         kwargs[name] = _section(name, data.get(name, {}))
     cfg = Config(**kwargs)
     if not cfg.store.path:

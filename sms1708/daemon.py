@@ -7,6 +7,7 @@ process is killed outright is picked up again after its lease, with the same key
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -17,10 +18,12 @@ from typing import Any
 
 import serial
 
+from sms1708 import sdnotify
 from sms1708.config import Config
 from sms1708.core.intake import IntakeRules
 from sms1708.core.replies import Guard
-from sms1708.errors import StoreDamagedError
+from sms1708.errors import StoreDamagedError, StoreError
+from sms1708.health import Health, default_status_path, prometheus, write_atomic
 from sms1708.logsetup import get_logger
 from sms1708.modem.worker import ModemWorker
 from sms1708.store.store import Store
@@ -71,6 +74,59 @@ class Daemon:
     opener: Callable[..., Any] = serial.Serial
     workers: list[ModemWorker] = field(default_factory=list)
     forwarder: Forwarder | None = None
+    health: Health = field(default_factory=Health)
+    _metrics_at: float = 0.0
+    _watchdog_at: float = 0.0
+
+    @property
+    def status_path(self) -> str:
+        return self.cfg.daemon.status_file or default_status_path(self.cfg.store.path)
+
+    def heartbeat_limits(self) -> dict[str, float]:
+        """How long each loop may go without a heartbeat before it counts as hung."""
+        limits = {}
+        for w in self.workers:
+            m = w.modem
+            limits[w.name] = max(
+                3 * m.poll_interval, m.list_timeout + m.send_timeout + 4 * m.command_timeout
+            )
+        if self.forwarder is not None:
+            up = self.cfg.upstream
+            limits[self.forwarder.name] = up.lease_seconds + 3 * (up.timeout + 5) + 60
+        return limits
+
+    def tick(self) -> None:
+        """Once a second from the main thread: status file, metrics, watchdog."""
+        if self.health.take_dirty():
+            try:
+                write_atomic(self.status_path, json.dumps(self.health.snapshot(), indent=1))
+            except OSError as e:
+                log.warning("status_file_failed", path=self.status_path, error=str(e))
+        now = time.monotonic()
+        if (
+            self.cfg.daemon.metrics_file
+            and now - self._metrics_at >= self.cfg.daemon.metrics_interval
+        ):
+            self._metrics_at = now
+            try:
+                store = Store.open(self.cfg.store.path)
+                try:
+                    counts = store.counts()
+                finally:
+                    store.close()
+                write_atomic(
+                    self.cfg.daemon.metrics_file, prometheus(self.health.snapshot(), counts)
+                )
+            except (OSError, StoreError) as e:
+                log.warning("metrics_file_failed", path=self.cfg.daemon.metrics_file, error=str(e))
+        interval = sdnotify.watchdog_interval()
+        if interval is not None and now - self._watchdog_at >= interval:
+            stale = self.health.stale(self.heartbeat_limits())
+            if stale:
+                log.error("loop_hung", loops=stale, action="not pinging the watchdog")
+            else:
+                self._watchdog_at = now
+                sdnotify.notify("WATCHDOG=1")
 
     def start(self) -> None:
         open_checked(self.cfg).close()
@@ -84,17 +140,25 @@ class Daemon:
                 )
                 continue
             w = ModemWorker(
-                self.cfg, m, rules, self.stop, opener=self.opener, on_message=self.wake_forwarder
+                self.cfg,
+                m,
+                rules,
+                self.stop,
+                opener=self.opener,
+                on_message=self.wake_forwarder,
+                health=self.health,
             )
             self.workers.append(w)
             w.start()
         if self.cfg.upstream.url:
-            self.forwarder = Forwarder(self.cfg, self.stop)
+            self.forwarder = Forwarder(self.cfg, self.stop, health=self.health)
             self.forwarder.start()
         else:
             log.warning(
                 "upstream_not_configured", hint="upstream.url is empty: complaints are kept queued"
             )
+        sdnotify.notify("READY=1")
+        sdnotify.notify(f"STATUS=running: {len(self.workers)} modem(s)")
         log.info(
             "daemon_started",
             modems=len(self.workers),
@@ -161,11 +225,14 @@ def run(cfg: Config) -> int:
     d.start()
     code = 0
     while not d.stop.wait(1.0):
+        d.tick()
         dead = d.dead_threads()
         if dead:
             # should never happen (each loop logs and carries on); exit so systemd restarts us
             log.critical("thread_died", threads=dead, action="exiting for a clean restart")
             code = 1
             break
+    sdnotify.notify("STOPPING=1")
     d.shutdown()
+    d.tick()
     return code

@@ -11,6 +11,7 @@ whatever arrived meanwhile.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import queue
 import random
 import threading
@@ -30,15 +31,17 @@ from sms1708.errors import (
     SimPinRejected,
     StoreError,
 )
+from sms1708.health import Health
 from sms1708.logsetup import get_logger
 from sms1708.modem import receiver, sender
 from sms1708.modem.at import ATSession, Urc
-from sms1708.modem.setup import initialise
+from sms1708.modem.setup import initialise, rssi_to_dbm
 from sms1708.store.store import Store
 
 log = get_logger("sms1708.modem")
 
 PIN_RECHECK_SECONDS = 300.0
+SIGNAL_EVERY = 300.0  # seconds between AT+CSQ readings
 PING_TIMEOUT = 3.0
 RESET_BOOT_SECONDS = 5.0
 
@@ -56,6 +59,7 @@ class ModemWorker(threading.Thread):
         opener: Callable[..., Any] = serial.Serial,
         on_message: Callable[[], None] = lambda: None,
         store_factory: Callable[[str], Store] = Store.open,
+        health: Health | None = None,
     ) -> None:
         super().__init__(name=f"modem-{modem.name}", daemon=True)
         self.cfg = cfg
@@ -79,6 +83,9 @@ class ModemWorker(threading.Thread):
         self.pin_rejected = False
         self.session: ATSession | None = None
         self.throttle_logged = False
+        self.health = health or Health()
+        self.health.modem(modem.name, modem.port)
+        self.last_csq_at = 0.0
 
     # ------------------------------------------------------------------ supervisor
 
@@ -87,50 +94,73 @@ class ModemWorker(threading.Thread):
         delay = 1.0
         try:
             while not self.stop_event.is_set():
+                self.health.beat(self.name)
                 session = self._new_session()
                 self.session = session
                 try:
                     session.open()
-                    self._bring_up(session)
+                    self._bring_up(session, store)
                     delay = 1.0
                     self._serve_with_recovery(session, store)
                 except SimPinRejected as e:
-                    self.pin_rejected = True
-                    log.error("modem_sim_pin_rejected", modem=self.modem.name, error=str(e))
-                    self.stop_event.wait(PIN_RECHECK_SECONDS)
+                    self._remember_wrong_pin(store)
+                    self._down("modem_sim_pin_rejected", str(e), level="error")
+                    self._wait(PIN_RECHECK_SECONDS)
                 except SimPinError as e:
-                    log.error("modem_sim_pin", modem=self.modem.name, error=str(e))
-                    self.stop_event.wait(PIN_RECHECK_SECONDS)
+                    self._down("modem_sim_pin", str(e), level="error")
+                    self._wait(PIN_RECHECK_SECONDS)
                 except (ModemError, serial.SerialException, OSError) as e:
-                    log.warning(
-                        "modem_down",
-                        modem=self.modem.name,
-                        port=self.modem.port,
-                        error=str(e),
-                        retry_in=round(delay, 1),
-                    )
-                    self.stop_event.wait(delay)
+                    self._down("modem_down", str(e), retry_in=round(delay, 1))
+                    self._wait(delay)
                     delay = min(delay * 2, self.modem.reconnect_max_delay)
                 except StoreError as e:
-                    log.error(
-                        "store_error",
-                        component="modem",
-                        modem=self.modem.name,
-                        error=str(e),
-                        action="SMS stay on the SIM; retrying",
+                    self._down(
+                        "store_error", str(e), level="error", action="SMS stay on the SIM; retrying"
                     )
-                    self.stop_event.wait(5)
+                    self._wait(5)
                 except Exception as e:  # never go silent: log, reopen, carry on
                     log.error(
                         "modem_worker_error", modem=self.modem.name, error=repr(e), exc_info=True
                     )
-                    self.stop_event.wait(delay)
+                    self._down("modem_worker_error", repr(e), quiet=True)
+                    self._wait(delay)
                     delay = min(delay * 2, self.modem.reconnect_max_delay)
                 finally:
                     self.connected.clear()
                     session.close()
         finally:
             store.close()
+
+    def _down(
+        self, event: str, problem: str, *, level: str = "warning", quiet: bool = False, **kw: Any
+    ) -> None:
+        self.health.update_modem(self.modem.name, connected=False, problem=problem)
+        if not quiet:
+            getattr(log, level)(
+                event, modem=self.modem.name, port=self.modem.port, error=problem, **kw
+            )
+
+    def _wait(self, seconds: float) -> None:
+        """Wait, still beating the watchdog heartbeat (a long PIN pause is not a hang)."""
+        deadline = time.monotonic() + seconds
+        while not self.stop_event.is_set():
+            self.health.beat(self.name)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.stop_event.wait(min(left, 10.0))
+
+    def _pin_key(self) -> str:
+        return f"pin_rejected:{self.modem.name}"
+
+    def _pin_fingerprint(self) -> str:
+        return hashlib.sha256(self.modem.sim_pin().encode()).hexdigest()
+
+    def _remember_wrong_pin(self, store: Store) -> None:
+        """Remember (across restarts) that this PIN was refused: it is never sent again."""
+        self.pin_rejected = True
+        with contextlib.suppress(StoreError):
+            store.set_setting(self._pin_key(), self._pin_fingerprint(), now=self.clock())
 
     def abort(self) -> None:
         """Close the port under a blocked command (used when stopping): it fails at once."""
@@ -148,8 +178,18 @@ class ModemWorker(threading.Thread):
             name=self.modem.name,
         )
 
-    def _bring_up(self, session: ATSession) -> None:
-        info = initialise(session, self.modem, may_enter_pin=not self.pin_rejected)
+    def _bring_up(self, session: ATSession, store: Store) -> None:
+        rejected = store.setting(self._pin_key()) == self._pin_fingerprint()
+        info = initialise(session, self.modem, may_enter_pin=not (self.pin_rejected or rejected))
+        self.health.update_modem(
+            self.modem.name,
+            connected=True,
+            family=info.family,
+            csq=info.signal,
+            signal_dbm=None if info.signal is None else rssi_to_dbm(info.signal),
+            problem=None,
+        )
+        self.last_csq_at = time.monotonic()
         log.info(
             "modem_ready",
             modem=self.modem.name,
@@ -182,7 +222,7 @@ class ModemWorker(threading.Thread):
             self.connected.clear()
             try:
                 session.command("AT", timeout=PING_TIMEOUT)
-                self._bring_up(session)
+                self._bring_up(session, store)
                 continue
             except ModemTimeout:
                 pass
@@ -211,7 +251,10 @@ class ModemWorker(threading.Thread):
     def _serve(self, session: ATSession, store: Store) -> None:
         next_poll = 0.0  # poll at once: read what arrived while we were away
         while not self.stop_event.is_set():
+            self.health.beat(self.name)
             now = time.monotonic()
+            if now - self.last_csq_at >= SIGNAL_EVERY:
+                self._read_signal(session)
             if self.wake.is_set() or now >= next_poll:
                 if not self.wake.is_set():
                     session.command("AT", timeout=PING_TIMEOUT)  # liveness, cheap
@@ -258,6 +301,14 @@ class ModemWorker(threading.Thread):
             if session.gone is not None:
                 raise session.gone
 
+    def _read_signal(self, session: ATSession) -> None:
+        self.last_csq_at = time.monotonic()
+        for line in session.try_command("AT+CSQ", timeout=PING_TIMEOUT) or []:
+            if line.startswith("+CSQ:"):
+                with contextlib.suppress(ValueError, IndexError):
+                    csq = int(line.split(":")[1].split(",")[0])
+                    self.health.update_modem(self.modem.name, csq=csq, signal_dbm=rssi_to_dbm(csq))
+
     def _poll(self, session: ATSession, store: Store) -> None:
         # status reports for our replies land in "SR" (a modem without it answers ERROR: skipped)
         memories = [*self.modem.memories, *(["SR"] if "SR" not in self.modem.memories else [])]
@@ -272,7 +323,12 @@ class ModemWorker(threading.Thread):
                 list_timeout=self.modem.list_timeout,
                 command_timeout=self.modem.command_timeout,
             )
+            if r.total and memory != "SR":
+                storage = dict(self.health.modem(self.modem.name).storage)
+                storage[memory] = [max(r.used - r.deleted, 0), r.total]
+                self.health.update_modem(self.modem.name, storage=storage)
             if r.messages:
+                self.health.update_modem(self.modem.name, last_sms_at=self.clock())
                 self.on_message()
             if r.committed:
                 log.info(
@@ -286,6 +342,7 @@ class ModemWorker(threading.Thread):
                     messages=r.messages,
                 )
         self.last_poll_at = self.clock()
+        self.health.update_modem(self.modem.name, last_poll_at=self.last_poll_at)
 
     def _take_direct(self, store: Store) -> None:
         """Store what came with +CMT (an SMS never on the SIM) or +CDS (a status report).

@@ -92,3 +92,20 @@ class StoreBase:
             if isinstance(e, sqlite3.Error):
                 raise _translate(e, self.path) from e
             raise
+
+    def setting(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str | None, *, now: float) -> None:
+        """Set (or with None, remove) a setting, in its own transaction."""
+        with self.transaction() as c:
+            if value is None:
+                c.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                c.execute(
+                    "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
+                    " updated_at = excluded.updated_at",
+                    (key, value, now),
+                )

@@ -32,6 +32,17 @@ class ReadStore(StoreBase):
             out.setdefault(str(r["purpose"]), {})[str(r["state"])] = int(r["n"])
         return out
 
+    def replies_since(self, since: float) -> dict[str, int]:
+        """Replies queued or sent since ``since`` (the daily budget), per modem."""
+        return {
+            str(r[0]): int(r[1])
+            for r in self.conn.execute(
+                "SELECT modem, COUNT(*) FROM replies WHERE created_at >= ?"
+                " AND state != 'suppressed' GROUP BY modem",
+                (since,),
+            )
+        }
+
     def oldest_pending(self) -> float | None:
         row = self.conn.execute(
             "SELECT MIN(queued_at) FROM outbox WHERE state IN "

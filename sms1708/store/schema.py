@@ -144,3 +144,16 @@ def m003_retention(db: Db) -> None:
         CREATE INDEX messages_stored ON messages(stored_at);
         """
     )
+
+
+@migrations()
+def m004_settings(db: Db) -> None:
+    db.executescript(
+        """
+        CREATE TABLE settings (                -- small facts that must survive a restart
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        """
+    )

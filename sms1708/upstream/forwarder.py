@@ -25,6 +25,7 @@ from sms1708.errors import (
     UpstreamRejected,
     UpstreamRetryable,
 )
+from sms1708.health import Health
 from sms1708.logsetup import get_logger
 from sms1708.store.store import Attempt, OutboxItem, Store
 from sms1708.upstream.webhook import WebhookClient, make_client
@@ -48,6 +49,7 @@ class Forwarder(threading.Thread):
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
         store_factory: Callable[[str], Store] = Store.open,
+        health: Health | None = None,
     ) -> None:
         super().__init__(name="forwarder", daemon=True)
         self.cfg = cfg
@@ -69,6 +71,8 @@ class Forwarder(threading.Thread):
             cap=cfg.upstream.breaker_max_pause,
         )
         self.in_flight: set[int] = set()
+        self.health = health or Health()
+        self.health.update_upstream(configured=True)
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(
             max_workers=cfg.upstream.concurrency, thread_name_prefix="upstream"
@@ -78,6 +82,7 @@ class Forwarder(threading.Thread):
         store = self.store_factory(self.cfg.store.path)
         try:
             while not self.stop_event.is_set():
+                self.health.beat(self.name)
                 try:
                     worked = self.step(store)
                 except StoreError as e:
@@ -149,6 +154,9 @@ class Forwarder(threading.Thread):
         for a in results:
             opened = self.breaker.record(a.outcome not in _BREAKER_FAILURES, a.now)
             if opened:
+                self.health.update_upstream(
+                    circuit_open_until=self.breaker.open_until, problem=a.detail[:200]
+                )
                 log.warning(
                     "upstream_circuit_open",
                     pause=round(self.breaker.open_until - a.now, 1),
@@ -195,6 +203,9 @@ class Forwarder(threading.Thread):
     def _log(self, a: Attempt) -> None:
         if a.decision.state is State.DELIVERED:
             self.last_success_at = a.now
+            self.health.update_upstream(
+                last_success_at=a.now, circuit_open_until=None, problem=None
+            )
             log.info("upstream_delivered", message_id=a.message_id, tracking_id=a.tracking_id)
         else:
             d = a.decision
