@@ -80,6 +80,38 @@ def ago(ts: float | None) -> str:
     return f"{s // 86400}d ago"
 
 
+class When(click.ParamType[float]):
+    """A point in time: ``2026-11-01``, ``2026-11-01T08:00``, or an age like ``7d``, ``12h``."""
+
+    name = "when"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        text = str(value).strip()
+        units = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+        if text[:-1].isdigit() and text[-1:] in units:
+            return time.time() - int(text[:-1]) * units[text[-1]]
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(
+                f"{text!r} is not a date (2026-11-01), a time (2026-11-01T08:00) "
+                "or an age (7d, 12h)",
+                param,
+                ctx,
+            )
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # the box's local time
+        return moment.timestamp()
+
+
+WHEN = When()
+KIND_CHOICE = click.Choice(["pengaduan", "aspirasi", "informasi", "status", "bantuan"])
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
@@ -348,15 +380,29 @@ def queue() -> None:
     default=None,
     help="Only this state: queued, sending, retry, ambiguous, dead, delivered, local.",
 )
+@click.option("--kind", type=KIND_CHOICE, default=None, help="Only this kind of SMS.")
+@click.option("--since", type=WHEN, default=None, help="Stored since (2026-11-01, 7d, 12h).")
+@click.option("--until", type=WHEN, default=None, help="Stored before this.")
+@click.option("--sender", default=None, help="Only from this number (any spelling: 0812.., +62..).")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--show-numbers", is_flag=True, help="Show senders' numbers unmasked.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def queue_list(
-    ctx: click.Context, state: str | None, limit: int, show_numbers: bool, as_json: bool
+    ctx: click.Context,
+    state: str | None,
+    kind: str | None,
+    since: float | None,
+    until: float | None,
+    sender: str | None,
+    limit: int,
+    show_numbers: bool,
+    as_json: bool,
 ) -> None:
     """List complaints, newest first. Senders are masked unless --show-numbers."""
-    rows = open_store(ctx).list_messages(state=state, limit=limit)
+    rows = open_store(ctx).list_messages(
+        state=state, kind=kind, since=since, until=until, sender=sender, limit=limit
+    )
     for r in rows:
         if not show_numbers:
             r["sender"] = mask_number(r["sender"])
@@ -436,17 +482,32 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
     default=None,
     help="Replay every complaint in this state.",
 )
+@click.option("--since", type=WHEN, default=None, help="Stored since (2026-11-01, 7d, 12h).")
+@click.option("--until", type=WHEN, default=None, help="Stored before this.")
 @click.option("--yes", is_flag=True, help="Really move them (default: dry run, list only).")
 @click.pass_context
-def replay(ctx: click.Context, message_id: int | None, state: str | None, yes: bool) -> None:
+def replay(
+    ctx: click.Context,
+    message_id: int | None,
+    state: str | None,
+    since: float | None,
+    until: float | None,
+    yes: bool,
+) -> None:
     """Send dead/ambiguous complaints again: back to `queued`, with the same idempotency key.
 
-    Give one MESSAGE_ID or --state. Without --yes, only lists what would move.
+    Give one MESSAGE_ID, or --state and/or a time range (--since/--until). Without --yes,
+    only lists what would move.
     """
-    if message_id is None and state is None:
-        fail("give a MESSAGE_ID or --state (e.g. --state dead)", EXIT_CONFIG)
+    if message_id is None and state is None and since is None and until is None:
+        fail("give a MESSAGE_ID, --state (e.g. --state dead) or --since/--until", EXIT_CONFIG)
     ids = open_store(ctx).replay(
-        state=state, message_id=message_id, now=time.time(), dry_run=not yes
+        state=state,
+        message_id=message_id,
+        since=since,
+        until=until,
+        now=time.time(),
+        dry_run=not yes,
     )
     if not ids:
         click.echo("nothing to replay")
@@ -469,11 +530,24 @@ def replay(ctx: click.Context, message_id: int | None, state: str | None, yes: b
     default="-",
     help="Write here (default: standard output).",
 )
+@click.option("--state", default=None, help="Only this state (delivered, dead, local, ...).")
+@click.option("--kind", type=KIND_CHOICE, default=None, help="Only this kind of SMS.")
+@click.option("--since", type=WHEN, default=None, help="Stored since (2026-11-01, 7d, 12h).")
+@click.option("--until", type=WHEN, default=None, help="Stored before this.")
 @click.option("--show-numbers", is_flag=True, help="Include senders' numbers unmasked.")
 @click.pass_context
-def export(ctx: click.Context, fmt: str, output: Any, show_numbers: bool) -> None:
-    """Export all complaints as CSV (for spreadsheets) or JSON."""
-    rows = open_store(ctx).export_rows()
+def export(
+    ctx: click.Context,
+    fmt: str,
+    output: Any,
+    state: str | None,
+    kind: str | None,
+    since: float | None,
+    until: float | None,
+    show_numbers: bool,
+) -> None:
+    """Export complaints as CSV (for spreadsheets) or JSON, optionally filtered."""
+    rows = open_store(ctx).export_rows(state=state, kind=kind, since=since, until=until)
     for r in rows:
         if not show_numbers:
             r["sender"] = mask_number(r["sender"])

@@ -249,3 +249,42 @@ def test_purge_removes_personal_data_of_old_finished_complaints_only(
     assert kept is not None and kept["sender"] == "+6281234567801" and kept["text"]
     s.close()
     assert "would purge personal data of 0" in run("--config", str(filled), "purge").output
+
+
+def test_queue_list_filters(filled: Path) -> None:
+    def ids(*args: str) -> list[int]:
+        r = run("--config", str(filled), "queue", "list", "--json", *args)
+        return [x["id"] for x in json.loads(r.output)]
+
+    assert ids("--kind", "aspirasi") == [3]
+    assert ids("--kind", "bantuan") == [4]
+    assert ids("--sender", "081234567801") == [2]  # national spelling finds +62...
+    assert ids("--since", "1d") == [4, 3, 2, 1]
+    assert ids("--until", "2020-01-01") == []
+    assert ids("--since", "2020-01-01", "--state", "delivered") == [1]
+    bad = CliRunner().invoke(main, ["--config", str(filled), "queue", "list", "--since", "kemarin"])
+    assert bad.exit_code == 2 and "is not a date" in bad.output
+
+
+def test_replay_by_time_range(filled: Path) -> None:
+    assert (
+        "nothing to replay"
+        in run("--config", str(filled), "replay", "--until", "2020-01-01").output
+    )
+    r = run("--config", str(filled), "replay", "--since", "1d")
+    assert "would replay (add --yes): 1 complaint(s): 2" in r.output
+
+
+def test_export_filters(filled: Path) -> None:
+    r = run(
+        "--config",
+        str(filled),
+        "export",
+        "--format",
+        "json",
+        "--kind",
+        "pengaduan",
+        "--state",
+        "dead",
+    )
+    assert [x["id"] for x in json.loads(r.output)] == [2]

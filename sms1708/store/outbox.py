@@ -173,10 +173,16 @@ class OutboxStore(StoreBase):
         *,
         state: str | None = None,
         message_id: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
         now: float,
         dry_run: bool = True,
     ) -> list[int]:
-        """Move dead/ambiguous/retry items back to queued (due now). Returns the ids."""
+        """Move dead/ambiguous/retry items back to queued (due now), with the same key.
+
+        ``since``/``until`` select by when the complaint was queued first (unix time).
+        Returns the ids (with ``dry_run``, the ids that would move).
+        """
         where: list[str] = []
         args: list[Any] = []
         replayable = ",".join(f"'{s.value}'" for s in REPLAYABLE)
@@ -187,6 +193,12 @@ class OutboxStore(StoreBase):
         if message_id is not None:
             where.append("message_id = ?")
             args.append(message_id)
+        if since is not None:
+            where.append("message_id IN (SELECT id FROM messages WHERE stored_at >= ?)")
+            args.append(since)
+        if until is not None:
+            where.append("message_id IN (SELECT id FROM messages WHERE stored_at < ?)")
+            args.append(until)
         sql_where = " AND ".join(where)
         with self.transaction() as c:
             ids = [

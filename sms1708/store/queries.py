@@ -54,19 +54,28 @@ class ReadStore(StoreBase):
         row = self.conn.execute("SELECT MAX(delivered_at) FROM outbox").fetchone()
         return None if row[0] is None else float(row[0])
 
-    def list_messages(self, *, state: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def list_messages(
+        self,
+        *,
+        state: str | None = None,
+        kind: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        sender: str | None = None,
+        limit: int | None = 100,
+    ) -> list[dict[str, Any]]:
+        """Complaints, newest first, filtered. ``since``/``until`` are unix times of storage."""
+        where, args = _filters(state=state, kind=kind, since=since, until=until, sender=sender)
         sql = (
             "SELECT m.id, m.key, m.sender, m.sender_type, m.received_at, m.kind, m.text,"
             " m.anonymous, m.confidential, m.category, m.location, m.partial, m.tracking_id,"
             " COALESCE(o.state, 'local') AS state, o.attempts, o.last_error, o.next_attempt_at"
-            " FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+            f" FROM messages m LEFT JOIN outbox o ON o.message_id = m.id{where}"
+            " ORDER BY m.id DESC"
         )
-        args: list[Any] = []
-        if state:
-            sql += " WHERE COALESCE(o.state, 'local') = ?"
-            args.append(state)
-        sql += " ORDER BY m.id DESC LIMIT ?"
-        args.append(limit)
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
         return [dict(r) for r in self.conn.execute(sql, args)]
 
     def message(self, message_id: int) -> dict[str, Any] | None:
@@ -114,13 +123,52 @@ class ReadStore(StoreBase):
             )
         ]
 
-    def export_rows(self) -> list[dict[str, Any]]:
+    def export_rows(
+        self,
+        *,
+        state: str | None = None,
+        kind: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[dict[str, Any]]:
+        where, args = _filters(state=state, kind=kind, since=since, until=until)
         return [
             dict(r)
             for r in self.conn.execute(
                 "SELECT m.id, m.key, m.received_at, m.sender, m.kind, m.text, m.anonymous,"
                 " m.confidential, m.category, m.location, m.partial, m.tracking_id,"
-                " COALESCE(o.state, 'local') AS state FROM messages m"
-                " LEFT JOIN outbox o ON o.message_id = m.id ORDER BY m.id"
+                " COALESCE(o.state, 'local') AS state, o.delivered_at FROM messages m"
+                f" LEFT JOIN outbox o ON o.message_id = m.id{where} ORDER BY m.id",
+                args,
             )
         ]
+
+
+def _filters(
+    *,
+    state: str | None = None,
+    kind: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    sender: str | None = None,
+) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    args: list[Any] = []
+    if state:
+        where.append("COALESCE(o.state, 'local') = ?")
+        args.append(state)
+    if kind:
+        where.append("m.kind = ?")
+        args.append(kind)
+    if since is not None:
+        where.append("m.stored_at >= ?")
+        args.append(since)
+    if until is not None:
+        where.append("m.stored_at < ?")
+        args.append(until)
+    if sender:
+        digits = "".join(c for c in sender if c.isdigit())
+        national = digits[2:] if digits.startswith("62") else digits.lstrip("0")
+        where.append("m.sender LIKE ?")
+        args.append(f"%{national}")
+    return (" WHERE " + " AND ".join(where) if where else ""), args
