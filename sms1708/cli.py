@@ -219,7 +219,14 @@ def demo(ctx: click.Context, keep: str | None, log_file: str | None) -> None:
     default=None,
     help="Pace the line like a real serial port at this baud rate.",
 )
-def simulate(link: str, pin: str | None, baud: int | None) -> None:
+@click.option(
+    "--sms",
+    nargs=2,
+    metavar="SENDER TEXT",
+    default=None,
+    help="Do not start a modem: send this SMS to the simulator already running on --link.",
+)
+def simulate(link: str, pin: str | None, baud: int | None, sms: tuple[str, str] | None) -> None:
     """Start the built-in emulated GSM modem on a pseudo-terminal, for training and trials.
 
     Point `modem.port` of a config at the printed path and run `sms1708 run` in another
@@ -231,12 +238,30 @@ def simulate(link: str, pin: str | None, baud: int | None) -> None:
       sent      (replies the gateway sent)
       unplug / replug
       help
-    """
-    from sms1708.modem.emulator import EmulatedModem
 
+    From a second terminal: sms1708 simulate --sms +6281234567890 "LAPOR jalan rusak"
+    """
+    import threading
+
+    from sms1708.modem.emulator import EmulatedModem
+    from sms1708.modem.simulator import control_path, send_control, serve_control
+
+    if sms is not None:
+        try:
+            click.echo(send_control(control_path(link), f"sms {sms[0]} {sms[1]}"))
+        except OSError as e:
+            fail(
+                f"no simulator listening on {control_path(link)} ({e}); start one with "
+                f"`sms1708 simulate --link {link}`",
+                EXIT_ATTENTION,
+            )
+        return
     modem = EmulatedModem(link, pin=pin, baudrate=baud)
     modem.start()
+    stop = threading.Event()
+    serve_control(modem, control_path(link), stop)
     click.echo(f"emulated modem ready on {modem.port}  (Ctrl-D or 'quit' to stop)")
+    click.echo(f"from another terminal: sms1708 simulate --link {link} --sms SENDER TEXT")
     try:
         for line in sys.stdin:
             line = line.strip()
@@ -247,6 +272,7 @@ def simulate(link: str, pin: str | None, baud: int | None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         modem.stop()
 
 

@@ -43,6 +43,7 @@ def test_simulate_prints_its_port_and_takes_commands(tmp_path: Path) -> None:
     try:
         first = proc.stdout.readline()
         assert str(link) in first
+        assert "--sms" in proc.stdout.readline()
         with serial.Serial(str(link), 115200, timeout=5) as port:
             proc.stdin.write("sms +6281234567890 LAPOR jalan rusak\n")
             proc.stdin.flush()
@@ -56,6 +57,33 @@ def test_simulate_prints_its_port_and_takes_commands(tmp_path: Path) -> None:
                 assert chunk, seen
                 seen += chunk
             assert b'"SM",1,' in seen  # the injected SMS is stored on the emulated SIM
+        # a second terminal plays another citizen through the control socket
+        other = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sms1708",
+                "simulate",
+                "--link",
+                str(link),
+                "--sms",
+                "+6285312340002",
+                "ASPIRASI taman baca",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+        )
+        assert other.returncode == 0, other.stdout + other.stderr
+        with serial.Serial(str(link), 115200, timeout=5) as port:
+            port.write(b"AT+CPMS?\r")
+            seen = b""
+            while b"+CPMS:" not in seen or not seen.rstrip().endswith(b"OK"):
+                chunk = port.read(64)
+                assert chunk, seen
+                seen += chunk
+            assert b'"SM",2,' in seen
         proc.stdin.write("quit\n")
         proc.stdin.flush()
         assert proc.wait(30) == 0
