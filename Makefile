@@ -26,7 +26,7 @@ $(TSTAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/sms1708 demo
+	$(BIN)/sms1708 demo --keep demo-data
 
 lint: $(TSTAMP)
 	$(BIN)/ruff check .

@@ -600,6 +600,55 @@ def export(
     w.writerows(rows)
 
 
+# ---------------------------------------------------------------------------------- stats
+
+
+@main.command()
+@click.option("--period", type=click.Choice(["day", "week"]), default="day", show_default=True)
+@click.option("--since", type=WHEN, default=None, help="Received since (2026-11-01, 30d).")
+@click.option("--until", type=WHEN, default=None, help="Received before this.")
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also draw reports per period by kind into FILE.png or FILE.svg.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def stats(
+    ctx: click.Context,
+    period: str,
+    since: float | None,
+    until: float | None,
+    chart: str | None,
+    as_json: bool,
+) -> None:
+    """Reports per day/week by kind, category and kecamatan; time to upstream delivery;
+    replies. For leadership and SP4N-LAPOR! coordinators' reports.
+    """
+    from sms1708 import reports
+
+    data = reports.load(
+        open_store(ctx),
+        period="week" if period == "week" else "day",
+        since=since,
+        until=until,
+    )
+    if chart:
+        from sms1708.chart import write_chart
+
+        try:
+            written = write_chart(data, chart)
+        except ValueError as e:
+            fail(str(e), EXIT_CONFIG)
+        if not as_json:
+            click.echo(f"chart written: {written}")
+    if as_json:
+        emit_json(reports.as_dict(data))
+    else:
+        click.echo(reports.render_text(data))
+
+
 # ---------------------------------------------------------------------------------- maintenance
 
 

@@ -159,6 +159,22 @@ def run_demo(
         log_stream.close()
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            _keep_config(workdir, echo)
+
+
+def _keep_config(workdir: Path, echo: Callable[[str], Any]) -> None:
+    """Leave a config beside the kept data, so the operator commands can look at it."""
+    cfg_path = workdir.resolve() / "sms1708.toml"
+    cfg_path.write_text(
+        "# written by `sms1708 demo --keep`: the demo's database, for trying the CLI\n"
+        f'[store]\npath = "{(workdir.resolve() / "sms1708.db").as_posix()}"\n',
+        encoding="utf-8",
+    )
+    echo("")
+    echo("the demo's data is kept; look at it with the operator commands:")
+    echo(f"  export SMS1708_CONFIG={cfg_path}")
+    echo("  sms1708 status; sms1708 queue list; sms1708 stats --chart demo-chart.png")
 
 
 def _delivered(cfg: config.Config) -> int:

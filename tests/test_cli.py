@@ -288,3 +288,16 @@ def test_export_filters(filled: Path) -> None:
         "dead",
     )
     assert [x["id"] for x in json.loads(r.output)] == [2]
+
+
+def test_stats_text_json_and_chart(filled: Path, tmp_path: Path) -> None:
+    r = run("--config", str(filled), "stats", "--json")
+    data = json.loads(r.output)
+    assert data["total"] == 4
+    text = run("--config", str(filled), "stats", "--period", "week").output
+    assert "STATISTIK" in text
+    chart = tmp_path / "chart.png"
+    r = run("--config", str(filled), "stats", "--chart", str(chart))
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = CliRunner().invoke(main, ["--config", str(filled), "stats", "--chart", "x.jpg"])
+    assert bad.exit_code == 2
