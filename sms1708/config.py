@@ -143,6 +143,15 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class GrammarConfig:
+    """Operator's own tables; empty = the shipped ones (see sms1708/data/*.toml)."""
+
+    keywords: str = ""
+    categories: str = ""
+    places: str = ""
+
+
+@dataclass(frozen=True)
 class DaemonConfig:
     status_file: str = ""  # empty: $RUNTIME_DIRECTORY/status.json, else next to the database
     metrics_file: str = ""  # empty: no metrics; e.g. /run/sms1708/metrics.prom
@@ -165,6 +174,7 @@ class Config:
     multipart: MultipartConfig = field(default_factory=MultipartConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    grammar: GrammarConfig = field(default_factory=GrammarConfig)
     log: LogConfig = field(default_factory=LogConfig)
     source: str = "built-in defaults"
 
@@ -316,6 +326,7 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
     "lapor": {"topics": _topics, "default_topic": _int, "source": _str},
     "multipart": {"timeout": _pos_float, "max_parts": _pos_int},
     "retention": {"days": _pos_float},
+    "grammar": {"keywords": _str, "categories": _str, "places": _str},
     "daemon": {"status_file": _str, "metrics_file": _str, "metrics_interval": _pos_float},
     "log": {
         "format": _choice("auto", "json", "console"),
@@ -332,6 +343,7 @@ _CLASSES: dict[str, type] = {
     "multipart": MultipartConfig,
     "retention": RetentionConfig,
     "daemon": DaemonConfig,
+    "grammar": GrammarConfig,
     "log": LogConfig,
 }
 
@@ -377,6 +389,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
         "multipart",
         "retention",
         "daemon",
+        "grammar",
         "log",
     ):
         kwargs[name] = _section(name, data.get(name, {}))

@@ -27,6 +27,7 @@ from sms1708.health import Health, default_status_path, prometheus, write_atomic
 from sms1708.logsetup import get_logger
 from sms1708.modem.worker import ModemWorker
 from sms1708.store.store import Store
+from sms1708.tables import Tables, default_tables, load_tables
 from sms1708.upstream.forwarder import Forwarder
 
 log = get_logger("sms1708.daemon")
@@ -34,8 +35,17 @@ log = get_logger("sms1708.daemon")
 STOP_GRACE = 5.0
 
 
+def grammar_tables(cfg: Config) -> Tables:
+    """The grammar's tables: the operator's files where configured, else the shipped ones."""
+    g = cfg.grammar
+    if not (g.keywords or g.categories or g.places):
+        return default_tables()
+    return load_tables(g.keywords or None, g.categories or None, g.places or None)
+
+
 def intake_rules(cfg: Config) -> IntakeRules:
     return IntakeRules(
+        keywords=grammar_tables(cfg),
         guard=Guard(
             own_number=cfg.replies.own_number,
             min_sender_digits=cfg.replies.min_sender_digits,

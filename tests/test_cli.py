@@ -301,3 +301,30 @@ def test_stats_text_json_and_chart(filled: Path, tmp_path: Path) -> None:
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bad = CliRunner().invoke(main, ["--config", str(filled), "stats", "--chart", "x.jpg"])
     assert bad.exit_code == 2
+
+
+def test_reparse_shows_then_applies_what_new_tables_change(filled: Path, tmp_path: Path) -> None:
+    s = Store.open(tmp_path / "db.sqlite")
+    s.conn.execute("UPDATE messages SET category = NULL, kind = 'pengaduan' WHERE id = 3")
+    s.conn.execute(
+        "UPDATE messages SET raw_text = 'LAPOR jalan rusak di desa Tanjung Raja kec. Muara Enim'"
+        " WHERE id = 1"
+    )
+    s.close()
+    r = run("--config", str(filled), "reparse")
+    assert "#1" in r.output and "'Desa Tanjung Raja, Kec. Muara Enim'" in r.output
+    assert "#3" in r.output and "'aspirasi'" in r.output
+    assert "would update (add --yes)" in r.output
+    s = Store.open(tmp_path / "db.sqlite")
+    assert s.message(1)["location"] is None  # type: ignore[index]
+    s.close()
+    r = run("--config", str(filled), "reparse", "--yes")
+    assert "updated: " in r.output
+    s = Store.open(tmp_path / "db.sqlite")
+    m1, m3 = s.message(1), s.message(3)
+    s.close()
+    assert m1 is not None and m1["location"] == "Desa Tanjung Raja, Kec. Muara Enim"
+    assert m1["category"] == "infrastruktur"
+    assert m3 is not None and m3["kind"] == "aspirasi"
+    again = run("--config", str(filled), "reparse")
+    assert "would update (add --yes): 0" in again.output

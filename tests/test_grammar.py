@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
@@ -15,9 +16,15 @@ from sms1708.core.grammar import (
     SEPARATORS,
     Keywords,
     Record,
+    Tables,
     clean,
     parse,
+    parse_strict,
 )
+from sms1708.core.lexicon import lexicon_from_dict, near, typo_budget
+from sms1708.core.places import Gazetteer, gazetteer_from_dict
+from sms1708.errors import ConfigError
+from sms1708.tables import default_tables, load_tables
 
 P, A, IN, S, B = "pengaduan", "aspirasi", "informasi", "status", "bantuan"
 
@@ -127,9 +134,15 @@ def test_keyword_is_recorded_upper_case(sms: str, keyword: str | None) -> None:
     assert parse(sms).keyword == keyword
 
 
-def test_category_and_location_are_not_guessed_yet() -> None:
+def test_category_and_location_come_from_the_tables() -> None:
+    # Tables() alone has no lexicon and no gazetteer: nothing is guessed
     record = parse("LAPOR jalan rusak di Desa Sukamaju Kec. Cibeber")
     assert record.category is None and record.location is None
+    # the shipped tables know "jalan"; Sukamaju and Cibeber are not in Kabupaten Muara Enim
+    record = parse("LAPOR jalan rusak di Desa Sukamaju Kec. Cibeber", default_tables())
+    assert (record.category, record.location) == ("infrastruktur", None)
+    record = parse("LAPOR jalan rusak di Desa Kepur Kec. Muara Enim", default_tables())
+    assert record.location == "Desa Kepur, Kec. Muara Enim"
 
 
 def test_as_dict_has_the_contract_keys() -> None:
@@ -206,7 +219,7 @@ def _no_control(text: str) -> bool:
 @example("LAPOR" * 2000)
 @example("#" * 10_000)
 def test_parse_is_total(text: str) -> None:
-    record = parse(text)
+    record = parse_strict(text)
     assert isinstance(record, Record)
     assert record.kind in KINDS
     assert isinstance(record.text, str)
@@ -221,9 +234,12 @@ def test_parse_is_total(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(_SMS_TEXT)
 def test_lapor_prefix_always_gives_a_complaint(t: str) -> None:
-    record = parse("LAPOR " + t)
-    assert record.kind == "pengaduan"
+    record = parse_strict("LAPOR " + t)
     assert record.keyword == "LAPOR"
+    if record.kind == "bantuan":  # "LAPOR ?" asks how to report (deliberate, see the table)
+        assert "?" in t and record.text == ""
+        return
+    assert record.kind == "pengaduan"
 
 
 _KEYWORD_WORDS = sorted({w for words in DEFAULT_KEYWORDS.values() for w in words})
@@ -242,8 +258,8 @@ def test_a_flag_after_the_keyword_only_sets_the_flag(
 ) -> None:
     if lower:
         keyword, flag = keyword.lower(), flag.lower()
-    plain = parse(f"{keyword}{sep}{t}")
-    flagged = parse(f"{keyword}{sep}{flag}{sep}{t}")
+    plain = parse_strict(f"{keyword}{sep}{t}")
+    flagged = parse_strict(f"{keyword}{sep}{flag}{sep}{t}")
     attr = "confidential" if flag.upper() in DEFAULT_FLAGS["confidential"] else "anonymous"
     assert getattr(flagged, attr) is True
     assert (flagged.kind, flagged.text, flagged.reference, flagged.keyword) == (
@@ -257,10 +273,197 @@ def test_a_flag_after_the_keyword_only_sets_the_flag(
 @settings(max_examples=300, deadline=None)
 @given(_SMS_TEXT)
 def test_keywordless_complaint_body_parses_to_itself(t: str) -> None:
-    record = parse(t)
+    record = parse_strict(t)
     if record.kind != "pengaduan" or record.keyword is not None:
         return
     if set(record.text) <= set(SEPARATORS + "? "):
         return  # flags around bare punctuation ("RAHASIA -"): see the report
-    again = parse(record.text)
+    again = parse_strict(record.text)
     assert (again.kind, again.text, again.keyword) == ("pengaduan", record.text, None)
+
+
+# ------------------------------------------------------------------ the tables (TOML files)
+
+
+def test_the_built_in_keywords_are_the_shipped_file() -> None:
+    """Tables() (what parse() uses without a table) and keywords.toml say the same."""
+    shipped, built_in = default_tables(), Tables()
+    assert {k: tuple(v) for k, v in shipped.kinds.items()} == {
+        k: tuple(v) for k, v in built_in.kinds.items()
+    }
+    assert {k: tuple(v) for k, v in shipped.flags.items()} == {
+        k: tuple(v) for k, v in built_in.flags.items()
+    }
+    assert shipped.never == built_in.never
+    assert tuple(shipped.reference_words) == tuple(built_in.reference_words)
+    assert (shipped.typo_one_from, shipped.typo_two_from, shipped.short_report_words) == (
+        built_in.typo_one_from,
+        built_in.typo_two_from,
+        built_in.short_report_words,
+    )
+
+
+def test_the_shipped_tables_load_from_the_package() -> None:
+    t = default_tables()
+    assert t is default_tables()  # read once
+    assert set(t.lexicon.categories) >= {"infrastruktur", "kesehatan", "pungli", "dana desa"}
+    kecamatan = [p.name for p, _ in t.gazetteer.places if p.level == "kecamatan"]
+    assert len(kecamatan) == 22 and "Semende Darat Laut" in kecamatan
+
+
+def test_the_stop_list_holds_no_keyword_and_every_entry_is_near_one() -> None:
+    t = default_tables()
+    words = [w.lower() for ws in [*t.kinds.values(), *t.flags.values()] for w in ws]
+    for w in t.never:
+        assert w.upper() not in {x.upper() for x in words}
+        # a stop word only makes sense if typo tolerance could otherwise match it
+        assert any(
+            near(w, k, typo_budget(len(k), t.typo_one_from, t.typo_two_from)) is not None
+            for k in words
+        ), w
+
+
+def _write(tmp_path: Path, name: str, text: str) -> str:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return str(p)
+
+
+def test_operator_files_replace_the_shipped_ones(tmp_path: Path) -> None:
+    keywords = _write(
+        tmp_path,
+        "kw.toml",
+        '[kinds]\npengaduan = ["SAMBAT", "LAPOR"]\nbantuan = ["TULUNG"]\n'
+        '[typos]\nnever = ["sambal"]\n',
+    )
+    categories = _write(tmp_path, "cat.toml", '[categories]\n"jalan raya" = ["aspal"]\n')
+    places = _write(
+        tmp_path,
+        "pl.toml",
+        'kabupaten = "Contoh"\n[[kecamatan]]\nname = "Kota Lama"\ndesa = ["Sukamaju"]\n',
+    )
+    t = load_tables(keywords, categories, places)
+    r = parse("sambat aspal rusak di ds sukamaju", t)
+    assert (r.kind, r.keyword, r.text) == ("pengaduan", "SAMBAT", "aspal rusak di ds sukamaju")
+    assert (r.category, r.location) == ("jalan raya", "Desa Sukamaju, Kec. Kota Lama")
+    assert parse("sambal pedas", t).keyword is None  # the local stop list
+    assert parse("smbat jalan", t).keyword == "SAMBAT"  # 6 letters: one edit forgiven
+    assert parse("smbt jalan", t).keyword is None  # two edits are not
+    assert parse("tulung", t).kind == "bantuan"
+    assert parse("RAHASIA x", t).confidential  # no [flags]: the default flags
+    # a file left out is the shipped one
+    assert load_tables(keywords).lexicon == default_tables().lexicon
+
+
+@pytest.mark.parametrize(
+    ("which", "content", "in_message"),
+    [
+        ("keywords", "[kinds\n", "not valid TOML"),
+        ("keywords", '[kinds]\nlaporan = ["X"]\n', "kinds.laporan: unknown kind"),
+        ("keywords", '[kinds]\npengaduan = ["LAPOR"]\naspirasi = ["lapor"]\n', "also a keyword"),
+        ("keywords", '[kinds]\npengaduan = ["LAPOR JALAN"]\n', "one word of letters"),
+        ("keywords", '[kinds]\npengaduan = "LAPOR"\n', "must be a list"),
+        ("keywords", '[kinds]\npengaduan = ["LAPOR"]\n[typos]\nnever = ["lapor"]\n', "never"),
+        ("keywords", '[kinds]\npengaduan = ["A"]\n[typos]\ndistance_1_from = 9\n', "greater"),
+        ("keywords", '[kinds]\npengaduan = ["A"]\n[flags]\nsecret = ["X"]\n', "unknown flag"),
+        ("keywords", '[kinds]\npengaduan = ["A"]\n[extra]\nx = 1\n', "unknown section"),
+        ("keywords", '[kinds]\npengaduan = ["A"]\n[hints]\nshort_report_words = -1\n', "0 to"),
+        ("categories", '[categories]\na = ["jalan"]\nb = ["JALAN", "jalan"]\n', "also under"),
+        ("categories", '[categories]\na = ["x*"]\n', "4+ letters"),
+        ("categories", "[categories]\n", "at least one category"),
+        ("categories", '[categories]\na = ["x"]\n[weights]\nb = 2\n', "no such category"),
+        ("categories", '[categories]\na = ["x"]\n[settings]\nmargin = 0.5\n', "margin"),
+        ("places", 'kabupaten = "X"\n', "at least one [[kecamatan]]"),
+        ("places", '[[kecamatan]]\nname = "A"\n[[kecamatan]]\nname = "a"\n', "listed twice"),
+        ("places", '[[kecamatan]]\nname = "A"\ndesa = ["B", "b"]\n', "listed twice"),
+        ("places", '[[kecamatan]]\nname = "A"\ndusun = ["B"]\n', "unknown key"),
+        ("places", '[[kecamatan]]\nname = ""\n', "at least one letter"),
+    ],
+)
+def test_bad_table_files_are_clear_config_errors(
+    tmp_path: Path, which: str, content: str, in_message: str
+) -> None:
+    path = _write(tmp_path, f"{which}.toml", content)
+    with pytest.raises(ConfigError) as err:
+        load_tables(**{which: path})
+    assert path in str(err.value) and in_message in str(err.value)
+
+
+def test_a_missing_or_unreadable_table_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_tables(places=str(tmp_path / "nope.toml"))
+    (tmp_path / "bin.toml").write_bytes(b"\xff\xfe[kinds]")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_tables(keywords=str(tmp_path / "bin.toml"))
+
+
+# ------------------------------------------------------------------ places and categories
+
+
+def _gazetteer() -> Gazetteer:
+    return gazetteer_from_dict(
+        {
+            "kabupaten": "Contoh",
+            "kecamatan": [
+                {"name": "Barat", "desa": ["Sukajadi", "Teluk"]},
+                {"name": "Timur", "desa": ["Sukajadi"], "kelurahan": ["Timur"]},
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "location"),
+    [
+        ("banjir di ds sukajadi", None),  # a desa in two kecamatan: which one?
+        ("banjir di ds sukajadi kec barat", "Desa Sukajadi, Kec. Barat"),
+        ("banjir di sukajadi timur", "Desa Sukajadi, Kec. Timur"),
+        ("jalan teluk rusak", "Desa Teluk, Kec. Barat"),
+        ("banjir di Timur", "Kec. Timur"),  # a kecamatan and a kelurahan: the kecamatan
+        ("banjir di kel. Timur", "Kel. Timur, Kec. Timur"),
+        ("dari barat ke timur", None),  # two kecamatan
+        ("ds teluk kec timur", "Kec. Timur"),  # the kecamatan said wins
+        ("warga ds teluk kec barat, lapor banjir di timur", None),
+        ("kab contoh", "Kab. Contoh"),
+        ("contoh", None),  # the kabupaten only after kab./kabupaten
+        ("kec barrat", "Kec. Barat"),  # a typo after a prefix
+        ("barrat", None),  # a short single word: exact only
+    ],
+)
+def test_places_are_resolved_to_the_most_specific_single_one(
+    text: str, location: str | None
+) -> None:
+    assert _gazetteer().find(text) == location
+
+
+def test_category_lexicon_rules() -> None:
+    lex = lexicon_from_dict(
+        {
+            "categories": {
+                "pendidikan": ["SD", "sekolah", "guru"],
+                "infrastruktur": ["jalan", "lubang*"],
+                "bencana": ["banjir"],
+            },
+            "weights": {"bencana": 2},
+        }
+    )
+    assert lex.infer("anak SD") == "pendidikan"
+    assert lex.infer("jam 8 sd 12") is None  # lower-case "sd": sampai dengan
+    assert lex.infer("jalannya berlubang2") == "infrastruktur"  # -nya, stem, 2
+    assert lex.scores("jalan jalan") == {"infrastruktur": 1}  # reduplication counts once
+    assert lex.infer("sekolah dan jalan") is None  # a tie: no guess
+    assert lex.infer("sekolah kebanjiran, banjir") == "bencana"  # weight 2 x 1 vs 1
+    assert lex.infer("pendidikan") == "pendidikan"  # the name is a term
+    assert lex.label("pendidkan") == ("pendidikan", True)  # a label field, typo forgiven
+    assert lex.label("jalan") == ("infrastruktur", False)  # a term: decides but stays
+    assert lex.label("jalan rusak parah") == (None, False)
+
+
+def test_short_reports_get_a_hint_but_are_still_reports() -> None:
+    t = default_tables()
+    assert parse("LAPOR jalan", t).hint == "short"
+    assert parse("LAPOR jalan rusak parah", t).hint is None
+    assert parse("LAPOR Gelumbang jalan rusak", t).hint is None  # the place counts
+    assert parse("INFO ktp", t).hint is None  # questions may be short
+    r = parse("usul", t)
+    assert (r.kind, r.hint) == ("aspirasi", "short")

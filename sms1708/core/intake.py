@@ -71,6 +71,8 @@ def plan(
         else:
             text = replies.render("status", lang, ref=asked, state=replies.state_words(state, lang))
         purpose = "status"
+    elif record.hint == "short":  # still recorded and forwarded; the citizen is asked for more
+        text, purpose = replies.render("receipt_short", lang, ref=ref), "receipt"
     else:
         text, purpose = replies.receipt(ref, lang), "receipt"
     suppressed = None

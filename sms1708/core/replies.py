@@ -18,6 +18,10 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
             "Terima kasih, laporan Anda sudah kami terima. No. laporan: {ref}. "
             "Untuk cek status, kirim: CEK {ref}"
         ),
+        "receipt_short": (
+            "Laporan Anda kami terima, No. {ref}. Agar bisa ditindaklanjuti, kirim lagi: "
+            "LAPOR apa masalahnya, di desa/kecamatan mana, sejak kapan"
+        ),
         "bantuan": (
             "Kirim: LAPOR isi laporan. Usul/saran: ASPIRASI isi. Tanya: INFO isi. "
             "Cek laporan: CEK nomor. Tambah RAHASIA atau ANONIM bila perlu."
@@ -32,6 +36,10 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
     "en": {
         "receipt": (
             "Thank you, your report was received. Report no. {ref}. To check: send CEK {ref}"
+        ),
+        "receipt_short": (
+            "Report received, no. {ref}. So that it can be acted on, send again: "
+            "LAPOR what the problem is, which village/district, since when"
         ),
         "bantuan": (
             "Send: LAPOR your report. Suggestion: ASPIRASI text. Question: INFO text. "

@@ -5,12 +5,40 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from sms1708.errors import StoreDamagedError, StoreError
 from sms1708.store.base import StoreBase, _translate
 
+RECORD_FIELDS = ("kind", "text", "anonymous", "confidential", "category", "location", "reference")
+
 
 class MaintenanceStore(StoreBase):
+    def records_for_reparse(self, *, since: float | None = None) -> list[dict[str, Any]]:
+        """Stored messages with their raw text and current record (purged ones excluded)."""
+        sql = (
+            "SELECT id, raw_text, " + ", ".join(RECORD_FIELDS) + " FROM messages"
+            " WHERE purged_at IS NULL"
+        )
+        args: list[Any] = []
+        if since is not None:
+            sql += " AND stored_at >= ?"
+            args.append(since)
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def apply_records(self, changes: dict[int, dict[str, Any]]) -> None:
+        """Write re-parsed records (only the record fields), in one transaction."""
+        with self.transaction() as c:
+            for mid, fields in changes.items():
+                cols = [k for k in RECORD_FIELDS if k in fields]
+                if not cols:
+                    continue
+                sets = ", ".join(f"{k} = ?" for k in cols)
+                c.execute(
+                    f"UPDATE messages SET {sets} WHERE id = ?",
+                    [fields[k] for k in cols] + [mid],
+                )
+
     # ---------------------------------------------------------------- maintenance
 
     def backup(self, dest: str | os.PathLike[str]) -> int:

@@ -1,0 +1,88 @@
+"""Load the grammar's tables (keywords, category lexicon, gazetteer) from TOML files.
+
+The shipped defaults are ``sms1708/data/keywords.toml``, ``categories.toml`` and
+``places-muara-enim.toml`` (each file documents its own format). An operator may give their own
+file for any of the three; a given file replaces the shipped one whole (nothing is merged), so a
+district starts from a copy of the shipped file. Bad content raises
+:class:`~sms1708.errors.ConfigError` naming the file, the key and the problem.
+
+Reading files is I/O, so it lives here, outside :mod:`sms1708.core`; the core receives
+:class:`~sms1708.core.grammar.Tables` ready made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import tomllib
+from collections.abc import Callable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sms1708.core.grammar import Tables, keywords_from_dict
+from sms1708.core.lexicon import lexicon_from_dict
+from sms1708.core.places import gazetteer_from_dict
+from sms1708.errors import ConfigError
+
+__all__ = ["SHIPPED", "Tables", "default_tables", "load_tables"]
+
+#: the shipped files, inside the package (``sms1708/data``)
+SHIPPED = {
+    "keywords": "keywords.toml",
+    "categories": "categories.toml",
+    "places": "places-muara-enim.toml",
+}
+
+T = TypeVar("T")
+
+
+def _read_shipped(name: str) -> tuple[str, str]:
+    ref = resources.files("sms1708").joinpath("data", name)
+    return f"sms1708/data/{name}", ref.read_text(encoding="utf-8")
+
+
+def _read_file(path: str) -> tuple[str, str]:
+    p = Path(path).expanduser()
+    try:
+        return str(p), p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(p), "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(str(p), "is a directory, not a TOML file") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(str(p), f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise ConfigError(str(p), f"cannot be read: {e.strerror or e}") from None
+
+
+def _build(source: str, text: str, build: Callable[[Mapping[str, Any]], T]) -> T:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(source, f"not valid TOML: {e}") from None
+    try:
+        return build(data)
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e.key}", e.problem) from None
+
+
+def _one(kind: str, path: str | None, build: Callable[[Mapping[str, Any]], T]) -> T:
+    source, text = _read_file(path) if path else _read_shipped(SHIPPED[kind])
+    return _build(source, text, build)
+
+
+def load_tables(
+    keywords: str | None = None, categories: str | None = None, places: str | None = None
+) -> Tables:
+    """Tables from the given TOML files; ``None`` for a file means the shipped one."""
+    base = _one("keywords", keywords, keywords_from_dict)
+    lexicon = _one("categories", categories, lexicon_from_dict)
+    gazetteer = _one("places", places, gazetteer_from_dict)
+    return dataclasses.replace(base, lexicon=lexicon, gazetteer=gazetteer)
+
+
+@functools.cache
+def default_tables() -> Tables:
+    """The shipped tables (read once, then shared: :class:`Tables` is immutable)."""
+    return load_tables()
