@@ -5,12 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck bench clean help
+.PHONY: demo test lint typecheck bench clean help deploy-test deploy-trial
 
 help:
-	@echo "make demo   - create .venv, install, run the demo (emulated modem, ~30 s)"
+	@echo "make demo   - create .venv, install, run the demo (emulated modem, ~10 s)"
 	@echo "make test   - create .venv, install with test extras, run lint, types and the suite"
 	@echo "make bench  - benchmarks (figures go in the README)"
+	@echo "make deploy-test  - install.sh/uninstall.sh in a throwaway root, systemd-analyze verify"
+	@echo "make deploy-trial - what install.sh would put on a box, under build/trial-root"
 	@echo "make clean  - remove .venv and caches"
 
 $(BIN)/python:
@@ -40,6 +42,13 @@ test: $(TSTAMP) lint typecheck
 
 bench: $(TSTAMP)
 	$(BIN)/python -m benchmarks
+
+deploy-test: $(TSTAMP)
+	$(BIN)/pytest tests/test_deploy.py -v -rs
+
+deploy-trial:
+	rm -rf build/trial-root
+	deploy/install.sh --prefix $(CURDIR)/build/trial-root
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
