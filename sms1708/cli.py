@@ -759,16 +759,31 @@ def purge(ctx: click.Context, days: float | None, yes: bool) -> None:
     default=True,
     help="Also talk to the configured modem(s) (default: yes).",
 )
+@click.option(
+    "--port",
+    default=None,
+    help="Try this serial port instead of modem.port (to find the right ttyUSB of a stick).",
+)
+@click.option("--baudrate", type=int, default=None, help="With --port: this baud rate.")
 @click.pass_context
-def check(ctx: click.Context, probe: bool) -> None:
+def check(ctx: click.Context, probe: bool, port: str | None, baudrate: int | None) -> None:
     """Check the configuration and, with a modem attached, the modem and SIM.
 
     Prints one line per check with PASS or FAIL and what to do. Exit code 1 on any FAIL.
     Stop the daemon first: only one program can use the modem's port.
+
+    \b
+    Which port of a Huawei stick is the right one?
+      for p in /dev/serial/by-id/*; do sms1708 check --port "$p"; done
     """
+    import dataclasses
+
     from sms1708.diagnose import run_checks
 
     cfg = get_config(ctx)
+    if port:
+        first = dataclasses.replace(cfg.modem, port=port, baudrate=baudrate or cfg.modem.baudrate)
+        cfg = dataclasses.replace(cfg, modems=(first,))
     results = run_checks(cfg, probe_modem=probe)
     failed = False
     for r in results:

@@ -328,3 +328,10 @@ def test_reparse_shows_then_applies_what_new_tables_change(filled: Path, tmp_pat
     assert m3 is not None and m3["kind"] == "aspirasi"
     again = run("--config", str(filled), "reparse")
     assert "would update (add --yes): 0" in again.output
+
+
+def test_check_port_tries_another_port(modem, cfg: Path, tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["--config", str(cfg), "check", "--port", modem.port])
+    assert "PASS  modem0 AT" in r.output and "PASS  signal" in r.output
+    r = CliRunner().invoke(main, ["--config", str(cfg), "check", "--port", str(tmp_path / "nope")])
+    assert "FAIL  modem0 port" in r.output and r.exit_code == 1
