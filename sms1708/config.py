@@ -73,6 +73,9 @@ class UpstreamConfig:
     breaker_threshold: int = 5
     breaker_pause: float = 5.0
     breaker_max_pause: float = 300.0
+    status_url: str = ""  # e.g. https://host/api/status/{tracking_id}; empty: no polling
+    status_interval: float = 3600.0
+    status_max_age_days: float = 30.0
     verify_tls: bool = True
 
     def token(self) -> str:
@@ -262,6 +265,15 @@ def _topics(key: str, v: Any) -> tuple[tuple[str, int], ...]:
     return tuple((str(k), _int(f"{key}.{k}", i)) for k, i in v.items())
 
 
+def _status_url(key: str, v: Any) -> str:
+    s = _url(key, v)
+    if s and "{tracking_id}" not in s and "{key}" not in s:
+        raise ConfigError(
+            key, "must contain {tracking_id} or {key}, e.g. https://host/status/{tracking_id}"
+        )
+    return s
+
+
 def _memories(key: str, v: Any) -> tuple[str, ...]:
     mems = _str_tuple(key, v)
     for m in mems:
@@ -305,6 +317,9 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
         "breaker_threshold": _pos_int,
         "breaker_pause": _pos_float,
         "breaker_max_pause": _pos_float,
+        "status_url": _status_url,
+        "status_interval": _pos_float,
+        "status_max_age_days": _pos_float,
         "verify_tls": _bool,
     },
     "replies": {

@@ -69,7 +69,7 @@ def plan(
         if state is None:
             text = replies.render("status_unknown", lang, ref=asked or "?")
         else:
-            text = replies.render("status", lang, ref=asked, state=replies.state_words(state, lang))
+            text = replies.render("status", lang, ref=asked, state=replies.describe(state, lang))
         purpose = "status"
     elif record.hint == "short":  # still recorded and forwarded; the citizen is asked for more
         text, purpose = replies.render("receipt_short", lang, ref=ref), "receipt"

@@ -18,6 +18,7 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
             "Terima kasih, laporan Anda sudah kami terima. No. laporan: {ref}. "
             "Untuk cek status, kirim: CEK {ref}"
         ),
+        "status_change": "Laporan {ref} (LAPOR! {tracking}): {state}",
         "receipt_short": (
             "Laporan Anda kami terima, No. {ref}. Agar bisa ditindaklanjuti, kirim lagi: "
             "LAPOR apa masalahnya, di desa/kecamatan mana, sejak kapan"
@@ -37,6 +38,7 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         "receipt": (
             "Thank you, your report was received. Report no. {ref}. To check: send CEK {ref}"
         ),
+        "status_change": "Report {ref} (LAPOR! {tracking}): {state}",
         "receipt_short": (
             "Report received, no. {ref}. So that it can be acted on, send again: "
             "LAPOR what the problem is, which village/district, since when"
@@ -93,6 +95,12 @@ def state_words(state: str, language: str = "id") -> str:
     if state in ("queued", "sending", "retry", "ambiguous"):
         return words["queued"]
     return words.get(state, words["queued"])
+
+
+def describe(state: str, language: str = "id") -> str:
+    """Words for a local queue state; an upstream's own status text is passed on as it is."""
+    local = {"queued", "sending", "retry", "ambiguous", "delivered", "dead"}
+    return state_words(state, language) if state in local else state
 
 
 @dataclass(frozen=True)

@@ -336,13 +336,15 @@ class IntakeStore(StoreBase):
             return None
         # the citizen's own reports only; a local number first, then an upstream tracking id
         rows = c.execute(
-            "SELECT m.sender, o.state FROM messages m JOIN outbox o ON o.message_id = m.id "
-            "WHERE m.id = ? OR m.tracking_id = ? ORDER BY (m.id = ?) DESC, m.id",
+            "SELECT m.sender, o.state, m.upstream_status FROM messages m"
+            " JOIN outbox o ON o.message_id = m.id"
+            " WHERE m.id = ? OR m.tracking_id = ? ORDER BY (m.id = ?) DESC, m.id",
             (int(ref) if len(ref) < 19 else -1, ref, int(ref) if len(ref) < 19 else -1),
         ).fetchall()
         for row in rows:
             if same_number(row["sender"], sender):
-                return str(row["state"])
+                # what the upstream last said, when it said something; else the local state
+                return str(row["upstream_status"] or row["state"])
         return None
 
     def release_partials(

@@ -215,3 +215,50 @@ class OutboxStore(StoreBase):
                     [now, now, now, *ids],
                 )
         return ids
+
+    # ---------------------------------------------------------------- upstream status
+
+    def status_due(
+        self, *, now: float, interval: float, max_age: float, limit: int
+    ) -> list[dict[str, Any]]:
+        """Delivered complaints with a tracking id whose upstream status should be asked again."""
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT m.id, m.key, m.tracking_id, m.upstream_status FROM messages m"
+                " JOIN outbox o ON o.message_id = m.id WHERE o.state = 'delivered'"
+                " AND m.tracking_id IS NOT NULL AND o.delivered_at >= ?"
+                " AND (m.status_checked_at IS NULL OR m.status_checked_at <= ?)"
+                " ORDER BY m.status_checked_at IS NOT NULL, m.status_checked_at, m.id LIMIT ?",
+                (now - max_age, now - interval, limit),
+            )
+        ]
+
+    def record_status(
+        self, message_id: int, status: str | None, *, now: float, notify_text: str | None
+    ) -> bool:
+        """Store what the upstream says now. Returns True when the status changed; then the
+        citizen is told (``notify_text``), where a receipt could be sent to them."""
+        with self.transaction() as c:
+            row = c.execute(
+                "SELECT upstream_status, modem, sender FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+            c.execute("UPDATE messages SET status_checked_at = ? WHERE id = ?", (now, message_id))
+            if row is None or status is None or status == row[0]:
+                return False
+            c.execute(
+                "UPDATE messages SET upstream_status = ?, upstream_status_at = ? WHERE id = ?",
+                (status[:200], now, message_id),
+            )
+            answered = c.execute(
+                "SELECT 1 FROM replies WHERE message_id=? AND purpose='receipt'"
+                " AND state != 'suppressed'",
+                (message_id,),
+            ).fetchone()
+            if notify_text and answered and row[2]:
+                c.execute(
+                    "INSERT INTO replies (message_id, modem, recipient, text, purpose, state,"
+                    " created_at, next_attempt_at) VALUES (?,?,?,?,'status_change','queued',?,?)",
+                    (message_id, row[1], row[2], notify_text, now, now),
+                )
+            return True

@@ -157,3 +157,14 @@ def m004_settings(db: Db) -> None:
         );
         """
     )
+
+
+@migrations()
+def m005_upstream_status(db: Db) -> None:
+    db.executescript(
+        """
+        ALTER TABLE messages ADD COLUMN upstream_status TEXT;   -- as the upstream last said
+        ALTER TABLE messages ADD COLUMN upstream_status_at REAL;
+        ALTER TABLE messages ADD COLUMN status_checked_at REAL;
+        """
+    )

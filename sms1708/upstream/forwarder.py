@@ -71,6 +71,7 @@ class Forwarder(threading.Thread):
             cap=cfg.upstream.breaker_max_pause,
         )
         self.in_flight: set[int] = set()
+        self._next_status_poll = 0.0
         self.health = health or Health()
         self.health.update_upstream(configured=True)
         self._lock = threading.Lock()
@@ -93,6 +94,8 @@ class Forwarder(threading.Thread):
                     log.error("forwarder_error", error=repr(e), exc_info=True)
                     self.stop_event.wait(5)
                     continue
+                if not worked and self.cfg.upstream.status_url:
+                    self.poll_statuses(store)
                 if not worked:
                     due = store.next_outbox_due()
                     if not self.breaker.allow(self.clock()):
@@ -218,6 +221,43 @@ class Forwarder(threading.Thread):
                 next_in=None if d.next_attempt_at is None else round(d.next_attempt_at - a.now, 1),
                 error=a.detail[:300],
             )
+
+    def poll_statuses(self, store: Store, limit: int = 20) -> int:
+        """Ask the upstream what became of delivered complaints (``upstream.status_url``);
+        a changed status is stored and texted to the citizen. Returns how many were asked."""
+        up = self.cfg.upstream
+        now = self.clock()
+        if now < self._next_status_poll or not self.breaker.allow(now):
+            return 0
+        due = store.status_due(
+            now=now,
+            interval=up.status_interval,
+            max_age=up.status_max_age_days * 86400,
+            limit=limit,
+        )
+        if len(due) < limit:
+            self._next_status_poll = now + min(up.status_interval, IDLE_RECHECK * 10)
+        for row in due:
+            if self.stop_event.is_set():
+                break
+            try:
+                status = self.client.fetch_status(row["tracking_id"], row["key"])
+            except UpstreamError as e:
+                log.warning("upstream_status_failed", message_id=row["id"], error=str(e))
+                self._next_status_poll = self.clock() + up.status_interval / 4
+                break
+            text = None
+            if status and self.cfg.replies.notify_tracking:
+                text = replies.render(
+                    "status_change",
+                    self.cfg.replies.language,
+                    ref=str(row["id"]),
+                    tracking=row["tracking_id"],
+                    state=status,
+                )
+            if store.record_status(row["id"], status, now=self.clock(), notify_text=text):
+                log.info("upstream_status_changed", message_id=row["id"], status=status)
+        return len(due)
 
     def abandon_in_flight(self, store: Store) -> list[int]:
         """At shutdown: requests still waiting for an answer become ``ambiguous``, due at once.

@@ -39,6 +39,8 @@ class StandIn:
         self.reject_if: Callable[[dict[str, Any]], bool] | None = None
         self.requests: list[Received] = []
         self.tracking: dict[str, str] = {}
+        #: tracking id -> status text answered on GET /status/<tracking id>
+        self.statuses: dict[str, str] = {}
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
         self._server: ThreadingHTTPServer | None = None
@@ -49,6 +51,10 @@ class StandIn:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/complaints"
+
+    @property
+    def status_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/status/{{tracking_id}}"
 
     def up(self) -> StandIn:
         if self._server is not None:
@@ -73,6 +79,9 @@ class StandIn:
 
             def do_POST(self) -> None:
                 owner._handle(self)
+
+            def do_GET(self) -> None:
+                owner._status(self)
 
         ThreadingHTTPServer.allow_reuse_address = True
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
@@ -162,6 +171,16 @@ class StandIn:
             h.close_connection = True
         else:
             self._answer(h, 201, {"tracking_id": tracking, "status": "received"})
+
+    def _status(self, h: BaseHTTPRequestHandler) -> None:
+        tracking = h.path.rstrip("/").rsplit("/", 1)[-1]
+        with self.lock:
+            known = tracking in self.tracking.values()
+            status = self.statuses.get(tracking, "diterima")
+        if self.mode != "up" or not known:
+            self._answer(h, 404 if known or self.mode == "up" else 503, {"error": "unknown"})
+            return
+        self._answer(h, 200, {"tracking_id": tracking, "status": status})
 
     @staticmethod
     def _answer(

@@ -127,6 +127,35 @@ class WebhookClient:
                 return self._post(content, headers)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def fetch_status(self, tracking_id: str, key: str) -> str | None:
+        """Ask ``upstream.status_url`` what became of a complaint: the ``status`` (or ``state``)
+        string of its JSON answer. Raises the same upstream errors as :meth:`send`."""
+        url = self.cfg.status_url.format(tracking_id=tracking_id, key=key)
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            resp = self.client.get(url, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
+            raise UpstreamUnreachable(f"never reached {url}: {e!r}") from e
+        except httpx.HTTPError as e:
+            raise UpstreamAmbiguous(f"no answer from {url}: {e!r}") from e
+        if resp.status_code == 404:
+            return None
+        if not 200 <= resp.status_code < 300:
+            raise UpstreamRetryable(f"HTTP {resp.status_code}", resp.status_code)
+        try:
+            data = resp.json()
+        except ValueError:
+            return None
+        scope = data.get("data", data) if isinstance(data, dict) else None
+        if isinstance(scope, dict):
+            for k in ("status", "state", "status_name"):
+                v = scope.get(k)
+                if isinstance(v, str) and v.strip():
+                    return " ".join(v.split())
+        return None
+
     def _post(self, content: bytes, headers: dict[str, str]) -> Delivered:
         try:
             resp = self.client.post(self.cfg.url, content=content, headers=headers)
