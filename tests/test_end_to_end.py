@@ -56,7 +56,8 @@ def test_sms_travels_from_modem_through_sqlite_to_upstream_and_back(
     assert body["text"] == "jalan rusak di desa Tanjung Raja, mohon diperbaiki"
     assert body["sender"] == CITIZEN
     assert body["anonymous"] is False and body["confidential"] is False
-    assert body["category"] is None and body["location"] is None
+    assert body["category"] == "infrastruktur"
+    assert body["location"] == "Desa Tanjung Raja, Kec. Muara Enim"
     assert datetime.fromisoformat(body["received_at"]).utcoffset() is not None
     # the signature covers timestamp and body
     sig = dict(p.split("=", 1) for p in req.headers["X-Sms1708-Signature"].split(","))
