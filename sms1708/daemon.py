@@ -161,7 +161,9 @@ class Daemon:
             self.workers.append(w)
             w.start()
         if self.cfg.upstream.url:
-            self.forwarder = Forwarder(self.cfg, self.stop, health=self.health)
+            self.forwarder = Forwarder(
+                self.cfg, self.stop, health=self.health, on_reply=self.wake_workers
+            )
             self.forwarder.start()
         else:
             log.warning(
@@ -181,6 +183,10 @@ class Daemon:
         if self.forwarder is not None:
             threads.append(self.forwarder)
         return [t.name for t in threads if not t.is_alive()]
+
+    def wake_workers(self) -> None:
+        for w in self.workers:
+            w.wake.set()
 
     def wake_forwarder(self) -> None:
         if self.forwarder is not None:

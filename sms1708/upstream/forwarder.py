@@ -50,6 +50,7 @@ class Forwarder(threading.Thread):
         rand: Callable[[], float] = random.random,
         store_factory: Callable[[str], Store] = Store.open,
         health: Health | None = None,
+        on_reply: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(name="forwarder", daemon=True)
         self.cfg = cfg
@@ -72,6 +73,7 @@ class Forwarder(threading.Thread):
         )
         self.in_flight: set[int] = set()
         self._next_status_poll = 0.0
+        self.on_reply = on_reply  # an SMS to the citizen was queued: wake the modem worker
         self.health = health or Health()
         self.health.update_upstream(configured=True)
         self._lock = threading.Lock()
@@ -133,6 +135,8 @@ class Forwarder(threading.Thread):
         store.record_attempts(results)
         for a in results:
             self._log(a)
+        if any(a.notify_text for a in results):
+            self.on_reply()
         if pending:
             store.release_claims([i.message_id for i in pending], now=self.clock())
         return len(items)
@@ -257,6 +261,7 @@ class Forwarder(threading.Thread):
                 )
             if store.record_status(row["id"], status, now=self.clock(), notify_text=text):
                 log.info("upstream_status_changed", message_id=row["id"], status=status)
+                self.on_reply()
         return len(due)
 
     def abandon_in_flight(self, store: Store) -> list[int]:
