@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from sms1708.config import ModemConfig
-from sms1708.errors import CommandFailed, ModemError, SimPinError, SimPinRejected
+from sms1708.errors import CommandFailed, ModemError, ModemTimeout, SimPinError, SimPinRejected
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
 
@@ -150,8 +150,25 @@ def _pin_state(session: ATSession, cfg: ModemConfig) -> str:
     raise ModemError(f"unexpected answer to AT+CPIN?: {lines!r}")
 
 
+def resync(session: ATSession, cfg: ModemConfig) -> None:
+    """Bring a modem left mid-command back to the command prompt.
+
+    A process killed between ``AT+CMGS=<n>`` and its PDU leaves the modem waiting for SMS text:
+    every later command would be taken as part of that SMS. ESC cancels the entry (nothing is
+    sent); a few plain ``AT`` then soak up whatever the modem still had to say.
+    """
+    session.write_raw(b"\x1b\r")
+    for _ in range(3):
+        try:
+            session.command("AT", timeout=min(2.0, cfg.command_timeout))
+            return
+        except (CommandFailed, ModemTimeout):
+            continue
+
+
 def initialise(session: ATSession, cfg: ModemConfig, *, may_enter_pin: bool = True) -> ModemInfo:
     """Run the init sequence. Raises ModemError/SimPinError when the modem cannot be used."""
+    resync(session, cfg)
     for step in BASE_STEPS:
         _run(session, step, cfg)
     check_pin(session, cfg, may_enter_pin=may_enter_pin)

@@ -90,7 +90,9 @@ class ModemWorker(threading.Thread):
     # ------------------------------------------------------------------ supervisor
 
     def run(self) -> None:
-        store = self.store_factory(self.cfg.store.path)
+        store = self._open_store()
+        if store is None:
+            return
         delay = 1.0
         try:
             while not self.stop_event.is_set():
@@ -130,6 +132,19 @@ class ModemWorker(threading.Thread):
                     session.close()
         finally:
             store.close()
+
+    def _open_store(self) -> Store | None:
+        """Open this thread's store connection, retrying (another thread may be migrating)."""
+        delay = 1.0
+        while not self.stop_event.is_set():
+            self.health.beat(self.name)
+            try:
+                return self.store_factory(self.cfg.store.path)
+            except StoreError as e:
+                log.error("store_error", component="modem", modem=self.modem.name, error=str(e))
+                self._wait(delay)
+                delay = min(delay * 2, 30.0)
+        return None
 
     def _down(
         self, event: str, problem: str, *, level: str = "warning", quiet: bool = False, **kw: Any
@@ -263,31 +278,11 @@ class ModemWorker(threading.Thread):
                 self._poll(session, store)
                 next_poll = time.monotonic() + self.modem.poll_interval
                 self._release_partials(store)
-            throttled = store.throttled_until(
-                self.modem.name, now=self.clock(), max_per_hour=self.cfg.replies.max_per_hour
-            )
-            if throttled is None:
-                sender.send_due(
-                    session,
-                    store,
-                    modem=self.modem.name,
-                    now=self.clock,
-                    rand=self.rand,
-                    policy=self.reply_policy,
-                    timeout=self.modem.send_timeout,
-                    status_report=self.cfg.replies.delivery_reports,
-                    limit=1,
-                    should_stop=self.stop_event.is_set,
-                )
-            elif not self.throttle_logged:
-                log.warning(
-                    "reply_throttled",
-                    modem=self.modem.name,
-                    max_per_hour=self.cfg.replies.max_per_hour,
-                    resume_in=round(throttled - self.clock()),
-                    hint="replies wait; nothing is dropped",
-                )
-            self.throttle_logged = throttled is not None
+            try:
+                throttled = self._send_replies(session, store)
+            except StoreError as e:  # e.g. busy: the SMS side goes on, replies wait a moment
+                log.error("store_error", component="replies", modem=self.modem.name, error=str(e))
+                throttled = self.clock() + 5
             if self.wake.is_set():
                 continue
             wait = max(0.0, next_poll - time.monotonic())
@@ -300,6 +295,36 @@ class ModemWorker(threading.Thread):
                 self.wake.wait(wait)
             if session.gone is not None:
                 raise session.gone
+
+    def _send_replies(self, session: ATSession, store: Store) -> float | None:
+        """Send one due reply unless the SIM's hourly ceiling is reached; returns when the
+        ceiling lifts (None: not throttled)."""
+        throttled = store.throttled_until(
+            self.modem.name, now=self.clock(), max_per_hour=self.cfg.replies.max_per_hour
+        )
+        if throttled is None:
+            sender.send_due(
+                session,
+                store,
+                modem=self.modem.name,
+                now=self.clock,
+                rand=self.rand,
+                policy=self.reply_policy,
+                timeout=self.modem.send_timeout,
+                status_report=self.cfg.replies.delivery_reports,
+                limit=1,
+                should_stop=self.stop_event.is_set,
+            )
+        elif not self.throttle_logged:
+            log.warning(
+                "reply_throttled",
+                modem=self.modem.name,
+                max_per_hour=self.cfg.replies.max_per_hour,
+                resume_in=round(throttled - self.clock()),
+                hint="replies wait; nothing is dropped",
+            )
+        self.throttle_logged = throttled is not None
+        return throttled
 
     def _read_signal(self, session: ATSession) -> None:
         self.last_csq_at = time.monotonic()

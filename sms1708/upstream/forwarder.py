@@ -32,7 +32,7 @@ from sms1708.upstream.webhook import WebhookClient, make_client
 
 log = get_logger("sms1708.upstream")
 
-IDLE_RECHECK = 30.0
+IDLE_RECHECK = 10.0  # an operator's replay is picked up within this (a read, no write)
 #: outcomes that say "the upstream is not well" (a rejection means it is up and answering)
 _BREAKER_FAILURES = frozenset(
     {Outcome.UNREACHABLE.value, Outcome.RETRYABLE.value, Outcome.AMBIGUOUS.value}
