@@ -6,6 +6,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
+from typing import Any
 
 import sqlite_utils
 
@@ -49,6 +50,37 @@ def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
         f"{path}: not an sms1708 database (it holds tables {', '.join(sorted(tables))});"
         " refusing to touch it"
     )
+
+
+def message_filters(
+    *,
+    state: str | None = None,
+    kind: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    sender: str | None = None,
+) -> tuple[str, list[Any]]:
+    """A WHERE clause over ``messages m LEFT JOIN outbox o`` for the operator's filters."""
+    where: list[str] = []
+    args: list[Any] = []
+    if state:
+        where.append("COALESCE(o.state, 'local') = ?")
+        args.append(state)
+    if kind:
+        where.append("m.kind = ?")
+        args.append(kind)
+    if since is not None:
+        where.append("m.stored_at >= ?")
+        args.append(since)
+    if until is not None:
+        where.append("m.stored_at < ?")
+        args.append(until)
+    if sender:
+        digits = "".join(c for c in sender if c.isdigit())
+        national = digits[2:] if digits.startswith("62") else digits.lstrip("0")
+        where.append("m.sender LIKE ?")
+        args.append(f"%{national}")
+    return (" WHERE " + " AND ".join(where) if where else ""), args
 
 
 class StoreBase:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sms1708.core.policy import Decision
 from sms1708.core.states import CLAIMABLE, REPLAYABLE, State
-from sms1708.store.base import StoreBase
+from sms1708.store.base import StoreBase, message_filters
 
 
 @dataclass(frozen=True)
@@ -198,28 +198,19 @@ class OutboxStore(StoreBase):
         ``since``/``until`` select by when the complaint was queued first (unix time).
         Returns the ids (with ``dry_run``, the ids that would move).
         """
-        where: list[str] = []
-        args: list[Any] = []
+        where, args = message_filters(state=state, since=since, until=until)
         replayable = ",".join(f"'{s.value}'" for s in REPLAYABLE)
-        where.append(f"state IN ({replayable})")
-        if state:
-            where.append("state = ?")
-            args.append(state)
+        where = f"{where or ' WHERE 1'} AND o.state IN ({replayable})"
         if message_id is not None:
-            where.append("message_id = ?")
+            where += " AND m.id = ?"
             args.append(message_id)
-        if since is not None:
-            where.append("message_id IN (SELECT id FROM messages WHERE stored_at >= ?)")
-            args.append(since)
-        if until is not None:
-            where.append("message_id IN (SELECT id FROM messages WHERE stored_at < ?)")
-            args.append(until)
-        sql_where = " AND ".join(where)
         with self.transaction() as c:
             ids = [
                 int(r[0])
                 for r in c.execute(
-                    f"SELECT message_id FROM outbox WHERE {sql_where} ORDER BY message_id", args
+                    "SELECT o.message_id FROM messages m JOIN outbox o ON o.message_id = m.id"
+                    f"{where} ORDER BY o.message_id",
+                    args,
                 )
             ]
             if ids and not dry_run:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms1708.store.base import StoreBase
+from sms1708.store.base import StoreBase, message_filters
 
 
 class ReadStore(StoreBase):
@@ -65,7 +65,9 @@ class ReadStore(StoreBase):
         limit: int | None = 100,
     ) -> list[dict[str, Any]]:
         """Complaints, newest first, filtered. ``since``/``until`` are unix times of storage."""
-        where, args = _filters(state=state, kind=kind, since=since, until=until, sender=sender)
+        where, args = message_filters(
+            state=state, kind=kind, since=since, until=until, sender=sender
+        )
         sql = (
             "SELECT m.id, m.key, m.sender, m.sender_type, m.received_at, m.kind, m.text,"
             " m.anonymous, m.confidential, m.category, m.location, m.partial, m.tracking_id,"
@@ -131,7 +133,7 @@ class ReadStore(StoreBase):
         since: float | None = None,
         until: float | None = None,
     ) -> list[dict[str, Any]]:
-        where, args = _filters(state=state, kind=kind, since=since, until=until)
+        where, args = message_filters(state=state, kind=kind, since=since, until=until)
         return [
             dict(r)
             for r in self.conn.execute(
@@ -142,33 +144,3 @@ class ReadStore(StoreBase):
                 args,
             )
         ]
-
-
-def _filters(
-    *,
-    state: str | None = None,
-    kind: str | None = None,
-    since: float | None = None,
-    until: float | None = None,
-    sender: str | None = None,
-) -> tuple[str, list[Any]]:
-    where: list[str] = []
-    args: list[Any] = []
-    if state:
-        where.append("COALESCE(o.state, 'local') = ?")
-        args.append(state)
-    if kind:
-        where.append("m.kind = ?")
-        args.append(kind)
-    if since is not None:
-        where.append("m.stored_at >= ?")
-        args.append(since)
-    if until is not None:
-        where.append("m.stored_at < ?")
-        args.append(until)
-    if sender:
-        digits = "".join(c for c in sender if c.isdigit())
-        national = digits[2:] if digits.startswith("62") else digits.lstrip("0")
-        where.append("m.sender LIKE ?")
-        args.append(f"%{national}")
-    return (" WHERE " + " AND ".join(where) if where else ""), args
