@@ -187,6 +187,8 @@ class EmulatedModem:
         self.baudrate, self.latency, self.cmgs_latency = baudrate, latency, cmgs_latency
         self.cmgd_empty_error, self.write_timeout = cmgd_empty_error, write_timeout
         self.before_delete: Callable[[str, int, str], None] | None = None
+        #: test hook: PDU -> a +CMS ERROR code the "network" answers AT+CMGS with, or None
+        self.refuse_send: Callable[[str], int | None] | None = None
         self.log: list[LogEvent] = []
         self.commands: list[tuple[int, float, str]] = []
         self.sent: list[SentSms] = []
@@ -415,10 +417,13 @@ class EmulatedModem:
         if self.echo and body:
             self._write(body)
         pdu = re.sub(r"\s+", "", body.decode("ascii", "replace")).upper()
+        refused = self.refuse_send(pdu) if self.refuse_send is not None else None
         if term == ESC:
             self._final("OK")
         elif not re.fullmatch(r"(?:[0-9A-F]{2})+", pdu) or tpdu_length(pdu) != length:
             self._final("+CMS ERROR: 304")
+        elif refused is not None:  # the network refuses this SMS (test hook)
+            self._final(f"+CMS ERROR: {refused}")
         else:
             self._sleep(self.cmgs_latency)
             with self._lock:
