@@ -247,7 +247,7 @@ class IntakeStore(StoreBase):
                 msg,
                 rules,
                 lambda ref, snd: self._lookup(c, ref, snd),
-                self._recent(c, msg, mid, now),
+                self._recent(c, msg, mid, now, rules),
             )
             why = (plan.suppressed,) if plan.suppressed else ()
             r = plan.record
@@ -304,7 +304,12 @@ class IntakeStore(StoreBase):
         return mid, why
 
     def _recent(
-        self, c: sqlite3.Connection, msg: intake.NewMessage, mid: int, now: float
+        self,
+        c: sqlite3.Connection,
+        msg: intake.NewMessage,
+        mid: int,
+        now: float,
+        rules: intake.IntakeRules,
     ) -> Recent:
         """Recent traffic for the reply guards: per number, per modem and day, repeats."""
         hour_ago = now - 3600
@@ -316,9 +321,9 @@ class IntakeStore(StoreBase):
             (msg.sender, hour_ago),
         ).fetchone()[0]
         by_modem = c.execute(
-            "SELECT COUNT(*) FROM replies WHERE modem = ? AND created_at >= ?"
-            " AND state != 'suppressed'",
-            (msg.modem, day_start),
+            "SELECT COUNT(*) FROM (SELECT 1 FROM replies INDEXED BY replies_budget"
+            " WHERE modem = ? AND created_at >= ? AND state != 'suppressed' LIMIT ?)",
+            (msg.modem, day_start, rules.guard.daily_budget),
         ).fetchone()[0]
         similar = sum(
             1

@@ -184,3 +184,15 @@ def m006_indexes(db: Db) -> None:
         CREATE INDEX outbox_leases ON outbox(lease_until) WHERE state = 'sending';
         """
     )
+
+
+@migrations()
+def m007_budget_index(db: Db) -> None:
+    """The daily budget counts only replies that count against it: a partial index keeps that
+    count bounded by the budget, however many suppressed replies a busy day has."""
+    db.executescript(
+        """
+        DROP INDEX replies_modem_created;
+        CREATE INDEX replies_budget ON replies(modem, created_at) WHERE state != 'suppressed';
+        """
+    )
