@@ -7,7 +7,9 @@ down for a while and brings it back, and prints what happened.
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -171,10 +173,12 @@ def _keep_config(workdir: Path, echo: Callable[[str], Any]) -> None:
         f'[store]\npath = "{(workdir.resolve() / "sms1708.db").as_posix()}"\n',
         encoding="utf-8",
     )
+    exe = shutil.which("sms1708") or str(Path(sys.executable).parent / "sms1708")
+    cmd = "sms1708" if shutil.which("sms1708") else os.path.relpath(exe)
     echo("")
     echo("the demo's data is kept; look at it with the operator commands:")
     echo(f"  export SMS1708_CONFIG={cfg_path}")
-    echo("  sms1708 status; sms1708 queue list; sms1708 stats --chart demo-chart.png")
+    echo(f"  {cmd} status; {cmd} queue list; {cmd} stats --chart demo-chart.png")
 
 
 def _delivered(cfg: config.Config) -> int:
