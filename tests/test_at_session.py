@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from sms1708.errors import CommandFailed, ModemGone
+from sms1708.errors import CommandFailed, ModemGone, ModemTimeout
 from sms1708.modem.at import ATSession, Urc, is_urc, response_prefix
 from sms1708.modem.emulator import EmulatedModem
 
@@ -115,3 +115,16 @@ def test_cmgs_sends_the_pdu_after_the_prompt(session: ATSession, modem: Emulated
     lines = session.command("AT+CMGS=17", data=pdu)
     assert lines and lines[0].startswith("+CMGS:")
     assert modem.sent[-1].pdu_hex == pdu
+
+
+def test_a_late_answer_after_a_timeout_is_never_taken_for_the_next_commands(
+    session: ATSession, modem: EmulatedModem
+) -> None:
+    session.command("ATE0")
+    modem.latency = 1.0  # the modem is slow to answer ...
+    with pytest.raises(ModemTimeout):
+        session.command("AT+CGMI", timeout=0.3)  # ... so we give up before its answer comes
+    modem.latency = 0.0
+    # the late "SMS1708 / OK" arrives now; it must not become AT+CSQ's answer
+    assert session.command("AT+CSQ", timeout=5) == ["+CSQ: 18,99"]
+    assert session.command("AT+CGMI", timeout=5) == ["SMS1708"]

@@ -70,6 +70,9 @@ URC_PREFIXES: tuple[str, ...] = (
 #: URCs whose PDU follows on the next line
 PDU_URCS = ("+CMT:", "+CDS:", "+CBM:")
 
+#: after a timeout, how long the next command waits for the late answer to go by (seconds)
+OWED_WAIT = 5.0
+
 _FINAL_ERROR = re.compile(r"^(?:ERROR|COMMAND NOT SUPPORT|\+CM([ES]) ERROR:\s*(.*))$")
 _RESPONSE_PREFIX = re.compile(r"^AT([+^][A-Z0-9]+)", re.IGNORECASE)
 
@@ -135,6 +138,9 @@ class ATSession:
         self._pending: _Pending | None = None
         self._reader: threading.Thread | None = None
         self._closing = False
+        self._owed = 0  # answers still due for commands that timed out
+        self._owed_done = threading.Event()
+        self._owed_done.set()
         self.gone: ModemGone | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -190,6 +196,8 @@ class ATSession:
         with self._lock:
             if self.gone is not None or self._ser is None:
                 raise self.gone or ModemGone("session not open")
+            if self._owed:
+                self._wait_owed()
             pending = _Pending(command, response_prefix(command), data)
             with self._state_lock:
                 self._pending = pending
@@ -198,10 +206,13 @@ class ATSession:
                 if data is not None:
                     if not pending.prompt.wait(timeout) and not pending.done.is_set():
                         self._write(b"\x1b")  # cancel the data entry
+                        self._owe()
                         raise ModemTimeout(f"{command}: no '> ' prompt within {timeout:g}s")
                     if not pending.done.is_set():
                         self._write(data.encode("ascii", "replace") + b"\x1a")
                 if not pending.done.wait(timeout):
+                    # its answer may still come: it must not be read as the next command's
+                    self._owe()
                     raise ModemTimeout(f"{command}: no answer within {timeout:g}s")
             finally:
                 with self._state_lock:
@@ -217,6 +228,20 @@ class ATSession:
                         code = int(m.group(2).strip())
                 raise CommandFailed(command, final, code)
             return pending.lines
+
+    def _owe(self) -> None:
+        with self._state_lock:
+            self._owed += 1
+            self._owed_done.clear()
+
+    def _wait_owed(self) -> None:
+        """Before the next command, let the answer still owed for a timed-out one arrive (the
+        modem answers in order) and drop it; if it never comes, the modem lost it."""
+        if not self._owed_done.wait(OWED_WAIT):
+            log.info("modem_answer_lost", modem=self.name, owed=self._owed)
+        with self._state_lock:
+            self._owed = 0
+            self._owed_done.set()
 
     def try_command(self, command: str, *, timeout: float = 10.0) -> list[str] | None:
         """Like :meth:`command`, but an ERROR answer returns None (optional commands)."""
@@ -298,6 +323,14 @@ class ATSession:
         if "\ufffd" in line or any(ord(c) < 32 for c in line):
             # undecodable or control bytes: line noise, never part of a valid answer
             log.info("modem_line_noise", modem=self.name, line=line[:80])
+            return None
+        if p is None and self._owed:
+            if line == "OK" or _FINAL_ERROR.match(line):
+                with self._state_lock:
+                    self._owed = max(0, self._owed - 1)
+                    if not self._owed:
+                        self._owed_done.set()
+            log.debug("modem_late_answer_dropped", modem=self.name, line=line[:200])
             return None
         if p is None:
             if line not in ("OK",):

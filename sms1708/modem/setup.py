@@ -6,6 +6,7 @@ that a modem rejects are logged and skipped: real modems reject some of them.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -155,15 +156,12 @@ def resync(session: ATSession, cfg: ModemConfig) -> None:
 
     A process killed between ``AT+CMGS=<n>`` and its PDU leaves the modem waiting for SMS text:
     every later command would be taken as part of that SMS. ESC cancels the entry (nothing is
-    sent); a few plain ``AT`` then soak up whatever the modem still had to say.
+    sent); a plain ``AT`` then soaks up whatever the modem still had to say (a late answer
+    is dropped by the session, see ``ATSession``).
     """
     session.write_raw(b"\x1b\r")
-    for _ in range(3):
-        try:
-            session.command("AT", timeout=min(2.0, cfg.command_timeout))
-            return
-        except (CommandFailed, ModemTimeout):
-            continue
+    with contextlib.suppress(CommandFailed, ModemTimeout):
+        session.command("AT", timeout=min(2.0, cfg.command_timeout))
 
 
 def initialise(session: ATSession, cfg: ModemConfig, *, may_enter_pin: bool = True) -> ModemInfo:
