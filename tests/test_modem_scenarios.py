@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from gsmmodem.pdu import decodeSmsPdu
 
 from sms1708.modem.emulator import EmulatedModem
@@ -85,3 +86,62 @@ def test_a_refused_number_goes_dead_at_once_and_a_busy_network_is_waited_out(
     assert wait_until(lambda: any(r[0] == busy and r[1] == "sent" for r in replies(db)), 30)
     assert upstream.wait_for(3, 30)  # the complaints themselves were never held up
     assert d.terminate() == 0
+
+
+def test_an_unconfirmed_send_counts_as_an_attempt_and_is_not_repeated_at_once(
+    modem: EmulatedModem, tmp_path: Path
+) -> None:
+    import time as _time
+
+    from sms1708.core.policy import RetryPolicy
+    from sms1708.errors import ModemTimeout
+    from sms1708.modem.at import ATSession
+    from sms1708.modem.sender import send_due
+    from sms1708.store.store import Store
+
+    store = Store.open(tmp_path / "s.db")
+    rid = store.queue_reply(
+        modem="modem0",
+        recipient="+6281234567890",
+        text="Tes",
+        purpose="operator",
+        now=_time.time(),
+    )
+    modem.cmgs_latency = 1.5  # the network is slower than our patience
+    s = ATSession(modem.port)
+    s.open()
+    try:
+        s.command("ATE0")
+        policy = RetryPolicy(base=60, cap=600, max_attempts=5)
+        with pytest.raises(ModemTimeout):
+            send_due(
+                s,
+                store,
+                modem="modem0",
+                now=_time.time,
+                rand=lambda: 0.5,
+                policy=policy,
+                timeout=1.0,
+            )
+        row = store.conn.execute(
+            "SELECT state, attempts, next_attempt_at FROM replies WHERE id=?", (rid,)
+        ).fetchone()
+        assert (row["state"], row["attempts"]) == ("retry", 1)
+        assert row["next_attempt_at"] > _time.time() + 10  # backoff, not "due now"
+        modem.cmgs_latency = 0.0
+        assert (
+            send_due(
+                s,
+                store,
+                modem="modem0",
+                now=_time.time,
+                rand=lambda: 0.5,
+                policy=policy,
+                timeout=5.0,
+            )
+            == 0
+        )  # nothing due: no second SMS now
+        assert wait_until(lambda: len(modem.sent) == 1, 10)
+    finally:
+        s.close()
+        store.close()

@@ -5,7 +5,15 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sms1708.core.multipart import MISSING_MARK, Assembly, StoredPart, complete, expired, release
+from sms1708.core.multipart import (
+    MAX_SPREAD,
+    MISSING_MARK,
+    Assembly,
+    StoredPart,
+    complete,
+    expired,
+    release,
+)
 
 # citizens' text without "[" so that a literal "[...]" cannot be confused with the mark
 TEXT = st.text(st.characters(codec="utf-8", exclude_characters="["), max_size=300)
@@ -157,3 +165,24 @@ def test_expired_is_monotonic_in_now(first: float, waited: float, timeout: float
         assert expired(first, first + waited + 1.0, timeout)
     assert expired(first, first + timeout + 1.0, timeout)
     assert not expired(first, first + timeout * 0.5, timeout)
+
+
+@given(
+    st.integers(2, 5),
+    st.randoms(use_true_random=False),
+    st.floats(MAX_SPREAD + 10, 86400),
+)
+def test_two_messages_under_one_reference_are_never_spliced(total, rnd, gap) -> None:
+    a = [StoredPart(i, f"a{i}", f"ka{i}", 1000.0 + i) for i in range(1, total + 1)]
+    b = [StoredPart(i, f"b{i}", f"kb{i}", 1000.0 + gap + i) for i in range(1, total + 1)]
+    parts = a + b
+    rnd.shuffle(parts)
+    asm = complete(total, parts)
+    assert asm is not None
+    assert asm.text in ("".join(p.text for p in a), "".join(p.text for p in b))
+    # with a part of each missing, no message can be made from the other's parts
+    missing_a = [p for p in parts if p.part_key != "ka1"]
+    missing_both = [p for p in missing_a if p.part_key != f"kb{total}"]
+    assert complete(total, missing_both) is None
+    got = complete(total, missing_a)
+    assert got is not None and got.text == "".join(p.text for p in b)

@@ -606,3 +606,24 @@ def test_an_existing_world_readable_database_is_made_private(tmp_path: Path) -> 
     path.chmod(0o644)
     Store.open(path).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_two_long_sms_reusing_one_reference_are_not_spliced(tmp_path: Path) -> None:
+    """A phone that reuses its concat reference: message A's last part is late, message B
+    (same sender, same reference, same part count) comes whole in between."""
+    from sms1708.core.pdu import encode_deliver as enc
+
+    s = Store.open(tmp_path / "mp.db")
+    t0 = datetime(2026, 11, 23, 8, 0, tzinfo=WIB)
+    a = "A" * 150 + " jembatan putus di dusun tiga sejak banjir kemarin sore"
+    b = "B" * 150 + " lampu jalan mati di depan sekolah dasar negeri dua belas"
+    a1, a2 = enc(CITIZEN, a, t0, concat_ref=7)
+    b1, b2 = enc(CITIZEN, b, t0 + timedelta(hours=1), concat_ref=7)
+    rules = IntakeRules()
+    for i, p in enumerate((a1, b1, b2, a2)):
+        s.ingest(
+            "modem0", [IncomingPart("SM", i + 1, p, decode_deliver(p))], now=1e9 + i, rules=rules
+        )
+    texts = sorted(m["text"] for m in s.list_messages())
+    s.close()
+    assert texts == sorted([a, b])

@@ -20,6 +20,7 @@ class StoredPart:
     seq: int
     text: str
     part_key: str
+    sent_at: float | None = None  # SMSC timestamp (unix seconds), to tell apart two messages
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,53 @@ def _by_seq(parts: Sequence[StoredPart]) -> dict[int, StoredPart]:
     return chosen
 
 
+#: parts of one message reach the SMS centre within this many seconds of each other (a phone
+#: sends them back to back; half an hour leaves room for a network that holds some back)
+MAX_SPREAD = 1800.0
+
+
 def complete(total: int, parts: Sequence[StoredPart]) -> Assembly | None:
-    """The assembled message if every part 1..total is there, else None."""
-    chosen = _by_seq(parts)
-    if any(seq not in chosen for seq in range(1, total + 1)):
+    """The assembled message if every part 1..total is there, else None.
+
+    Normally a group holds one message (repeated parts are duplicates). A phone that reuses
+    its reference can put two messages in one group, so a message is made only of parts
+    sent close together (``MAX_SPREAD``); other parts wait for their own message (or for the
+    timeout, which releases them with nothing lost).
+    """
+    by_seq: dict[int, list[StoredPart]] = {}
+    for p in parts:
+        same = by_seq.setdefault(p.seq, [])
+        if all(q.text != p.text for q in same):
+            same.append(p)  # a repeated part with the same text is a duplicate: keep the first
+    if any(seq not in by_seq for seq in range(1, total + 1)):
         return None
-    ordered = [chosen[s] for s in range(1, total + 1)]
+    found = _consistent(total, by_seq)
+    if found is None:
+        return None
+    ordered = found
     return Assembly(join_parts([p.text for p in ordered]), tuple(p.part_key for p in ordered), ())
+
+
+def _consistent(total: int, by_seq: dict[int, list[StoredPart]]) -> list[StoredPart] | None:
+    """One part per number, all sent within MAX_SPREAD of the first part, earliest first.
+    Without timestamps, the first arrival of each number (nothing better to go on)."""
+    stamps = {id(p): p.sent_at for c in by_seq.values() for p in c}
+    if any(t is None for t in stamps.values()):
+        return [by_seq[s][0] for s in range(1, total + 1)]
+
+    def at(p: StoredPart) -> float:
+        return p.sent_at or 0.0
+
+    for first in by_seq[1]:
+        chosen = [first]
+        for seq in range(2, total + 1):
+            near = [p for p in by_seq[seq] if abs(at(p) - at(first)) <= MAX_SPREAD]
+            if not near:
+                break
+            chosen.append(min(near, key=lambda p: abs(at(p) - at(first))))
+        else:
+            return chosen
+    return None
 
 
 def release(total: int, parts: Sequence[StoredPart]) -> Assembly:

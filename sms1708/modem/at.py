@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,7 +71,8 @@ URC_PREFIXES: tuple[str, ...] = (
 #: URCs whose PDU follows on the next line
 PDU_URCS = ("+CMT:", "+CDS:", "+CBM:")
 
-#: after a timeout, how long the next command waits for the late answer to go by (seconds)
+#: after a timeout, the next command waits at least this long (or as long as the timed-out
+#: command was given) for the late answer to go by (seconds)
 OWED_WAIT = 5.0
 
 _FINAL_ERROR = re.compile(r"^(?:ERROR|COMMAND NOT SUPPORT|\+CM([ES]) ERROR:\s*(.*))$")
@@ -139,6 +141,7 @@ class ATSession:
         self._reader: threading.Thread | None = None
         self._closing = False
         self._owed = 0  # answers still due for commands that timed out
+        self._owed_wait = 0.0
         self._owed_done = threading.Event()
         self._owed_done.set()
         self.gone: ModemGone | None = None
@@ -154,6 +157,7 @@ class ATSession:
                 rtscts=self.rtscts,
                 dsrdtr=False,
                 xonxoff=False,
+                exclusive=True,  # one program per modem: `check` must not steal the daemon's bytes
             )
         except (serial.SerialException, OSError, ValueError) as e:
             raise ModemGone(f"cannot open {self.port}: {e}") from e
@@ -206,13 +210,13 @@ class ATSession:
                 if data is not None:
                     if not pending.prompt.wait(timeout) and not pending.done.is_set():
                         self._write(b"\x1b")  # cancel the data entry
-                        self._owe()
+                        self._owe(timeout)
                         raise ModemTimeout(f"{command}: no '> ' prompt within {timeout:g}s")
                     if not pending.done.is_set():
                         self._write(data.encode("ascii", "replace") + b"\x1a")
                 if not pending.done.wait(timeout):
                     # its answer may still come: it must not be read as the next command's
-                    self._owe()
+                    self._owe(timeout)
                     raise ModemTimeout(f"{command}: no answer within {timeout:g}s")
             finally:
                 with self._state_lock:
@@ -229,18 +233,24 @@ class ATSession:
                 raise CommandFailed(command, final, code)
             return pending.lines
 
-    def _owe(self) -> None:
+    def _owe(self, timeout: float) -> None:
         with self._state_lock:
             self._owed += 1
+            self._owed_wait = max(self._owed_wait, timeout, OWED_WAIT)
             self._owed_done.clear()
 
     def _wait_owed(self) -> None:
         """Before the next command, let the answer still owed for a timed-out one arrive (the
-        modem answers in order) and drop it; if it never comes, the modem lost it."""
-        if not self._owed_done.wait(OWED_WAIT):
-            log.info("modem_answer_lost", modem=self.name, owed=self._owed)
+        modem answers in order) and drop it; if it never comes (as long again as the command
+        was given), the modem lost it. A closed or lost port ends the wait at once."""
+        deadline = time.monotonic() + self._owed_wait
+        while not self._owed_done.wait(0.2):
+            if self.gone is not None or self._closing or time.monotonic() >= deadline:
+                log.info("modem_answer_lost", modem=self.name, owed=self._owed)
+                break
         with self._state_lock:
             self._owed = 0
+            self._owed_wait = 0.0
             self._owed_done.set()
 
     def try_command(self, command: str, *, timeout: float = 10.0) -> list[str] | None:

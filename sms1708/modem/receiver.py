@@ -180,8 +180,9 @@ def drain_memory(
                 )
             else:
                 log.info("reply_suppressed", modem=modem, reason=why)
-    for r in results:
-        # delete only what the committed transaction holds
-        session.command(f"AT+CMGD={r.index}", timeout=command_timeout)
+    # delete only what the committed transaction holds, and each slot once: a slot freed by
+    # the first delete may already hold a new SMS that is not stored yet
+    for index in dict.fromkeys(r.index for r in results):
+        session.command(f"AT+CMGD={index}", timeout=command_timeout)
         result.deleted += 1
     return result

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from sms1708.core.pdu import encode_submit
 from sms1708.core.policy import Outcome, RetryPolicy, decide
-from sms1708.errors import CommandFailed, PduEncodeError
+from sms1708.errors import CommandFailed, ModemTimeout, PduEncodeError
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
 from sms1708.store.store import ReplyItem, Store
@@ -135,8 +135,25 @@ def _send_one(
             state=d.state.value,
         )
         return
+    except ModemTimeout as e:
+        # the SMS may have gone out (the modem sent it, its answer came too late): an attempt,
+        # with backoff and the attempt limit, so a slow network never resends it without end
+        d = decide(
+            Outcome.RETRYABLE,
+            attempts=item.attempts + 1,
+            first_queued_at=item.created_at,
+            now=now(),
+            rand=rand(),
+            policy=policy,
+            detail=f"no answer to AT+CMGS: {e}",
+        )
+        store.reply_done(item.id, d, now=now(), detail=str(e))
+        log.warning(
+            "reply_unconfirmed", reply_id=item.id, recipient=item.recipient, state=d.state.value
+        )
+        raise
     except BaseException:
-        # link trouble: give the reply back so it goes out after the reconnect
+        # link trouble before anything was sent: give the reply back for after the reconnect
         _give_back(store, [item], now())
         raise
     d = decide(

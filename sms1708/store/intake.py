@@ -198,11 +198,11 @@ class IntakeStore(StoreBase):
 
     def _pending_group(self, c: sqlite3.Connection, group: str) -> list[multipart.StoredPart]:
         rows = c.execute(
-            "SELECT concat_seq, text, part_key FROM parts "
+            "SELECT concat_seq, text, part_key, scts FROM parts "
             "WHERE status = 'pending' AND group_key = ? ORDER BY id",
             (group,),
         ).fetchall()
-        return [multipart.StoredPart(r[0], r[1] or "", r[2]) for r in rows]
+        return [multipart.StoredPart(r[0], r[1] or "", r[2], _timestamp(r[3])) for r in rows]
 
     def _create_message(
         self,
@@ -295,11 +295,14 @@ class IntakeStore(StoreBase):
             [mid, *part_keys],
         )
         if group is not None:
-            # duplicates of parts already used (same seq, other PDU bytes) go with the message
+            # true duplicates of the parts used (same number, same text, other PDU bytes) go
+            # with the message; a different text under the same number waits for its own
             c.execute(
-                "UPDATE parts SET status='used', message_id=? "
-                "WHERE status='pending' AND group_key=?",
-                (mid, group),
+                "UPDATE parts SET status='used', message_id=? WHERE status='pending'"
+                " AND group_key=? AND EXISTS (SELECT 1 FROM parts u WHERE u.message_id=?"
+                " AND u.group_key=parts.group_key AND u.concat_seq=parts.concat_seq"
+                " AND u.text IS parts.text)",
+                (mid, group, mid),
             )
         return mid, why
 
@@ -392,3 +395,12 @@ class IntakeStore(StoreBase):
                 )
                 released.append(mid)
         return released
+
+
+def _timestamp(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return None
