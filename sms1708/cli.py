@@ -158,6 +158,10 @@ def run(ctx: click.Context) -> None:
     Reads SMS from the configured modem(s), stores them, answers citizens and forwards
     complaints upstream. SIGTERM or Ctrl-C stops it cleanly.
     """
+    import signal
+
+    # a stop during start-up (nothing is running yet) is a clean exit too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     from sms1708 import daemon
 
     cfg = get_config(ctx)
