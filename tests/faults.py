@@ -62,6 +62,19 @@ def query(db: Path, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]
         conn.close()
 
 
+def all_delivered(modem: EmulatedModem, db: Path, tracked: set[str], count: int) -> bool:
+    """The SIM is empty, nothing is held back, and ``count`` complaints are delivered upstream
+    under keys the upstream acknowledged."""
+    if modem.stored() or modem.held_back:
+        return False
+    rows = query(db, "SELECT m.key, o.state FROM messages m JOIN outbox o ON o.message_id = m.id")
+    return (
+        len(rows) >= count
+        and all(r["state"] == "delivered" for r in rows)
+        and {r["key"] for r in rows} <= tracked
+    )
+
+
 def integrity(db: Path) -> str:
     conn = sqlite3.connect(db)
     try:

@@ -25,7 +25,7 @@ from sms1708.modem.emulator import EmulatedModem
 from sms1708.upstream.standin import StandIn
 
 from .conftest import wait_until
-from .faults import DeleteWatch, integrity, query, tally_replies
+from .faults import DeleteWatch, all_delivered, integrity, query, tally_replies
 
 SEED = int(os.environ.get("SMS1708_CRASH_SEED", "1708"))
 KILLS = 15
@@ -154,17 +154,9 @@ def test_kill_9_at_random_moments_loses_nothing_and_duplicates_no_complaint(
     ), final.events()[seen_before:]
 
     def done() -> bool:
-        if modem.stored() or modem.held_back:
-            return False
-        rows = query(
-            db, "SELECT m.key, o.state FROM messages m JOIN outbox o ON o.message_id = m.id"
-        )
         replies = query(db, "SELECT state FROM replies")
-        return (
-            len(rows) >= SMS_COUNT
-            and all(r["state"] == "delivered" for r in rows)
-            and {r["key"] for r in rows} <= set(upstream.tracking)
-            and all(r["state"] in ("sent", "suppressed") for r in replies)
+        return all_delivered(modem, db, set(upstream.tracking), SMS_COUNT) and all(
+            r["state"] in ("sent", "suppressed") for r in replies
         )
 
     assert wait_until(done, 120), (

@@ -45,6 +45,7 @@ from .faults import (
     FaultyTransport,
     NthCall,
     QuickEvent,
+    all_delivered,
     faulty_store,
     integrity,
     query,
@@ -144,16 +145,9 @@ def run_scenario(
         try:
 
             def done() -> bool:
-                if modem.stored() or modem.held_back:
-                    return False
-                rows = query(
-                    db, "SELECT m.key, o.state FROM messages m JOIN outbox o ON o.message_id = m.id"
-                )
                 replies = query(db, "SELECT state FROM replies")
                 return (
-                    len(rows) >= len(SMS)
-                    and all(r["state"] == "delivered" for r in rows)
-                    and {r["key"] for r in rows} <= set(upstream.tracking)
+                    all_delivered(modem, db, set(upstream.tracking), len(SMS))
                     and len(replies) >= len(SMS)
                     and all(r["state"] == "sent" for r in replies)
                 )

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from sms1708.core.pdu import encode_submit
-from sms1708.core.policy import Outcome, RetryPolicy, decide
+from sms1708.core.policy import Decision, Outcome, RetryPolicy, decide
 from sms1708.errors import CommandFailed, ModemTimeout, PduEncodeError
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
@@ -93,6 +93,19 @@ def _send_one(
     timeout: float,
     status_report: bool = False,
 ) -> None:
+    def record(outcome: Outcome, detail: str = "", mr: int | None = None) -> Decision:
+        d = decide(
+            outcome,
+            attempts=item.attempts + 1,
+            first_queued_at=item.created_at,
+            now=now(),
+            rand=rand(),
+            policy=policy,
+            detail=detail,
+        )
+        store.reply_done(item.id, d, now=now(), mr=mr, detail=detail)
+        return d
+
     try:
         mr = send_text(
             session,
@@ -103,30 +116,11 @@ def _send_one(
             status_report=status_report,
         )
     except PduEncodeError as e:
-        d = decide(
-            Outcome.REJECTED,
-            attempts=item.attempts + 1,
-            first_queued_at=item.created_at,
-            now=now(),
-            rand=rand(),
-            policy=policy,
-            detail=str(e),
-        )
-        store.reply_done(item.id, d, now=now(), detail=str(e))
+        record(Outcome.REJECTED, str(e))
         log.warning("reply_dead", reply_id=item.id, recipient=item.recipient, reason=str(e))
         return
     except CommandFailed as e:
-        outcome = classify_send_error(e.code)
-        d = decide(
-            outcome,
-            attempts=item.attempts + 1,
-            first_queued_at=item.created_at,
-            now=now(),
-            rand=rand(),
-            policy=policy,
-            detail=e.reply,
-        )
-        store.reply_done(item.id, d, now=now(), detail=e.reply)
+        d = record(classify_send_error(e.code), e.reply)
         log.warning(
             "reply_failed",
             reply_id=item.id,
@@ -138,16 +132,7 @@ def _send_one(
     except ModemTimeout as e:
         # the SMS may have gone out (the modem sent it, its answer came too late): an attempt,
         # with backoff and the attempt limit, so a slow network never resends it without end
-        d = decide(
-            Outcome.RETRYABLE,
-            attempts=item.attempts + 1,
-            first_queued_at=item.created_at,
-            now=now(),
-            rand=rand(),
-            policy=policy,
-            detail=f"no answer to AT+CMGS: {e}",
-        )
-        store.reply_done(item.id, d, now=now(), detail=str(e))
+        d = record(Outcome.RETRYABLE, f"no answer to AT+CMGS: {e}")
         log.warning(
             "reply_unconfirmed", reply_id=item.id, recipient=item.recipient, state=d.state.value
         )
@@ -156,15 +141,7 @@ def _send_one(
         # link trouble before anything was sent: give the reply back for after the reconnect
         _give_back(store, [item], now())
         raise
-    d = decide(
-        Outcome.DELIVERED,
-        attempts=item.attempts + 1,
-        first_queued_at=item.created_at,
-        now=now(),
-        rand=rand(),
-        policy=policy,
-    )
-    store.reply_done(item.id, d, now=now(), mr=mr)
+    record(Outcome.DELIVERED, mr=mr)
     log.info("reply_sent", reply_id=item.id, recipient=item.recipient, mr=mr)
 
 
