@@ -358,6 +358,12 @@ def status(ctx: click.Context, as_json: bool) -> None:
     upstream = (daemon or {}).get("upstream", {}) if running else {}
     if upstream.get("circuit_open_until"):
         alarms.append(f"upstream unreachable: {upstream.get('problem') or 'paused'}")
+    elif upstream.get("not_acknowledged_at"):
+        alarms.append(
+            "upstream answered with something that is not an acknowledgement"
+            f" ({upstream.get('problem') or 'see the log'}); open the upstream URL in a browser"
+            " on the box: a captive portal or an exhausted data quota answers like this"
+        )
     data = {
         "database": store.path,
         "daemon_running": running,

@@ -12,13 +12,16 @@ variables whose *names* are configured, never from the file itself.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
+import string
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from sms1708.errors import ConfigError
 
@@ -77,6 +80,14 @@ class UpstreamConfig:
     status_interval: float = 3600.0
     status_max_age_days: float = 30.0
     verify_tls: bool = True
+    #: the acknowledgement rule: a 2xx whose body is a JSON object; with a field named here,
+    #: that field must be in it (at the top level or under ``data``) too
+    ack_field: str = ""
+    #: answers are read up to this many bytes; a bigger 2xx answer is not an acknowledgement
+    max_response_bytes: int = 1 << 20
+    #: plain http:// to a host other than this box sends the token and citizens' numbers in
+    #: clear; it is refused unless this is set
+    allow_insecure: bool = False
 
     def token(self) -> str:
         """The bearer token: from the variable named by ``token_env``, else ``token_file``.
@@ -265,13 +276,54 @@ def _topics(key: str, v: Any) -> tuple[tuple[str, int], ...]:
     return tuple((str(k), _int(f"{key}.{k}", i)) for k, i in v.items())
 
 
+STATUS_PLACEHOLDERS = ("tracking_id", "key")
+
+
 def _status_url(key: str, v: Any) -> str:
     s = _url(key, v)
-    if s and "{tracking_id}" not in s and "{key}" not in s:
-        raise ConfigError(
-            key, "must contain {tracking_id} or {key}, e.g. https://host/status/{tracking_id}"
-        )
+    if not s:
+        return s
+    example = "e.g. https://host/status/{tracking_id}"
+    try:
+        fields = list(string.Formatter().parse(s))
+    except ValueError as e:
+        raise ConfigError(key, f"bad braces ({e}); {example}") from None
+    names = set()
+    for _text, name, spec, conv in fields:
+        if name is None:
+            continue
+        if name not in STATUS_PLACEHOLDERS or spec or conv:
+            whole = "{" + name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}"
+            raise ConfigError(
+                key, f"unknown placeholder {whole} (use {{tracking_id}} or {{key}}); {example}"
+            )
+        names.add(name)
+    if not names:
+        raise ConfigError(key, f"must contain {{tracking_id}} or {{key}}, {example}")
     return s
+
+
+def _loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_insecure(up: UpstreamConfig) -> None:
+    """Plain http:// only to this box itself, or where the operator said so."""
+    if up.allow_insecure:
+        return
+    for key, url in (("upstream.url", up.url), ("upstream.status_url", up.status_url)):
+        if url.startswith("http://") and not _loopback(url):
+            raise ConfigError(
+                key,
+                "http:// would send the token and citizens' numbers in clear; use https://"
+                " (or set upstream.allow_insecure = true for a closed office network)",
+            )
 
 
 def _memories(key: str, v: Any) -> tuple[str, ...]:
@@ -321,6 +373,9 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
         "status_interval": _pos_float,
         "status_max_age_days": _pos_float,
         "verify_tls": _bool,
+        "ack_field": _str,
+        "max_response_bytes": _pos_int,
+        "allow_insecure": _bool,
     },
     "replies": {
         "enabled": _bool,
@@ -409,6 +464,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
     ):
         kwargs[name] = _section(name, data.get(name, {}))
     cfg = Config(**kwargs)
+    _check_insecure(cfg.upstream)
     if not cfg.store.path:
         raise ConfigError("store.path", "must not be empty")
     return cfg

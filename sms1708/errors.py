@@ -7,6 +7,8 @@ Upstream errors say *what happened*, the way retry logic needs it:
 - :class:`UpstreamAmbiguous`: the request was sent but no answer came (outcome unknown;
   retried with the same idempotency key and shown to operators).
 - :class:`UpstreamRetryable`: the server answered "try again later" (408, 425, 429, 5xx).
+- :class:`UpstreamNotAcknowledged`: a 2xx/3xx that is not an acknowledgement (captive portal,
+  quota page, redirect): retried like a temporary failure, with an alarm.
 - :class:`UpstreamRejected`: the server refused the record for good (other 4xx).
 """
 
@@ -97,6 +99,15 @@ class UpstreamRetryable(UpstreamError):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+
+
+class UpstreamNotAcknowledged(UpstreamRetryable):
+    """The server answered 2xx/3xx with something that is not the upstream's acknowledgement
+    (an HTML captive-portal or quota page, an empty or non-JSON body, a redirect). Not a
+    delivery: retried with the same key, and an alarm says so."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message, status, None)
 
 
 class UpstreamRejected(UpstreamError):

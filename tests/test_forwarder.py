@@ -273,10 +273,18 @@ def test_the_circuit_breaker_stops_hammering_a_dead_upstream_and_probes_with_one
     upstream.down()
     r.clock.advance(1)
     assert r.step() == 6
-    # two failures opened the circuit: the other four were given back unattempted
+    # a whole wave (concurrency = 1) failed: the other five were given back unattempted,
+    # and the batch counts as one failure for the breaker, which is still closed
     attempted = [m for m in mids if r.row(m)["attempts"] == 1]
-    assert len(attempted) == 2
+    assert len(attempted) == 1
     assert all(r.row(m)["state"] == "queued" for m in mids if m not in attempted)
+    assert r.fwd.breaker.allow(r.clock())
+    r.clock.advance(1)
+    assert r.step() == 6
+    # the second failing batch opens the circuit, once
+    assert not r.fwd.breaker.allow(r.clock())
+    assert r.fwd.breaker.openings == 1
+    assert sum(r.row(m)["attempts"] for m in mids) == 2
     r.clock.advance(10)
     assert r.step() == 0  # circuit open: nothing claimed, nothing sent
     upstream.up()

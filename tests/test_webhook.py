@@ -22,6 +22,7 @@ from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.errors import (
     UpstreamAmbiguous,
+    UpstreamNotAcknowledged,
     UpstreamRejected,
     UpstreamRetryable,
     UpstreamUnreachable,
@@ -231,7 +232,8 @@ def test_a_422_is_a_rejection_with_the_servers_reason(upstream: StandIn, item: O
     [
         (200, Delivered),
         (202, Delivered),
-        (204, Delivered),
+        # an empty answer is not the upstream's acknowledgement (P14): retried, same key
+        (204, UpstreamNotAcknowledged),
         (408, UpstreamRetryable),
         (425, UpstreamRetryable),
         (429, UpstreamRetryable),
@@ -253,7 +255,7 @@ def test_statuses_are_classified_as_the_wire_format_says(
         if expected is Delivered:
             res = c.send(item.record, item.key)
             assert res.status == status
-            assert res.tracking_id == (None if status == 204 else "T-9")
+            assert res.tracking_id == "T-9"
         else:
             with pytest.raises(expected) as e:
                 c.send(item.record, item.key)

@@ -11,10 +11,12 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from functools import partial
 
 from sms1708.config import Config
 from sms1708.core import replies
+from sms1708.core.ack import clean_text
 from sms1708.core.breaker import Breaker
 from sms1708.core.policy import Decision, Outcome, RetryPolicy, decide
 from sms1708.core.states import State
@@ -22,12 +24,14 @@ from sms1708.errors import (
     StoreError,
     UpstreamAmbiguous,
     UpstreamError,
+    UpstreamNotAcknowledged,
     UpstreamRejected,
     UpstreamRetryable,
 )
 from sms1708.health import Health
 from sms1708.logsetup import get_logger
 from sms1708.store.store import Attempt, OutboxItem, Store
+from sms1708.upstream.pool import DaemonPool
 from sms1708.upstream.webhook import WebhookClient, make_client
 
 log = get_logger("sms1708.upstream")
@@ -77,9 +81,7 @@ class Forwarder(threading.Thread):
         self.health = health or Health()
         self.health.update_upstream(configured=True)
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(
-            max_workers=cfg.upstream.concurrency, thread_name_prefix="upstream"
-        )
+        self._pool = DaemonPool(cfg.upstream.concurrency, "upstream")
 
     def run(self) -> None:
         store = self.store_factory(self.cfg.store.path)
@@ -106,16 +108,20 @@ class Forwarder(threading.Thread):
                     self.wake.wait(min(wait, IDLE_RECHECK))
                     self.wake.clear()
         finally:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown()
             self.client.close()
             store.close()
 
     def step(self, store: Store) -> int:
-        """Claim and attempt one batch. Returns how many items were claimed.
+        """Claim one batch and attempt each item once. Returns how many items were claimed.
 
-        Posts run on a small thread pool (``upstream.concurrency``, one keep-alive client);
-        their outcomes are recorded together in one transaction. While the circuit breaker is
-        open nothing is claimed; when its pause ends, one item goes out as a probe.
+        Up to ``upstream.concurrency`` requests run at a time on a small thread pool (one
+        keep-alive client); each outcome is recorded in its own transaction as soon as its
+        request returns, so one slow request never holds back the others' results. Once
+        ``concurrency`` requests in a row have failed, the rest of the batch is not sent (its
+        claims are released). The circuit breaker counts the whole batch as one outcome: a
+        success if any request got an answer from the upstream, else one failure. While the
+        breaker is open nothing is claimed; when its pause ends, one item goes out as a probe.
         """
         now = self.clock()
         if not self.breaker.allow(now):
@@ -124,52 +130,69 @@ class Forwarder(threading.Thread):
         items = store.claim_outbox(now=now, lease=self.cfg.upstream.lease_seconds, limit=limit)
         if not items:
             return 0
-        results: list[Attempt] = []
+        width = self.cfg.upstream.concurrency
         pending = list(items)
-        while pending and not self.stop_event.is_set():
-            wave = pending[: self.cfg.upstream.concurrency]
-            pending = pending[len(wave) :]
-            results.extend(self._post_wave(wave))
-            if not self.breaker.allow(self.clock()):
-                break  # the upstream is down: do not hammer it with the rest of the batch
-        store.record_attempts(results)
-        for a in results:
-            self._log(a)
-        if any(a.notify_text for a in results):
-            self.on_reply()
-        if pending:
-            store.release_claims([i.message_id for i in pending], now=self.clock())
-        return len(items)
-
-    def attempt(self, store: Store, item: OutboxItem) -> None:
-        """Attempt one claimed item and record the outcome."""
-        [result] = self._post_wave([item])
-        store.record_attempts([result])
-        self._log(result)
-
-    def _post_wave(self, items: list[OutboxItem]) -> list[Attempt]:
+        running: dict[Future[Attempt], OutboxItem] = {}
+        answered = failed = in_a_row = 0
+        last_failure: Attempt | None = None
         with self._lock:
             self.in_flight.update(i.message_id for i in items)
         try:
-            if len(items) == 1:
-                results = [self._post(items[0])]
-            else:
-                results = list(self._pool.map(self._post, items))
+            while pending or running:
+                while pending and len(running) < width and in_a_row < width:
+                    if self.stop_event.is_set():
+                        break
+                    item = pending.pop(0)
+                    running[self._pool.submit(partial(self._post, item))] = item
+                if not running:
+                    break
+                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                if not done and self.stop_event.is_set():
+                    # stopping: requests still waiting for an answer become ambiguous (sent
+                    # again with the same key on the next start); nothing more is sent
+                    cut = [i.message_id for i in running.values()]
+                    running.clear()
+                    self._abandon(store, cut)
+                    with self._lock:
+                        self.in_flight.difference_update(cut)
+                    break
+                for f in done:
+                    item = running.pop(f)
+                    a = f.result()
+                    store.record_attempts([a])
+                    with self._lock:
+                        self.in_flight.discard(item.message_id)
+                    self._log(a)
+                    if a.notify_text:
+                        self.on_reply()
+                    if a.outcome in _BREAKER_FAILURES:
+                        failed += 1
+                        in_a_row += 1
+                        last_failure = a
+                    else:
+                        answered += 1
+                        in_a_row = 0
         finally:
             with self._lock:
-                self.in_flight.difference_update(i.message_id for i in items)
-        for a in results:
-            opened = self.breaker.record(a.outcome not in _BREAKER_FAILURES, a.now)
-            if opened:
-                self.health.update_upstream(
-                    circuit_open_until=self.breaker.open_until, problem=a.detail[:200]
-                )
-                log.warning(
-                    "upstream_circuit_open",
-                    pause=round(self.breaker.open_until - a.now, 1),
-                    action="holding the queue; one probe when the pause ends",
-                )
-        return results
+                self.in_flight.difference_update(i.message_id for i in pending)
+        if pending:
+            store.release_claims([i.message_id for i in pending], now=self.clock())
+        if answered or failed:
+            self._count_batch(ok=answered > 0, failure=last_failure)
+        return len(items)
+
+    def _count_batch(self, *, ok: bool, failure: Attempt | None) -> None:
+        """One batch, one breaker outcome (four failures at once open the circuit once)."""
+        now = self.clock()
+        if not self.breaker.record(ok, now):
+            return
+        problem = failure.detail[:200] if failure else "upstream not answering"
+        self.health.update_upstream(circuit_open_until=self.breaker.open_until, problem=problem)
+        log.warning(
+            "upstream_circuit_open",
+            pause=round(self.breaker.open_until - now, 1),
+            action="holding the queue; one probe when the pause ends",
+        )
 
     def _post(self, item: OutboxItem) -> Attempt:
         status: int | None = None
@@ -180,6 +203,10 @@ class Forwarder(threading.Thread):
             outcome, status, tracking, detail = Outcome.DELIVERED, res.status, res.tracking_id, ""
         except UpstreamRejected as e:
             outcome, status, detail = Outcome.REJECTED, e.status, str(e)
+        except UpstreamNotAcknowledged as e:
+            # a captive portal, a quota page, a redirect: the link is not really up (P14)
+            outcome, status, detail = Outcome.RETRYABLE, e.status, str(e)
+            self.health.update_upstream(problem=detail, not_acknowledged_at=self.clock())
         except UpstreamRetryable as e:
             outcome, status, detail = Outcome.RETRYABLE, e.status, str(e)
             retry_after = e.retry_after
@@ -189,6 +216,7 @@ class Forwarder(threading.Thread):
             outcome, detail = Outcome.UNREACHABLE, str(e)
         except Exception as e:  # a bug or a broken token: recorded, retried, never silent
             outcome, detail = Outcome.UNREACHABLE, f"unexpected error: {e!r}"
+        detail = clean_text(detail, 300)  # what reaches logs, the database and `status`
         now = self.clock()
         d = decide(
             outcome,
@@ -211,7 +239,10 @@ class Forwarder(threading.Thread):
         if a.decision.state is State.DELIVERED:
             self.last_success_at = a.now
             self.health.update_upstream(
-                last_success_at=a.now, circuit_open_until=None, problem=None
+                last_success_at=a.now,
+                circuit_open_until=None,
+                problem=None,
+                not_acknowledged_at=None,
             )
             log.info("upstream_delivered", message_id=a.message_id, tracking_id=a.tracking_id)
         else:
@@ -272,10 +303,15 @@ class Forwarder(threading.Thread):
         """
         with self._lock:
             ids = sorted(self.in_flight)
+        self._abandon(store, ids)
+        return ids
+
+    def _abandon(self, store: Store, ids: list[int]) -> None:
+        if not ids:
+            return
         now = self.clock()
         detail = "interrupted by shutdown while waiting for the upstream's answer"
         d = Decision(State.AMBIGUOUS, now, detail)
         store.record_attempts(
             [Attempt(i, d, Outcome.AMBIGUOUS.value, now, None, detail) for i in ids]
         )
-        return ids

@@ -6,8 +6,14 @@ every request, answers 201 with a ``tracking_id`` (the same one again for a repe
 ``mode`` = ``up`` | ``fail`` (503) | ``reject`` (422) | ``hang`` (process, then stall past the
 client's timeout) | ``reset`` (close the connection without answering); ``down()`` stops
 listening altogether (connection refused) and ``up()`` listens again on the same port.
-``reject_if``, when set, answers 422 (as ``reject``) to the requests whose JSON body it returns
-true for, while ``mode`` is ``up``: one poison record among good ones.
+Modes that look like success but are not the upstream's acknowledgement (promise P14), where
+the request never reaches the real upstream: ``portal`` (200 with an HTML login page, as a
+captive portal or an exhausted data quota answers), ``empty`` (200 with no body), ``redirect``
+(302 to a portal); and answers the upstream did give but badly: ``huge`` (201 with a JSON object
+of ``huge_bytes``), ``trickle`` (201, the answer sent one byte every ``trickle_interval``
+seconds). ``tracking_override``, when set, is the tracking id answered (odd ids, control
+characters). ``reject_if``, when set, answers 422 (as ``reject``) to the requests whose JSON
+body it returns true for, while ``mode`` is ``up``: one poison record among good ones.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ class StandIn:
         self.mode = "up"
         self.hang_seconds = hang_seconds
         self.reject_if: Callable[[dict[str, Any]], bool] | None = None
+        self.huge_bytes = 3 << 20
+        self.trickle_interval = 1.0
+        self.tracking_override: Any = None
         self.requests: list[Received] = []
         self.tracking: dict[str, str] = {}
         #: tracking id -> status text answered on GET /status/<tracking id>
@@ -156,7 +165,7 @@ class StandIn:
             mode = "reject"
         with self.changed:
             self.requests.append(Received(key, dict(h.headers.items()), body))
-            if mode in ("up", "hang") and key:
+            if mode in ("up", "hang", "huge", "trickle") and key:
                 self.tracking.setdefault(key, str(1916449 + len(self.tracking)))
             tracking = self.tracking.get(key or "")
             self.changed.notify_all()
@@ -170,7 +179,38 @@ class StandIn:
         elif mode == "hang":
             self._release.wait(self.hang_seconds)
             h.close_connection = True
+        elif mode == "portal":
+            page = b"<html><body><h1>Kuota internet Anda habis</h1><form>...</form></body></html>"
+            self._raw(h, 200, "text/html; charset=utf-8", page)
+        elif mode == "empty":
+            self._raw(h, 200, "text/plain", b"")
+        elif mode == "redirect":
+            h.send_response(302)
+            h.send_header("Location", "http://10.0.0.1/login?from=upstream")
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+        elif mode == "huge":
+            pad = "x" * self.huge_bytes
+            self._answer(h, 201, {"tracking_id": tracking, "pad": pad})
+        elif mode == "trickle":
+            payload = json.dumps({"tracking_id": tracking, "status": "received"}).encode()
+            h.send_response(201)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(payload)))
+            h.end_headers()
+            h.wfile.flush()
+            for i in range(len(payload)):
+                if self._release.wait(self.trickle_interval):
+                    break
+                try:
+                    h.wfile.write(payload[i : i + 1])
+                    h.wfile.flush()
+                except OSError:
+                    break
+            h.close_connection = True
         else:
+            if self.tracking_override is not None:
+                tracking = self.tracking_override
             self._answer(h, 201, {"tracking_id": tracking, "status": "received"})
 
     def _status(self, h: BaseHTTPRequestHandler) -> None:
@@ -182,6 +222,14 @@ class StandIn:
             self._answer(h, 404 if known or self.mode == "up" else 503, {"error": "unknown"})
             return
         self._answer(h, 200, {"tracking_id": tracking, "status": status})
+
+    @staticmethod
+    def _raw(h: BaseHTTPRequestHandler, status: int, content_type: str, payload: bytes) -> None:
+        h.send_response(status)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(payload)))
+        h.end_headers()
+        h.wfile.write(payload)
 
     @staticmethod
     def _answer(

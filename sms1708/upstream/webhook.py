@@ -24,19 +24,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from sms1708 import __version__
 from sms1708.config import Config, UpstreamConfig
-from sms1708.core.policy import Outcome, classify_status
+from sms1708.core.ack import Answer, clean_text, clean_tracking_id, judge
+from sms1708.core.policy import Outcome
 from sms1708.errors import (
     UpstreamAmbiguous,
+    UpstreamNotAcknowledged,
     UpstreamRejected,
     UpstreamRetryable,
     UpstreamUnreachable,
 )
+from sms1708.upstream.transport import DeadlineTransport
 
 SIGNATURE_HEADER = "X-Sms1708-Signature"
 
@@ -85,6 +89,14 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
 
 
 class WebhookClient:
+    """Posts complaints and asks for statuses; says what happened through the error tree.
+
+    Each request has one deadline (``upstream.timeout``, connect to last byte: see
+    :mod:`sms1708.upstream.transport`); answers are read up to ``upstream.max_response_bytes``;
+    redirects are never followed; what counts as delivered is decided by
+    :func:`sms1708.core.ack.judge`.
+    """
+
     def __init__(
         self,
         cfg: UpstreamConfig,
@@ -94,17 +106,20 @@ class WebhookClient:
         secret: str = "",
         transport: httpx.BaseTransport | None = None,
         immediate_retries: int = 3,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.cfg = cfg
         self.mapper = mapper
         self.token = token
         self.secret = secret
         self.immediate_retries = immediate_retries
+        self.wall_clock = wall_clock
+        self.max_body = cfg.max_response_bytes
         self.client = httpx.Client(
-            timeout=httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout),
-            verify=cfg.verify_tls,
-            transport=transport,
+            timeout=httpx.Timeout(cfg.timeout, connect=min(cfg.connect_timeout, cfg.timeout)),
+            transport=transport or DeadlineTransport(cfg.timeout, verify=cfg.verify_tls),
             headers={"User-Agent": f"sms1708/{__version__}"},
+            follow_redirects=False,
         )
 
     def close(self) -> None:
@@ -123,79 +138,106 @@ class WebhookClient:
         ):
             with attempt:
                 if self.secret:
-                    headers[SIGNATURE_HEADER] = sign(self.secret, int(time.time()), content)
+                    stamp = int(self.wall_clock())
+                    headers[SIGNATURE_HEADER] = sign(self.secret, stamp, content)
                 return self._post(content, headers)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def fetch_status(self, tracking_id: str, key: str) -> str | None:
         """Ask ``upstream.status_url`` what became of a complaint: the ``status`` (or ``state``)
-        string of its JSON answer. Raises the same upstream errors as :meth:`send`."""
-        url = self.cfg.status_url.format(tracking_id=tracking_id, key=key)
+        string of its JSON answer, cleaned. Raises the same upstream errors as :meth:`send`.
+
+        A tracking id that is not fit for a URL (see :func:`sms1708.core.ack.clean_tracking_id`)
+        is never put in one: the answer is None (nothing known), and the poller moves on.
+        """
+        safe = clean_tracking_id(tracking_id)
+        if safe is None:
+            return None
+        url = self.cfg.status_url.format(tracking_id=quote(safe, safe=""), key=quote(key, safe=""))
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        try:
-            resp = self.client.get(url, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
-            raise UpstreamUnreachable(f"never reached {url}: {e!r}") from e
-        except httpx.HTTPError as e:
-            raise UpstreamAmbiguous(f"no answer from {url}: {e!r}") from e
-        if resp.status_code == 404:
+        answer, _ = self._request("GET", url, headers=headers)
+        if answer.status == 404:
             return None
-        if not 200 <= resp.status_code < 300:
-            raise UpstreamRetryable(f"HTTP {resp.status_code}", resp.status_code)
+        if not 200 <= answer.status < 300:
+            raise UpstreamRetryable(f"HTTP {answer.status}", answer.status)
+        if answer.truncated:
+            return None
         try:
-            data = resp.json()
-        except ValueError:
+            data = json.loads(answer.body)
+        except (ValueError, UnicodeDecodeError):
             return None
         scope = data.get("data", data) if isinstance(data, dict) else None
         if isinstance(scope, dict):
             for k in ("status", "state", "status_name"):
                 v = scope.get(k)
                 if isinstance(v, str) and v.strip():
-                    return " ".join(v.split())
+                    return clean_text(v, 60) or None
         return None
 
-    def _post(self, content: bytes, headers: dict[str, str]) -> Delivered:
+    def _request(
+        self, method: str, url: str, *, headers: dict[str, str], content: bytes | None = None
+    ) -> tuple[Answer, str | None]:
+        """One request, its answer read up to the limit, and its ``Retry-After``.
+
+        Raises :class:`UpstreamUnreachable` (never reached the server) or
+        :class:`UpstreamAmbiguous` (sent; no complete answer within the deadline).
+        """
+        where = _where(url)
         try:
-            resp = self.client.post(self.cfg.url, content=content, headers=headers)
+            with self.client.stream(method, url, content=content, headers=headers) as resp:
+                chunks: list[bytes] = []
+                size = 0
+                truncated = False
+                for chunk in resp.iter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > self.max_body:
+                        truncated = True
+                        break
+                answer = Answer(
+                    resp.status_code,
+                    resp.headers.get("Content-Type", ""),
+                    b"".join(chunks)[: self.max_body],
+                    truncated,
+                    resp.headers.get("Location", ""),
+                )
+                return answer, resp.headers.get("Retry-After")
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
-            raise UpstreamUnreachable(f"never reached {self.cfg.url}: {e!r}") from e
+            raise UpstreamUnreachable(f"never reached {where}: {type(e).__name__}") from e
         except (
             httpx.TimeoutException,
             httpx.RemoteProtocolError,
             httpx.ReadError,
             httpx.WriteError,
         ) as e:
-            raise UpstreamAmbiguous(f"sent, no answer from {self.cfg.url}: {e!r}") from e
+            raise UpstreamAmbiguous(
+                f"sent, no complete answer from {where} within {self.cfg.timeout:g} s"
+                f" ({type(e).__name__})"
+            ) from e
         except httpx.HTTPError as e:
-            raise UpstreamUnreachable(f"request to {self.cfg.url} failed: {e!r}") from e
-        outcome = classify_status(resp.status_code)
-        snippet = resp.text[:300].replace("\n", " ") if resp.content else ""
-        if outcome is Outcome.DELIVERED:
-            return Delivered(resp.status_code, _tracking_id(resp))
-        if outcome is Outcome.REJECTED:
-            raise UpstreamRejected(f"HTTP {resp.status_code}: {snippet}", resp.status_code)
+            raise UpstreamUnreachable(f"request to {where} failed: {type(e).__name__}") from e
+
+    def _post(self, content: bytes, headers: dict[str, str]) -> Delivered:
+        answer, retry_after = self._request("POST", self.cfg.url, headers=headers, content=content)
+        verdict = judge(answer, required_field=self.cfg.ack_field)
+        if verdict.outcome is Outcome.DELIVERED:
+            return Delivered(answer.status, verdict.tracking_id)
+        if verdict.outcome is Outcome.REJECTED:
+            raise UpstreamRejected(verdict.detail, answer.status)
+        if verdict.not_acknowledged:
+            raise UpstreamNotAcknowledged(verdict.detail, answer.status)
         raise UpstreamRetryable(
-            f"HTTP {resp.status_code}: {snippet}",
-            resp.status_code,
-            retry_after_seconds(resp.headers.get("Retry-After"), time.time()),
+            verdict.detail,
+            answer.status,
+            retry_after_seconds(retry_after, self.wall_clock()),
         )
 
 
-def _tracking_id(resp: httpx.Response) -> str | None:
-    try:
-        data = resp.json()
-    except ValueError:
-        return None
-    for scope in (data, data.get("data") if isinstance(data, dict) else None):
-        if not isinstance(scope, dict):
-            continue
-        for k in ("tracking_id", "trackingId", "tracking", "no_tracking"):
-            v = scope.get(k)
-            if isinstance(v, str | int) and not isinstance(v, bool) and str(v).strip():
-                return str(v).strip().lstrip("#")
-    return None
+def _where(url: str) -> str:
+    """The URL without its query (which may carry a key), fit for an error text."""
+    return clean_text(url.split("?", 1)[0], 120)
 
 
 def make_client(cfg: Config) -> WebhookClient:
