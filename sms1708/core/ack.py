@@ -31,8 +31,8 @@ from sms1708.core.policy import Outcome, classify_status
 MAX_BODY = 1 << 20
 #: where a tracking id may be found in an acknowledgement, in this order
 TRACKING_KEYS = ("tracking_id", "trackingId", "tracking", "no_tracking")
-#: a tracking id goes into an SMS and into a URL path: letters, digits and a few separators
-_TRACKING = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,31}")
+#: a tracking id goes into an SMS and into a URL path: letters, digits, ".", "_" and "-"
+_TRACKING = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+")
 
 

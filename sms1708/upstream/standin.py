@@ -43,6 +43,8 @@ class StandIn:
         self.mode = "up"
         self.hang_seconds = hang_seconds
         self.reject_if: Callable[[dict[str, Any]], bool] | None = None
+        #: like ``reject_if``, for a hang: one slow request among quick ones
+        self.hang_if: Callable[[dict[str, Any]], bool] | None = None
         self.huge_bytes = 3 << 20
         self.trickle_interval = 1.0
         self.tracking_override: Any = None
@@ -163,6 +165,9 @@ class StandIn:
         reject_if = self.reject_if
         if mode == "up" and reject_if is not None and reject_if(body):
             mode = "reject"
+        hang_if = self.hang_if
+        if mode == "up" and hang_if is not None and hang_if(body):
+            mode = "hang"
         with self.changed:
             self.requests.append(Received(key, dict(h.headers.items()), body))
             if mode in ("up", "hang", "huge", "trickle") and key:
