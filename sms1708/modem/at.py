@@ -27,6 +27,7 @@ from typing import Any
 
 import serial
 
+from sms1708.core.mask import redact_at
 from sms1708.errors import CommandFailed, ModemError, ModemGone, ModemTimeout
 from sms1708.logsetup import get_logger
 
@@ -203,6 +204,7 @@ class ATSession:
             if self._owed:
                 self._wait_owed()
             pending = _Pending(command, response_prefix(command), data)
+            shown = redact_at(command)  # what error texts and logs may quote (no PIN)
             with self._state_lock:
                 self._pending = pending
             try:
@@ -211,13 +213,13 @@ class ATSession:
                     if not pending.prompt.wait(timeout) and not pending.done.is_set():
                         self._write(b"\x1b")  # cancel the data entry
                         self._owe(timeout)
-                        raise ModemTimeout(f"{command}: no '> ' prompt within {timeout:g}s")
+                        raise ModemTimeout(f"{shown}: no '> ' prompt within {timeout:g}s")
                     if not pending.done.is_set():
                         self._write(data.encode("ascii", "replace") + b"\x1a")
                 if not pending.done.wait(timeout):
                     # its answer may still come: it must not be read as the next command's
                     self._owe(timeout)
-                    raise ModemTimeout(f"{command}: no answer within {timeout:g}s")
+                    raise ModemTimeout(f"{shown}: no answer within {timeout:g}s")
             finally:
                 with self._state_lock:
                     self._pending = None
@@ -230,7 +232,7 @@ class ATSession:
                 if m and m.group(2):
                     with contextlib.suppress(ValueError):
                         code = int(m.group(2).strip())
-                raise CommandFailed(command, final, code)
+                raise CommandFailed(shown, final, code)
             return pending.lines
 
     def _owe(self, timeout: float) -> None:
@@ -259,7 +261,7 @@ class ATSession:
             return self.command(command, timeout=timeout)
         except CommandFailed as e:
             log.info(
-                "modem_optional_command_rejected", modem=self.name, command=command, reply=e.reply
+                "modem_optional_command_rejected", modem=self.name, command=e.command, reply=e.reply
             )
             return None
 
@@ -332,7 +334,7 @@ class ATSession:
             return None
         if "\ufffd" in line or any(ord(c) < 32 for c in line):
             # undecodable or control bytes: line noise, never part of a valid answer
-            log.info("modem_line_noise", modem=self.name, line=line[:80])
+            log.info("modem_line_noise", modem=self.name, line=redact_at(line[:80]))
             return None
         if p is None and self._owed:
             if line == "OK" or _FINAL_ERROR.match(line):
@@ -340,11 +342,11 @@ class ATSession:
                     self._owed = max(0, self._owed - 1)
                     if not self._owed:
                         self._owed_done.set()
-            log.debug("modem_late_answer_dropped", modem=self.name, line=line[:200])
+            log.debug("modem_late_answer_dropped", modem=self.name, line=redact_at(line[:200]))
             return None
         if p is None:
             if line not in ("OK",):
-                log.debug("modem_unexpected_line", modem=self.name, line=line[:200])
+                log.debug("modem_unexpected_line", modem=self.name, line=redact_at(line[:200]))
             return None
         if line == p.command or (p.data is not None and line.lstrip("> ").strip() == p.data):
             return None  # echo

@@ -189,6 +189,8 @@ class EmulatedModem:
         self.before_delete: Callable[[str, int, str], None] | None = None
         #: test hook: PDU -> a +CMS ERROR code the "network" answers AT+CMGS with, or None
         self.refuse_send: Callable[[str], int | None] | None = None
+        #: test hook: command line -> True when the modem reads it but never answers
+        self.swallow: Callable[[str], bool] | None = None
         self.log: list[LogEvent] = []
         self.commands: list[tuple[int, float, str]] = []
         self.sent: list[SentSms] = []
@@ -396,7 +398,7 @@ class EmulatedModem:
             self._busy = True
             if self.echo:
                 self._write(raw + term)
-        if text[:2].upper() != "AT":
+        if text[:2].upper() != "AT" or (self.swallow is not None and self.swallow(text)):
             self._final(None)
             return
         self._sleep(self.latency)
