@@ -384,6 +384,13 @@ def status(ctx: click.Context, as_json: bool) -> None:
         alarms.append(f"{counts['parts']['quarantined']} undecodable SMS part(s) in quarantine")
     if counts["replies"].get("dead"):
         alarms.append(f"{counts['replies']['dead']} reply SMS could not be sent")
+    unconfirmed = store.unconfirmed_replies()
+    if unconfirmed.get("dead"):
+        alarms.append(
+            f"{unconfirmed['dead']} reply SMS gave up with an unknown outcome (the modem lost "
+            "the link after taking them: they may have reached the citizen, so they are not "
+            "sent again; see `sms1708 queue show` of their complaint)"
+        )
     upstream = (daemon or {}).get("upstream", {}) if running else {}
     if upstream.get("circuit_open_until"):
         alarms.append(f"upstream unreachable: {upstream.get('problem') or 'paused'}")
@@ -394,6 +401,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         "messages": counts["messages"]["total"],
         "upstream_queue": q,
         "replies": counts["replies"],
+        "replies_unconfirmed": unconfirmed,
         "replies_today": today,
         "daily_budget": cfg.replies.daily_budget,
         "parts": counts["parts"],
@@ -536,7 +544,11 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
         )
     click.echo("      replies:")
     for r in m["replies"]:
-        click.echo(f"    #{r['id']} {r['purpose']} {r['state']} {r['reason'] or ''}")
+        unknown = f" ({r['unconfirmed']} with unknown outcome)" if r["unconfirmed"] else ""
+        click.echo(
+            f"    #{r['id']} {r['purpose']} {r['state']} attempts={r['attempts']}{unknown} "
+            f"{r['reason'] or ''}".rstrip()
+        )
 
 
 # ---------------------------------------------------------------------------------- replay
