@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -218,7 +220,14 @@ def demo(ctx: click.Context, keep: str | None, log_file: str | None) -> None:
     show_default=True,
     help="Where to put the symlink to the emulated modem's port.",
 )
-@click.option("--pin", default=None, help="Make the emulated SIM ask for this PIN.")
+@click.option(
+    "--pin-env",
+    metavar="NAME",
+    default=None,
+    help="Make the emulated SIM ask for a PIN, read from the environment variable NAME "
+    "(a PIN on the command line would show in `ps` and the shell history).",
+)
+@click.option("--pin", "pin_argv", default=None, hidden=True)
 @click.option(
     "--baud",
     type=int,
@@ -232,7 +241,13 @@ def demo(ctx: click.Context, keep: str | None, log_file: str | None) -> None:
     default=None,
     help="Do not start a modem: send this SMS to the simulator already running on --link.",
 )
-def simulate(link: str, pin: str | None, baud: int | None, sms: tuple[str, str] | None) -> None:
+def simulate(
+    link: str,
+    pin_env: str | None,
+    pin_argv: str | None,
+    baud: int | None,
+    sms: tuple[str, str] | None,
+) -> None:
     """Start the built-in emulated GSM modem on a pseudo-terminal, for training and trials.
 
     Point `modem.port` of a config at the printed path and run `sms1708 run` in another
@@ -262,11 +277,25 @@ def simulate(link: str, pin: str | None, baud: int | None, sms: tuple[str, str] 
                 EXIT_ATTENTION,
             )
         return
+    if pin_argv is not None:
+        fail(
+            "--pin is gone: a PIN on the command line shows in `ps` and the shell history. "
+            "Put it in an environment variable and name that: "
+            "SIM_PIN=1234 sms1708 simulate --pin-env SIM_PIN",
+            2,
+        )
+    pin = None
+    if pin_env is not None:
+        pin = os.environ.get(pin_env, "")
+        if not pin:
+            fail(f"--pin-env {pin_env}: the environment variable {pin_env} is not set", 2)
     modem = EmulatedModem(link, pin=pin, baudrate=baud)
     modem.start()
     stop = threading.Event()
     serve_control(modem, control_path(link), stop)
     click.echo(f"emulated modem ready on {modem.port}  (Ctrl-D or 'quit' to stop)")
+    if pin_env is not None:
+        click.echo(f"the emulated SIM asks for the PIN in ${pin_env}")
     click.echo(f"from another terminal: sms1708 simulate --link {link} --sms SENDER TEXT")
     try:
         for line in sys.stdin:
@@ -355,6 +384,13 @@ def status(ctx: click.Context, as_json: bool) -> None:
         alarms.append(f"{counts['parts']['quarantined']} undecodable SMS part(s) in quarantine")
     if counts["replies"].get("dead"):
         alarms.append(f"{counts['replies']['dead']} reply SMS could not be sent")
+    unconfirmed = store.unconfirmed_replies()
+    if unconfirmed.get("dead"):
+        alarms.append(
+            f"{unconfirmed['dead']} reply SMS gave up with an unknown outcome (the modem lost "
+            "the link after taking them: they may have reached the citizen, so they are not "
+            "sent again; see `sms1708 queue show` of their complaint)"
+        )
     upstream = (daemon or {}).get("upstream", {}) if running else {}
     if upstream.get("circuit_open_until"):
         alarms.append(f"upstream unreachable: {upstream.get('problem') or 'paused'}")
@@ -371,6 +407,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         "messages": counts["messages"]["total"],
         "upstream_queue": q,
         "replies": counts["replies"],
+        "replies_unconfirmed": unconfirmed,
         "replies_today": today,
         "daily_budget": cfg.replies.daily_budget,
         "parts": counts["parts"],
@@ -513,7 +550,11 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
         )
     click.echo("      replies:")
     for r in m["replies"]:
-        click.echo(f"    #{r['id']} {r['purpose']} {r['state']} {r['reason'] or ''}")
+        unknown = f" ({r['unconfirmed']} with unknown outcome)" if r["unconfirmed"] else ""
+        click.echo(
+            f"    #{r['id']} {r['purpose']} {r['state']} attempts={r['attempts']}{unknown} "
+            f"{r['reason'] or ''}".rstrip()
+        )
 
 
 # ---------------------------------------------------------------------------------- replay
@@ -794,7 +835,12 @@ def check(ctx: click.Context, probe: bool, port: str | None, baudrate: int | Non
     if port:
         first = dataclasses.replace(cfg.modem, port=port, baudrate=baudrate or cfg.modem.baudrate)
         cfg = dataclasses.replace(cfg, modems=(first,))
-    results = run_checks(cfg, probe_modem=probe)
+    pins = _pin_book(cfg) if probe else None
+    try:
+        results = run_checks(cfg, probe_modem=probe, pins=pins)
+    finally:
+        if pins is not None and pins.store is not None:
+            pins.store.close()
     failed = False
     for r in results:
         click.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {r.detail}")
@@ -803,6 +849,29 @@ def check(ctx: click.Context, probe: bool, port: str | None, baudrate: int | Non
             if r.hint:
                 click.echo(f"      -> {r.hint}")
     sys.exit(EXIT_ATTENTION if failed else 0)
+
+
+def _pin_book(cfg: config.Config) -> Any:
+    """The store where refused SIM PINs are recorded (shared with the daemon).
+
+    A missing database is created (as the daemon would); created by root, it is handed to the
+    owner of its folder (the daemon's user owns /var/lib/sms1708), so a `sudo sms1708 check`
+    never locks the daemon out. SQLite gives its -wal/-shm files the database's owner. Without
+    a database, `check` enters no PIN at all (see diagnose.PinBook).
+    """
+    from sms1708.diagnose import PinBook
+    from sms1708.store.store import Store
+
+    path = Path(cfg.store.path)
+    created = not path.exists()
+    try:
+        store = Store.open(path, create=True)
+        if created and os.geteuid() == 0:
+            folder = path.parent.stat()
+            os.chown(path, folder.st_uid, folder.st_gid)
+        return PinBook(store)
+    except (StoreError, OSError) as e:
+        return PinBook(None, f"cannot open {path}: {e}")
 
 
 # ---------------------------------------------------------------------------------- send

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +13,11 @@ from typing import Any
 import serial
 
 from sms1708.config import Config, ModemConfig
-from sms1708.errors import CommandFailed, ModemError, SimPinError
+from sms1708.errors import CommandFailed, ModemError, SimPinError, SimPinRejected
+from sms1708.modem import pinrecord
 from sms1708.modem.at import ATSession
 from sms1708.modem.setup import check_pin, rssi_to_dbm
+from sms1708.store.base import StoreBase
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,11 @@ class Check:
 
 
 def run_checks(
-    cfg: Config, *, probe_modem: bool = True, opener: Callable[..., Any] = serial.Serial
+    cfg: Config,
+    *,
+    probe_modem: bool = True,
+    opener: Callable[..., Any] = serial.Serial,
+    pins: PinBook | None = None,
 ) -> list[Check]:
     out = [Check("config", True, f"loaded from {cfg.source}")]
     out.append(_store_dir(cfg))
@@ -62,7 +69,7 @@ def run_checks(
             )
             continue
         if probe_modem:
-            out.extend(probe(m, opener))
+            out.extend(probe(m, opener, pins))
     return out
 
 
@@ -85,7 +92,9 @@ def _store_dir(cfg: Config) -> Check:
     return Check("store", True, f"{cfg.store.path} (folder writable)")
 
 
-def probe(m: ModemConfig, opener: Callable[..., Any] = serial.Serial) -> list[Check]:
+def probe(
+    m: ModemConfig, opener: Callable[..., Any] = serial.Serial, pins: PinBook | None = None
+) -> list[Check]:
     out: list[Check] = []
     s = ATSession(m.port, baudrate=m.baudrate, rtscts=m.rtscts, opener=opener, name=m.name)
     try:
@@ -117,11 +126,9 @@ def probe(m: ModemConfig, opener: Callable[..., Any] = serial.Serial) -> list[Ch
                 )
             )
             return out
-        try:
-            check_pin(s, m)
-            out.append(Check(f"{m.name} SIM", True, "ready"))
-        except (SimPinError, ModemError) as e:
-            out.append(Check(f"{m.name} SIM", False, str(e), "check the SIM card and its PIN"))
+        sim = _sim(s, m, pins)
+        out.append(sim)
+        if not sim.ok:
             return out
         out.append(_registered(s))
         out.append(_signal(s))
@@ -131,6 +138,65 @@ def probe(m: ModemConfig, opener: Callable[..., Any] = serial.Serial) -> list[Ch
     finally:
         s.close()
     return out
+
+
+class PinBook:
+    """Where `check` looks up and records refused PINs: the daemon's store (see pinrecord).
+
+    ``store`` is None when the database cannot be opened by this user: then `check` does not
+    enter a PIN at all (a refusal it could not record would let the next run try it again);
+    ``problem`` says why.
+    """
+
+    def __init__(self, store: StoreBase | None, problem: str = "") -> None:
+        self.store = store
+        self.problem = problem
+
+    def refused(self, m: ModemConfig) -> bool:
+        return self.store is not None and pinrecord.refused(self.store, m.name, m.sim_pin())
+
+    def remember(self, m: ModemConfig) -> None:
+        if self.store is not None:
+            pinrecord.remember_refused(self.store, m.name, m.sim_pin(), now=time.time())
+
+    def accepted(self, m: ModemConfig) -> None:
+        if self.store is not None:
+            pinrecord.forget(self.store, m.name, now=time.time())
+
+
+def _sim(s: ATSession, m: ModemConfig, pins: PinBook | None) -> Check:
+    """The SIM line: ready, or why not and what to do. A PIN is entered only when a refusal
+    can be recorded and this PIN was not refused before (by the daemon or an earlier check)."""
+    name = f"{m.name} SIM"
+    why_not = ""
+    if pins is not None and pins.store is None:
+        why_not = (
+            f"not entering the PIN: a refusal could not be recorded ({pins.problem}), and "
+            "three wrong PINs lock the SIM"
+        )
+    elif pins is not None and pins.refused(m):
+        why_not = (
+            f"the SIM in {m.name} refused the PIN in {m.pin_env} before (recorded by "
+            "`sms1708 run` or an earlier check); not entering it again, as three wrong PINs "
+            "lock the SIM"
+        )
+    try:
+        entered = check_pin(s, m, may_enter_pin=not why_not, why_not=why_not)
+    except SimPinRejected as e:
+        if not why_not and pins is not None:
+            pins.remember(m)
+        hint = (
+            "run check as the daemon's user (sudo -u sms1708 sms1708 check)"
+            if pins is not None and pins.store is None
+            else f"put the right PIN in {m.pin_env} (a different PIN is tried once), or "
+            "remove the PIN from the SIM in a phone"
+        )
+        return Check(name, False, str(e), hint)
+    except (SimPinError, ModemError) as e:
+        return Check(name, False, str(e), "check the SIM card and its PIN")
+    if entered and pins is not None:
+        pins.accepted(m)
+    return Check(name, True, "ready (PIN accepted)" if entered else "ready")
 
 
 def _registered(s: ATSession) -> Check:

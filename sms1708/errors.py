@@ -56,8 +56,13 @@ class ModemGone(ModemError):
     """The serial port vanished or failed (unplugged, closed): reconnect."""
 
 
+class ModemGoneAfterSend(ModemGone):
+    """The link failed after an SMS was handed to the modem (its PDU and Ctrl-Z written, or an
+    earlier part of it confirmed): it may have gone out. Counts as a send attempt."""
+
+
 class ModemTimeout(ModemError):
-    """The modem did not answer a command in time."""
+    """The modem did not answer a command in time, or stopped reading what we write."""
 
 
 class CommandFailed(ModemError):

@@ -2,7 +2,8 @@
 
 A terminal gets coloured console lines; anything else (journald, a file, a pipe) gets JSON.
 Every string value in an event passes through :func:`sms1708.core.mask.mask_text`, so a number
-can never reach the log even when it hides inside an error message.
+can never reach the log even when it hides inside an error message, and through
+:func:`sms1708.core.mask.redact_at`, so a SIM PIN quoted in an AT command never does either.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from sms1708.core.mask import mask_number, mask_text
+from sms1708.core.mask import mask_number, mask_text, redact_at
 
 _NUMBER_KEYS = frozenset({"sender", "recipient", "number", "to", "own_number"})
 _SECRET_KEYS = frozenset({"token", "secret", "pin", "authorization", "password"})
@@ -28,6 +29,8 @@ def mask_processor(
         if key in _SECRET_KEYS:
             event_dict[key] = "***" if value else value
         elif isinstance(value, str):
+            # a PIN inside a quoted AT command (an error text, a traceback) is hidden too
+            value = redact_at(value)
             event_dict[key] = mask_number(value) if key in _NUMBER_KEYS else mask_text(value)
     return event_dict
 

@@ -87,6 +87,22 @@ def test_unit_settings() -> None:
     assert ("WatchdogSec" in s) == notify and ("NotifyAccess" in s) == notify
 
 
+SERIAL_CLASSES = ("ttyUSB", "ttyACM", "ttyAMA", "ttyS")
+
+
+def test_unit_allows_the_serial_device_classes() -> None:
+    """Before systemd 252, ProtectClock=yes implies DeviceAllow=char-rtc, which closes the
+    device policy: without explicit lines for the serial classes the daemon cannot open
+    /dev/ttyUSB0 on Raspberry Pi OS bullseye (247) or Ubuntu 22.04 (249)."""
+    s = unit_settings(UNIT.read_text())
+    allowed = s.get("DeviceAllow", [])
+    for cls in SERIAL_CLASSES:
+        assert f"char-{cls} rw" in allowed, f"DeviceAllow=char-{cls} rw missing: {allowed}"
+    # a device policy or private /dev would close the door the lines above open
+    assert "DevicePolicy" not in s or s["DevicePolicy"] == ["auto"]
+    assert s.get("PrivateDevices", ["no"]) == ["no"]
+
+
 def analyze_verify(unit: Path) -> tuple[int, str]:
     r = subprocess.run(
         ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60

@@ -29,3 +29,21 @@ def mask_number(number: str) -> str:
 def mask_text(text: str) -> str:
     """Mask every phone-number-looking run inside free text."""
     return _PHONE.sub(lambda m: mask_number(m.group(0)), text)
+
+
+# AT commands whose arguments carry a SIM PIN, PUK or facility password (3GPP TS 27.007:
+# +CPIN=<pin>[,<newpin>], +CPWD=<fac>,<oldpwd>,<newpwd>, +CLCK=<fac>,<mode>[,<passwd>[,...]]).
+# Everything after the "=" up to the end of the argument list is hidden, quoted or not.
+_SECRET_AT = re.compile(
+    r"(?i)(\bAT\s*\+\s*(?:CPIN|CPWD|CLCK)\s*=\s*)"  # the command, kept
+    r"(?:\"[^\"\r\n]*\"?|[^\s,'\"]*)"  # first argument
+    r"(?:\s*,\s*(?:\"[^\"\r\n]*\"?|[^\s,'\"]*))*"  # further arguments
+)
+REDACTED = "<hidden>"
+
+
+def redact_at(text: str) -> str:
+    """Hide the arguments of PIN-carrying AT commands wherever one is rendered into text:
+    ``'AT+CPIN="1234"' failed`` -> ``'AT+CPIN=<hidden>' failed``. Queries (``AT+CPIN?``) and
+    answers (``+CPIN: SIM PIN``) carry no secret and stay as they are."""
+    return _SECRET_AT.sub(lambda m: m.group(1) + REDACTED, text)

@@ -9,6 +9,12 @@ and RTS/CTS is forced on. Here:
 - bytes are decoded leniently (garbage becomes U+FFFD, the reader lives on);
 - ``+CMT:``/``+CDS:`` carry their PDU on the next line, which is kept with the URC;
 - a failed port (unplugged) wakes the pending command at once with :class:`ModemGone`;
+- every write is bounded by the command's timeout: a modem that stops reading (CTS held low,
+  a stuck USB endpoint, a full buffer) raises :class:`ModemTimeout` instead of blocking the
+  caller, and the lock, for ever. pyserial's ``flush()`` (an unbounded ``tcdrain``) is never
+  called; the output queue is watched (``TIOCOUTQ``) until empty or the deadline instead;
+- a link lost after an SMS was handed over (PDU and Ctrl-Z written) raises
+  :class:`ModemGoneAfterSend`: the SMS may have gone out, the caller counts an attempt;
 - flow control and baud rate come from the config.
 
 The serial port is opened through ``opener`` (``serial.Serial`` by default), so tests and the
@@ -18,7 +24,9 @@ emulator use the same path as a USB modem: a real pty opened by pyserial.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +35,14 @@ from typing import Any
 
 import serial
 
-from sms1708.errors import CommandFailed, ModemError, ModemGone, ModemTimeout
+from sms1708.core.mask import redact_at
+from sms1708.errors import (
+    CommandFailed,
+    ModemError,
+    ModemGone,
+    ModemGoneAfterSend,
+    ModemTimeout,
+)
 from sms1708.logsetup import get_logger
 
 log = get_logger("sms1708.modem")
@@ -99,6 +114,7 @@ class _Pending:
     lines: list[str] = field(default_factory=list)
     final: str | None = None
     error: ModemError | None = None
+    handed_over: bool = False  # the SMS data (PDU + Ctrl-Z) went to the port: it may be sent
     prompt: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -172,6 +188,10 @@ class ATSession:
         self._closing = True
         ser, self._ser = self._ser, None
         if ser is not None:
+            # drop output a stuck modem never took: closing a real serial port waits for it
+            # to drain (closing_wait, 30 s by default)
+            with contextlib.suppress(Exception):
+                ser.reset_output_buffer()
             with contextlib.suppress(Exception):
                 ser.close()
         if self._reader is not None and self._reader is not threading.current_thread():
@@ -203,25 +223,34 @@ class ATSession:
             if self._owed:
                 self._wait_owed()
             pending = _Pending(command, response_prefix(command), data)
+            shown = redact_at(command)  # what error texts and logs may quote (no PIN)
             with self._state_lock:
                 self._pending = pending
             try:
-                self._write((command + "\r").encode("ascii", "replace"))
+                self._write((command + "\r").encode("ascii", "replace"), timeout, shown)
                 if data is not None:
                     if not pending.prompt.wait(timeout) and not pending.done.is_set():
-                        self._write(b"\x1b")  # cancel the data entry
+                        self._write(b"\x1b", timeout, shown)  # cancel the data entry
                         self._owe(timeout)
-                        raise ModemTimeout(f"{command}: no '> ' prompt within {timeout:g}s")
+                        raise ModemTimeout(f"{shown}: no '> ' prompt within {timeout:g}s")
                     if not pending.done.is_set():
-                        self._write(data.encode("ascii", "replace") + b"\x1a")
+                        pending.handed_over = True
+                        self._write(data.encode("ascii", "replace") + b"\x1a", timeout, shown)
                 if not pending.done.wait(timeout):
                     # its answer may still come: it must not be read as the next command's
                     self._owe(timeout)
-                    raise ModemTimeout(f"{command}: no answer within {timeout:g}s")
+                    raise ModemTimeout(f"{shown}: no answer within {timeout:g}s")
+            except ModemGone as e:
+                after = _after_send(pending, shown, e)
+                if after is e:
+                    raise
+                raise after from e
             finally:
                 with self._state_lock:
                     self._pending = None
             if pending.error is not None:
+                if isinstance(pending.error, ModemGone):
+                    raise _after_send(pending, shown, pending.error)
                 raise pending.error
             final = pending.final or ""
             if final != "OK":
@@ -230,7 +259,7 @@ class ATSession:
                 if m and m.group(2):
                     with contextlib.suppress(ValueError):
                         code = int(m.group(2).strip())
-                raise CommandFailed(command, final, code)
+                raise CommandFailed(shown, final, code)
             return pending.lines
 
     def _owe(self, timeout: float) -> None:
@@ -259,21 +288,51 @@ class ATSession:
             return self.command(command, timeout=timeout)
         except CommandFailed as e:
             log.info(
-                "modem_optional_command_rejected", modem=self.name, command=command, reply=e.reply
+                "modem_optional_command_rejected", modem=self.name, command=e.command, reply=e.reply
             )
             return None
 
-    def write_raw(self, data: bytes) -> None:
+    def write_raw(self, data: bytes, *, timeout: float = 5.0) -> None:
         with self._lock:
-            self._write(data)
+            self._write(data, timeout, "raw write")
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, timeout: float, what: str) -> None:
+        """Write all of ``data`` and let the port's output queue drain, within ``timeout``.
+
+        A modem that stops reading (CTS low with rtscts, a stuck USB endpoint, a full pty)
+        raises ModemTimeout: the recovery ladder runs instead of this thread hanging here.
+        """
         ser = self._ser
         if ser is None:
             raise self.gone or ModemGone("session not open")
+        deadline = time.monotonic() + timeout
         try:
-            ser.write(data)
-            ser.flush()
+            fd = ser.fileno()
+            view = memoryview(data)
+            while view:
+                if self._closing:
+                    raise ModemGone("session closed")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ModemTimeout(
+                        f"{what}: the modem stopped reading ({len(data) - len(view)} of "
+                        f"{len(data)} bytes written in {timeout:g}s)"
+                    )
+                _, ready, _ = select.select([], [fd], [], min(left, 0.2))
+                if ready:
+                    with contextlib.suppress(BlockingIOError, InterruptedError):
+                        view = view[os.write(fd, view) :]
+            while ser.out_waiting:  # TIOCOUTQ: bytes the driver still holds (0 on a pty)
+                if self._closing:
+                    raise ModemGone("session closed")
+                if time.monotonic() >= deadline:
+                    raise ModemTimeout(
+                        f"{what}: the modem stopped reading ({ser.out_waiting} bytes still "
+                        f"queued after {timeout:g}s)"
+                    )
+                time.sleep(0.01)
+        except ModemError:
+            raise
         except Exception as e:  # SerialException, OSError, termios.error...: the link is gone
             gone = ModemGone(f"write to {self.port} failed: {e!r}")
             self._mark_gone(gone)
@@ -332,7 +391,7 @@ class ATSession:
             return None
         if "\ufffd" in line or any(ord(c) < 32 for c in line):
             # undecodable or control bytes: line noise, never part of a valid answer
-            log.info("modem_line_noise", modem=self.name, line=line[:80])
+            log.info("modem_line_noise", modem=self.name, line=redact_at(line[:80]))
             return None
         if p is None and self._owed:
             if line == "OK" or _FINAL_ERROR.match(line):
@@ -340,11 +399,11 @@ class ATSession:
                     self._owed = max(0, self._owed - 1)
                     if not self._owed:
                         self._owed_done.set()
-            log.debug("modem_late_answer_dropped", modem=self.name, line=line[:200])
+            log.debug("modem_late_answer_dropped", modem=self.name, line=redact_at(line[:200]))
             return None
         if p is None:
             if line not in ("OK",):
-                log.debug("modem_unexpected_line", modem=self.name, line=line[:200])
+                log.debug("modem_unexpected_line", modem=self.name, line=redact_at(line[:200]))
             return None
         if line == p.command or (p.data is not None and line.lstrip("> ").strip() == p.data):
             return None  # echo
@@ -377,3 +436,10 @@ class ATSession:
             p.error = err
             p.prompt.set()
             p.done.set()
+
+
+def _after_send(pending: _Pending, shown: str, gone: ModemGone) -> ModemGone:
+    """A link lost once the SMS was handed over: the SMS may be out (count an attempt)."""
+    if not pending.handed_over or isinstance(gone, ModemGoneAfterSend):
+        return gone
+    return ModemGoneAfterSend(f"{shown}: link lost after the SMS was handed to the modem: {gone}")

@@ -23,10 +23,13 @@ Usage::
         modem.wait_until(lambda: bool(modem.sent), 5)   # condition-based waiting, no sleeps
 
 Test hooks: :meth:`race_next_urc`, :meth:`burst_cmti`, :meth:`write_raw`, :meth:`unplug` /
-:meth:`replug`, :meth:`hang`, ``latency`` / ``cmgs_latency`` / ``baudrate`` pacing and
-``before_delete``; observation through ``log``, ``commands``, ``sent``, :meth:`stored` and
-:meth:`wait_until`. It runs in-process with one reader thread per pty; public methods are
-thread-safe. Only the stdlib is used (:meth:`receive_sms` imports ``encode_deliver`` lazily).
+:meth:`replug`, :meth:`hang`, :meth:`stop_reading` / :meth:`resume_reading` (a modem whose
+input is stuck: the DTE's writes block), ``reset_on_send`` (a stick that resets right after an
+SMS's Ctrl-Z), ``swallow`` (commands read but never answered), ``latency`` / ``cmgs_latency``
+/ ``baudrate`` pacing and ``before_delete``; observation through ``log``, ``commands``,
+``sent``, :meth:`stored` and :meth:`wait_until`. It runs in-process with one reader thread per
+pty; public methods are thread-safe. Only the stdlib is used (:meth:`receive_sms` imports
+``encode_deliver`` lazily).
 """
 
 from __future__ import annotations
@@ -189,6 +192,14 @@ class EmulatedModem:
         self.before_delete: Callable[[str, int, str], None] | None = None
         #: test hook: PDU -> a +CMS ERROR code the "network" answers AT+CMGS with, or None
         self.refuse_send: Callable[[str], int | None] | None = None
+        #: test hook: command line -> True when the modem reads it but never answers
+        self.swallow: Callable[[str], bool] | None = None
+        #: a stick that resets on the transmit burst: right after the Ctrl-Z of an AT+CMGS the
+        #: SMS reaches the network (it is in ``sent``), then the modem drops off the bus before
+        #: answering and comes back ``reboot_seconds`` later (see :meth:`unplug`/:meth:`replug`)
+        self.reset_on_send = False
+        self.reboot_seconds = 0.5
+        self.resets = 0
         self.log: list[LogEvent] = []
         self.commands: list[tuple[int, float, str]] = []
         self.sent: list[SentSms] = []
@@ -208,7 +219,7 @@ class EmulatedModem:
         self._seq = 0
         self._line: _Line | None = None
         self._started = False
-        self._busy = self._hung = self._race_armed = False
+        self._busy = self._hung = self._race_armed = self._deaf = False
         self._urc_queue: list[bytes] = []
         self._race_buf: list[bytes] = []
         self._prompt: tuple[int, str] | None = None
@@ -288,7 +299,7 @@ class EmulatedModem:
             raise
         with self._lock, self._tx_lock:
             self._reset_settings(power_cycle=True)
-            self._busy = self._race_armed = self._hung = False
+            self._busy = self._race_armed = self._hung = self._deaf = False
             self._urc_queue.clear()
             self._race_buf.clear()
             self._prompt = None
@@ -339,6 +350,9 @@ class EmulatedModem:
                 ready, _, _ = select.select([line.master, line.wake_r], [], [], 1.0)
                 if line.stop.is_set():
                     break
+                if self._deaf:  # not reading: what the DTE writes piles up in the pty
+                    line.stop.wait(0.05)
+                    continue
                 if line.master not in ready:
                     continue
                 try:
@@ -396,7 +410,7 @@ class EmulatedModem:
             self._busy = True
             if self.echo:
                 self._write(raw + term)
-        if text[:2].upper() != "AT":
+        if text[:2].upper() != "AT" or (self.swallow is not None and self.swallow(text)):
             self._final(None)
             return
         self._sleep(self.latency)
@@ -429,6 +443,10 @@ class EmulatedModem:
             with self._lock:
                 mr, self._mr = self._mr, (self._mr + 1) % 256
                 self.sent.append(SentSms(pdu, length, mr, time.monotonic()))
+            if self.reset_on_send:
+                self._record(cmdline)
+                self._reset_now()
+                return
             self._write(_fmt([f"+CMGS: {mr}"]))
             self._final("OK")
         self._record(cmdline)
@@ -867,6 +885,56 @@ class EmulatedModem:
     def write_raw(self, data: bytes) -> None:
         """Write bytes verbatim (garbage, non-UTF-8), with URC timing (never inside a reply)."""
         self._emit(bytes(data))
+
+    def _reset_now(self) -> None:
+        """Drop off the bus now (from the reader thread) and come back after a reboot."""
+        self.resets += 1
+        self.unplug()
+
+        def boot() -> None:
+            with self._life:
+                started = self._started
+            if started:
+                self.replug()
+
+        timer = threading.Timer(self.reboot_seconds, boot)
+        timer.daemon = True
+        timer.start()
+
+    def stop_reading(self) -> int:
+        """A modem that stops reading (a stuck USB endpoint, CTS held low): nothing the DTE
+        writes is taken any more, and the pty's queue towards the modem is full, so the DTE's
+        next ``write()`` blocks, as it does on a real stuck port. Rather than have the DTE
+        push ~20 KiB first, the queue is filled from the emulator's own handle on the slave
+        side. Returns the number of filler bytes. Answers and URCs can still be written."""
+        with self._tx_lock:
+            line = self._line
+            self._deaf = True
+        if line is None:
+            return 0
+        os.set_blocking(line.slave, False)
+        filled = 0
+        try:
+            while True:
+                filled += os.write(line.slave, b"\0" * 1024)
+        except (BlockingIOError, OSError):
+            pass
+        finally:
+            os.set_blocking(line.slave, True)
+        return filled
+
+    def resume_reading(self) -> None:
+        """Read again; whatever piled up while not reading is lost (as in a stuck endpoint)."""
+        line = self._line
+        if line is not None:
+            with_data = True
+            while with_data:
+                try:
+                    with_data = bool(os.read(line.master, 65536))
+                except (BlockingIOError, OSError):
+                    with_data = False
+            line.buf.clear()
+        self._deaf = False
 
     def hang(self, on: bool = True) -> None:
         """Stop answering entirely (input is read and dropped, URCs are held), or recover."""

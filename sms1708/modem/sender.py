@@ -3,6 +3,12 @@
 A temporary failure (network busy, no signal) is retried later with backoff; a permanent one
 (the network refuses the number) goes to ``dead`` at once, so one bad number never blocks the
 replies queued behind it.
+
+An attempt whose outcome is unknown counts as an attempt (``replies.max_attempts`` caps it):
+AT+CMGS without a final answer, or the link lost once the SMS was handed to the modem (a stick
+that resets on the transmit burst would otherwise resend the same SMS on every reconnect).
+Such attempts are counted in ``replies.unconfirmed``; only a link lost *before* anything was
+handed over gives the reply back without counting.
 """
 
 from __future__ import annotations
@@ -12,7 +18,13 @@ from collections.abc import Callable
 
 from sms1708.core.pdu import encode_submit
 from sms1708.core.policy import Decision, Outcome, RetryPolicy, decide
-from sms1708.errors import CommandFailed, ModemTimeout, PduEncodeError
+from sms1708.errors import (
+    CommandFailed,
+    ModemGone,
+    ModemGoneAfterSend,
+    ModemTimeout,
+    PduEncodeError,
+)
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
 from sms1708.store.store import ReplyItem, Store
@@ -37,12 +49,22 @@ def send_text(
     timeout: float,
     status_report: bool = False,
 ) -> int | None:
-    """Send one text (one or more parts) with AT+CMGS in PDU mode. Returns the last TP-MR."""
+    """Send one text (one or more parts) with AT+CMGS in PDU mode. Returns the last TP-MR.
+
+    A link lost after one part went out raises ModemGoneAfterSend (the text is partly out).
+    """
     mr: int | None = None
-    for part in encode_submit(
-        number, text, reference=reference, concat_ref=reference, status_report=status_report
+    for n, part in enumerate(
+        encode_submit(
+            number, text, reference=reference, concat_ref=reference, status_report=status_report
+        )
     ):
-        lines = session.command(f"AT+CMGS={part.tpdu_length}", data=part.hex, timeout=timeout)
+        try:
+            lines = session.command(f"AT+CMGS={part.tpdu_length}", data=part.hex, timeout=timeout)
+        except ModemGone as e:
+            if n == 0 or isinstance(e, ModemGoneAfterSend):
+                raise
+            raise ModemGoneAfterSend(f"link lost after part {n} of a long SMS: {e}") from e
         for line in lines:
             m = _CMGS.match(line)
             if m:
@@ -93,7 +115,9 @@ def _send_one(
     timeout: float,
     status_report: bool = False,
 ) -> None:
-    def record(outcome: Outcome, detail: str = "", mr: int | None = None) -> Decision:
+    def record(
+        outcome: Outcome, detail: str = "", mr: int | None = None, *, unconfirmed: bool = False
+    ) -> Decision:
         d = decide(
             outcome,
             attempts=item.attempts + 1,
@@ -103,7 +127,7 @@ def _send_one(
             policy=policy,
             detail=detail,
         )
-        store.reply_done(item.id, d, now=now(), mr=mr, detail=detail)
+        store.reply_done(item.id, d, now=now(), mr=mr, detail=detail, unconfirmed=unconfirmed)
         return d
 
     try:
@@ -132,9 +156,22 @@ def _send_one(
     except ModemTimeout as e:
         # the SMS may have gone out (the modem sent it, its answer came too late): an attempt,
         # with backoff and the attempt limit, so a slow network never resends it without end
-        d = record(Outcome.RETRYABLE, f"no answer to AT+CMGS: {e}")
+        d = record(Outcome.RETRYABLE, f"unconfirmed: no answer to AT+CMGS: {e}", unconfirmed=True)
         log.warning(
             "reply_unconfirmed", reply_id=item.id, recipient=item.recipient, state=d.state.value
+        )
+        raise
+    except ModemGoneAfterSend as e:
+        # the modem took the SMS and then dropped off (a stick that resets on the transmit
+        # burst): it may have gone out. An attempt, capped, never an endless resend.
+        d = record(Outcome.RETRYABLE, f"unconfirmed: {e}", unconfirmed=True)
+        log.warning(
+            "reply_unconfirmed",
+            reply_id=item.id,
+            recipient=item.recipient,
+            state=d.state.value,
+            reason="link lost after the SMS was handed to the modem",
+            attempts=item.attempts + 1,
         )
         raise
     except BaseException:

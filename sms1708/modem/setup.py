@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from sms1708.config import ModemConfig
+from sms1708.core.mask import redact_at
 from sms1708.errors import CommandFailed, ModemError, ModemTimeout, SimPinError, SimPinRejected
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
@@ -102,39 +103,61 @@ class ModemInfo:
     signal: int | None
 
 
-def check_pin(session: ATSession, cfg: ModemConfig, *, may_enter_pin: bool = True) -> None:
+def check_pin(
+    session: ATSession, cfg: ModemConfig, *, may_enter_pin: bool = True, why_not: str = ""
+) -> bool:
     """Make sure the SIM is ready; enter the PIN once if one is configured.
 
     A wrong PIN is never retried automatically (three tries lock the SIM): SimPinRejected,
-    and the caller passes ``may_enter_pin=False`` from then on.
+    and the caller passes ``may_enter_pin=False`` from then on (``why_not`` then says why, in
+    the error). A SIM that wants its PUK is never touched. Returns whether a PIN was entered.
     """
     state = _pin_state(session, cfg)
     if state == "READY":
-        return
+        return False
     if state == "SIM PIN":
         pin = cfg.sim_pin()
-        if not may_enter_pin:
-            raise SimPinRejected(
-                f"the SIM in {cfg.name} refused the configured PIN earlier; not trying it again "
-                "(three wrong PINs lock the SIM). Fix the PIN, then restart sms1708."
-            )
         if not pin:
             raise SimPinError(
                 f"the SIM in {cfg.name} needs a PIN: set modem.pin_env's variable "
                 f"({cfg.pin_env}) or remove the PIN from the SIM"
             )
+        if not may_enter_pin:
+            raise SimPinRejected(
+                why_not
+                or f"the SIM in {cfg.name} refused this PIN before; not entering it again "
+                f"(three wrong PINs lock the SIM): put the right PIN in {cfg.pin_env}, then "
+                "restart sms1708"
+            )
         try:
             session.command(f'AT+CPIN="{pin}"', timeout=cfg.command_timeout)
         except CommandFailed as e:
             raise SimPinRejected(
-                f"the SIM in {cfg.name} refused the configured PIN ({e.reply}); not retrying, "
-                "to keep the SIM from locking. Fix the PIN, then restart."
+                f"the SIM in {cfg.name} refused the PIN in {cfg.pin_env} ({e.reply}); it is "
+                f"never entered again (three wrong PINs lock the SIM): put the right PIN in "
+                f"{cfg.pin_env}, then restart sms1708"
             ) from e
-        if _pin_state(session, cfg) == "READY":
+        after = _pin_state(session, cfg)
+        if after == "READY":
             log.info("modem_sim_unlocked", modem=cfg.name)
-            return
+            return True
+        if after in _PUK_STATES:
+            raise SimPinRejected(_puk_locked(cfg))
         raise SimPinError(f"the SIM in {cfg.name} is not ready after entering the PIN")
-    raise SimPinError(f"the SIM in {cfg.name} says {state!r}: it needs a technician (PUK?)")
+    if state in _PUK_STATES:
+        raise SimPinError(_puk_locked(cfg))
+    raise SimPinError(f"the SIM in {cfg.name} says {state!r}: it needs a technician")
+
+
+_PUK_STATES = ("SIM PUK", "SIM PUK2", "PH-SIM PUK")
+
+
+def _puk_locked(cfg: ModemConfig) -> str:
+    return (
+        f"the SIM in {cfg.name} is locked (it asks for its PUK after three wrong PINs); "
+        "sms1708 never enters a PUK: put the SIM in a phone, enter the PUK from the operator "
+        "and set a PIN (or none), then put that PIN in " + cfg.pin_env
+    )
 
 
 def _pin_state(session: ATSession, cfg: ModemConfig) -> str:
@@ -148,7 +171,7 @@ def _pin_state(session: ATSession, cfg: ModemConfig) -> str:
         m = _PIN_STATE.match(line)
         if m:
             return m.group(1).strip().strip('"').upper()
-    raise ModemError(f"unexpected answer to AT+CPIN?: {lines!r}")
+    raise ModemError(redact_at(f"unexpected answer to AT+CPIN?: {lines!r}"))
 
 
 def resync(session: ATSession, cfg: ModemConfig) -> None:

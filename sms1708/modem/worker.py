@@ -11,7 +11,6 @@ whatever arrived meanwhile.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import queue
 import random
 import threading
@@ -33,7 +32,7 @@ from sms1708.errors import (
 )
 from sms1708.health import Health
 from sms1708.logsetup import get_logger
-from sms1708.modem import receiver, sender
+from sms1708.modem import pinrecord, receiver, sender
 from sms1708.modem.at import ATSession, Urc
 from sms1708.modem.setup import initialise, rssi_to_dbm
 from sms1708.store.store import Store
@@ -165,17 +164,16 @@ class ModemWorker(threading.Thread):
                 return
             self.stop_event.wait(min(left, 10.0))
 
-    def _pin_key(self) -> str:
-        return f"pin_rejected:{self.modem.name}"
-
-    def _pin_fingerprint(self) -> str:
-        return hashlib.sha256(self.modem.sim_pin().encode()).hexdigest()
-
     def _remember_wrong_pin(self, store: Store) -> None:
-        """Remember (across restarts) that this PIN was refused: it is never sent again."""
+        """Remember (across restarts, and for `sms1708 check`) that this PIN was refused: it
+        is never sent again."""
+        if self.pin_rejected:
+            return  # refused earlier (this run or recorded): the record stands
         self.pin_rejected = True
         with contextlib.suppress(StoreError):
-            store.set_setting(self._pin_key(), self._pin_fingerprint(), now=self.clock())
+            pinrecord.remember_refused(
+                store, self.modem.name, self.modem.sim_pin(), now=self.clock()
+            )
 
     def abort(self) -> None:
         """Close the port under a blocked command (used when stopping): it fails at once."""
@@ -194,7 +192,7 @@ class ModemWorker(threading.Thread):
         )
 
     def _bring_up(self, session: ATSession, store: Store) -> None:
-        rejected = store.setting(self._pin_key()) == self._pin_fingerprint()
+        rejected = pinrecord.refused(store, self.modem.name, self.modem.sim_pin())
         info = initialise(session, self.modem, may_enter_pin=not (self.pin_rejected or rejected))
         self.health.update_modem(
             self.modem.name,

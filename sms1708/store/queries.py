@@ -109,8 +109,8 @@ class ReadStore(StoreBase):
         out["replies"] = [
             dict(r)
             for r in self.conn.execute(
-                "SELECT id, purpose, state, reason, text, attempts, sent_at, last_error"
-                " FROM replies WHERE message_id = ? ORDER BY id",
+                "SELECT id, purpose, state, reason, text, attempts, unconfirmed, sent_at,"
+                " last_error FROM replies WHERE message_id = ? ORDER BY id",
                 (message_id,),
             )
         ]

@@ -61,16 +61,20 @@ class ReplyStore(StoreBase):
         now: float,
         mr: int | None = None,
         detail: str = "",
+        unconfirmed: bool = False,
     ) -> None:
+        """Record one attempt. ``unconfirmed``: its outcome is unknown (the SMS may be out)."""
         state = decision.state
         with self.transaction() as c:
             c.execute(
                 "UPDATE replies SET state=?, attempts=attempts+1, next_attempt_at=?,"
+                " unconfirmed=unconfirmed+?,"
                 " lease_until=NULL, last_error=?, sent_at=?, mr=COALESCE(?, mr),"
                 " reason=CASE WHEN ?='dead' THEN ? ELSE reason END WHERE id=?",
                 (
                     "sent" if state is State.DELIVERED else state.value,
                     decision.next_attempt_at if decision.next_attempt_at is not None else now,
+                    int(unconfirmed),
                     None if state is State.DELIVERED else (detail or decision.reason)[:500],
                     now if state is State.DELIVERED else None,
                     mr,
@@ -124,6 +128,16 @@ class ReplyStore(StoreBase):
         if len(rows) < max_per_hour:
             return None
         return float(rows[-1][0]) + 3600
+
+    def unconfirmed_replies(self) -> dict[str, int]:
+        """Replies with at least one attempt of unknown outcome, by state: ``dead`` ones gave
+        up at the attempt limit and may or may not have reached the citizen."""
+        return {
+            str(r[0]): int(r[1])
+            for r in self.conn.execute(
+                "SELECT state, COUNT(*) FROM replies WHERE unconfirmed > 0 GROUP BY state"
+            )
+        }
 
     def next_reply_due(self, modem: str) -> float | None:
         row = self.conn.execute(

@@ -196,3 +196,16 @@ def m007_budget_index(db: Db) -> None:
         CREATE INDEX replies_budget ON replies(modem, created_at) WHERE state != 'suppressed';
         """
     )
+
+
+@migrations()
+def m009_reply_unconfirmed(db: Db) -> None:
+    """How many of a reply's attempts ended with an unknown outcome (the link was lost after
+    the SMS was handed to the modem, or AT+CMGS got no final answer): the SMS may have
+    reached the citizen. They count against replies.max_attempts like any attempt; operators
+    see the number in `queue show` and `status`."""
+    db.executescript(
+        """
+        ALTER TABLE replies ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0;
+        """
+    )
