@@ -452,8 +452,6 @@ def parse_strict(text: str, table: Tables | None = None) -> Record:
         asked = t.phrases.status_reference(f"{head.typed} {rest}", strict=True)
         if asked is not None:
             kind, reference = "status", asked
-    if keyword is None and kind == "pengaduan" and rest:
-        kind, keyword, reference, rest = _meaning(rest, t)
     if kind == "status" and reference is None:
         reference, rest_after = _reference(rest, t)
         if reference is not None:
@@ -470,6 +468,8 @@ def parse_strict(text: str, table: Tables | None = None) -> Record:
             keyword = None
     elif keyword is None and not rest and head.consumed:
         kind = "bantuan"  # only flags: "RAHASIA"
+    elif keyword is None and kind == "pengaduan" and rest:
+        kind, keyword, reference, rest = _meaning(rest, t)
     category: str | None = None
     location: Place | None = None
     whole = rest  # the report before category/place fields were taken out of it

@@ -213,6 +213,7 @@ class Gazetteer:
         words = split_words(text)
         out: list[tuple[_Match, int, int]] = []
         i = 0
+        home_until = -1  # "warga ds teluk kec barat": a place right after a home place is home
         while i < len(words):
             got = self._match_at(words, i)
             if got is None:
@@ -220,7 +221,9 @@ class Gazetteer:
                 continue
             match, nxt = got
             before = {w.low for w in words[max(0, i - 2) : i]}
-            role = "home" if before & HOME_WORDS else "here" if before & HERE_WORDS else None
+            role = "home" if before & HOME_WORDS or i == home_until else None
+            role = role or ("here" if before & HERE_WORDS else None)
+            home_until = nxt if role == "home" else -1
             out.append((_Match(match.places, match.hint, role), words[i].start, words[nxt - 1].end))
             i = nxt
         return out
@@ -270,12 +273,11 @@ class Gazetteer:
         happened) is kept. A route ("dari X ke Y") or two places "di": no single place.
         """
         found = [m for m, _, _ in self.matches(text)]
-        place = self._resolve(found)
-        if place is not None or len(found) < 2:
-            return place
         away = [m for m in found if m.role != "home"]
-        place = self._resolve(away) if len(away) < len(found) else None
-        if place is None:
+        if not any(p.level != KABUPATEN for m in away for p in m.places):
+            away = found  # only the kabupaten besides: the reporter's own place is all we have
+        place = self._resolve(away)
+        if place is None and len(away) > 1:
             here = [m for m in away if m.role == "here"]
             place = self._resolve(here) if 0 < len(here) < len(away) else None
         return place
