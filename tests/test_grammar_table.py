@@ -322,7 +322,7 @@ CASES = [
         P,
         "jalan di desa kartamulia banyak lubang, tolong diperbaiki",
         INFRA,
-        "Desa Kartamulia, Kec. Gelumbang",
+        "Desa Kerta Mulya, Kec. Gelumbang",
     ),
     Case(
         "Assalamualaikum pak bupati, jembatan di muara dua semende putus dihantam banjir",

@@ -196,3 +196,19 @@ def m007_budget_index(db: Db) -> None:
         CREATE INDEX replies_budget ON replies(modem, created_at) WHERE state != 'suppressed';
         """
     )
+
+
+@migrations()
+def m012_place_codes_and_lapor_topics(db: Db) -> None:
+    """Official place codes on each record, and the SP4N-LAPOR! topic tree as last synced."""
+    db.executescript(
+        """
+        ALTER TABLE messages ADD COLUMN location_code TEXT;   -- Kemendagri kode wilayah
+        CREATE TABLE lapor_topics (            -- SP4N-LAPOR! gettopics, as last fetched
+            id INTEGER PRIMARY KEY,            -- the topic id LAPOR! gave
+            parent INTEGER NOT NULL,           -- 0: a top-level topic
+            name TEXT NOT NULL,
+            synced_at REAL NOT NULL
+        );
+        """
+    )

@@ -60,6 +60,7 @@ def body(record: dict[str, Any], key: str) -> dict[str, Any]:
         "confidential": bool(record["confidential"]),
         "category": record.get("category"),
         "location": record.get("location"),
+        "location_code": record.get("location_code"),
         "partial": bool(record.get("partial", 0)),
         "channel": "sms",
         "local_reference": str(record["id"]),
