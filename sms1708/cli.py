@@ -832,5 +832,15 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None) -> 
     )
 
 
+def _register_commands() -> None:
+    """Command groups that live in their own modules."""
+    from sms1708.cli_places import places
+
+    main.add_command(places)
+
+
+_register_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
