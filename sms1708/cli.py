@@ -834,9 +834,11 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None) -> 
 
 def _register_commands() -> None:
     """Command groups that live in their own modules."""
+    from sms1708.cli_lapor import lapor
     from sms1708.cli_places import places
 
     main.add_command(places)
+    main.add_command(lapor)
 
 
 _register_commands()
