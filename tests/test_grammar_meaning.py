@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sms1708.core.grammar import Tables, keywords_from_dict, parse_strict
+from sms1708.core.lexicon import WORD
 from sms1708.core.meaning import DEFAULT_PHRASES, DEFAULT_PRIVACY, Phrases
 from sms1708.errors import ConfigError
 from sms1708.tables import default_tables
@@ -89,3 +92,27 @@ def test_phrase_tables_are_checked() -> None:
         with pytest.raises(ConfigError) as e:
             keywords_from_dict({**base, **bad})
         assert e.value.key == key
+
+
+_PHRASE_TEXT = (
+    "mau tanya numpang gimana caranya lapor format sms laporan nomor 77 sudah sampai mana "
+    "usul mengusulkan masukan ke nama rahasiakan jangan sebut identitas dirahasiakan rahasia "
+    "umum surat kaleng anonim kapan apakah kenapa rusak jalan dalan ayek dak galak nyuwun "
+    "punten desa kepur tj enim warga di kec gelumbang ? , . #"
+)
+_PHRASE_WORDS = _PHRASE_TEXT.split()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PHRASE_WORDS), min_size=1, max_size=25))
+def test_a_meaning_read_from_words_never_loses_a_word(words: list[str]) -> None:
+    """Whatever kind the phrasing gives a message without a keyword, its words are kept."""
+    text = " ".join(words)
+    r = parse_strict(text, T)
+    if r.keyword is not None:
+        return  # a keyword (at the start or the end) is a marker and leaves the text
+    kept = set(WORD.findall(r.text.lower()))
+    for w in WORD.findall(text.lower()):
+        if T.flag_of(w) is None:
+            assert w in kept, (w, r)
+    assert r.reference is None or r.kind == "status"
