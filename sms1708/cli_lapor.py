@@ -80,6 +80,9 @@ def lapor_topics(ctx: click.Context, sync: bool, as_json: bool) -> None:
         for r in resolved:
             if r.topic is None:
                 got = f"!! NO TOPIC (sent with default_topic {cfg.lapor.default_topic})"
+            elif r.topic.parent == -1:  # an id from [lapor] topics that LAPOR! did not list
+                note = "  !! not in the synced tree" if topics else ""
+                got = f"{r.topic.id}  ([lapor] topics){note}"
             else:
                 src = "[lapor] topics" if r.how == "config" else "mapping table"
                 got = f"{r.topic.id}  {r.topic.name}  ({src})"

@@ -122,6 +122,10 @@ def test_the_operator_mapping_and_explicit_ids(
     assert r.exit_code == 0 and data["without_topic"] == []
     assert data["categories"]["pungli"]["topic_id"] == 8
     assert data["categories"]["kesehatan"] == {"topic_id": 99, "topic_name": "?", "from": "config"}
+    listing = _run(cfg)
+    assert "kesehatan                    99  ([lapor] topics)  !! not in the synced tree" in (
+        listing.output
+    )
 
 
 def test_parse_topics_takes_only_the_documented_shape() -> None:
