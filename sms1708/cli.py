@@ -530,6 +530,7 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
         "confidential",
         "category",
         "location",
+        "location_code",
         "partial",
         "tracking_id",
         "attempts",
@@ -651,6 +652,7 @@ def export(
         "confidential",
         "category",
         "location",
+        "location_code",
         "partial",
         "tracking_id",
         "state",
@@ -903,6 +905,18 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None) -> 
         f"queued reply #{rid} to {mask_number(number)} on {name} "
         f"({segments(text)} SMS part(s)); `sms1708 run` sends it"
     )
+
+
+def _register_commands() -> None:
+    """Command groups that live in their own modules."""
+    from sms1708.cli_lapor import lapor
+    from sms1708.cli_places import places
+
+    main.add_command(places)
+    main.add_command(lapor)
+
+
+_register_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -119,9 +119,15 @@ class UpstreamConfig:
 class LaporConfig:
     """The SP4N-LAPOR! profile's mapping (see ``sms1708/upstream/lapor.py``)."""
 
-    topics: tuple[tuple[str, int], ...] = ()  # category -> LAPOR! topic id
+    topics: tuple[tuple[str, int], ...] = ()  # category -> LAPOR! topic id (wins over the map)
     default_topic: int = 0  # 0: leave the topic to the LAPOR! verifiers
     source: str = "SMS 1708"
+    topics_url: str = ""  # the gettopics URL (POST) of the LAPOR! data API
+    keytoken_env: str = "SMS1708_LAPOR_KEYTOKEN"  # env var holding the KEYTOKEN
+    topic_map: str = ""  # category -> topic names; empty: sms1708/data/lapor-topics.toml
+
+    def keytoken(self) -> str:
+        return os.environ.get(self.keytoken_env, "") if self.keytoken_env else ""
 
     def topic_for(self, category: str | None) -> int:
         return dict(self.topics).get(category or "", self.default_topic)
@@ -393,7 +399,14 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
         "retry_cap": _pos_float,
         "max_attempts": _pos_int,
     },
-    "lapor": {"topics": _topics, "default_topic": _int, "source": _str},
+    "lapor": {
+        "topics": _topics,
+        "default_topic": _int,
+        "source": _str,
+        "topics_url": _url,
+        "keytoken_env": _str,
+        "topic_map": _str,
+    },
     "multipart": {"timeout": _pos_float, "max_parts": _pos_int},
     "retention": {"days": _pos_float},
     "grammar": {"keywords": _str, "categories": _str, "places": _str},

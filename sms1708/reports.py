@@ -46,6 +46,7 @@ Period = Literal["day", "week"]
 NO_CATEGORY = "tanpa kategori"
 NO_LOCATION = "tanpa lokasi"
 NO_KECAMATAN = "tanpa kecamatan"
+NO_CODE = "tanpa kode"
 
 #: upstream queue states, in the order an operator reads them
 UNDELIVERED_ORDER = ("queued", "sending", "retry", "ambiguous", "dead")
@@ -79,7 +80,11 @@ class Stats:
     delivery: Durations
     replies: dict[str, dict[str, int]]  # purpose -> state -> count
     undelivered: dict[str, int]  # upstream state -> count
-    company_senders: int = 0  # messages from alphanumeric senders, not counted as reports
+    company_senders: int = 0
+    #: Kemendagri code (kode wilayah) of the place -> count; most first; NO_CODE last
+    by_location_code: dict[str, int] = field(
+        default_factory=dict
+    )  # messages from alphanumeric senders, not counted as reports
     first: str | None = field(default=None)  # first and last period key, None without reports
     last: str | None = field(default=None)
     #: since / until as local times in ``tz`` ("2026-11-01 00:00"), for people
@@ -236,6 +241,7 @@ def compute(
     categories: Counter[str] = Counter()
     locations: Counter[str] = Counter()
     kecamatan: Counter[str] = Counter()
+    codes: Counter[str] = Counter()
     undelivered: Counter[str] = Counter()
     waits: list[float] = []
     companies = 0
@@ -253,6 +259,7 @@ def compute(
         place = _text(m.get("location"))
         locations[place or NO_LOCATION] += 1
         kecamatan[kecamatan_of(place) or NO_KECAMATAN] += 1
+        codes[_text(m.get("location_code")) or NO_CODE] += 1
         state = m.get("state")
         delivered_at = m.get("delivered_at")
         if state == "delivered" and delivered_at is not None:
@@ -291,6 +298,7 @@ def compute(
         replies={p: dict(sorted(c.items())) for p, c in sorted(reply_counts.items())},
         undelivered={s: undelivered[s] for s in (*known, *other)},
         company_senders=companies,
+        by_location_code=_ranked(codes, NO_CODE),
         first=span[0] if span else None,
         last=span[-1] if span else None,
         since_local=_local(since, tz),
@@ -301,7 +309,8 @@ def compute(
 # ------------------------------------------------------------------------------- load
 
 _MESSAGES_SQL = (
-    "SELECT m.received_at, m.stored_at, m.kind, m.category, m.location, m.sender_type,"
+    "SELECT m.received_at, m.stored_at, m.kind, m.category, m.location, m.location_code,"
+    " m.sender_type,"
     " o.state, o.delivered_at FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
 )
 _REPLIES_SQL = "SELECT purpose, state, created_at FROM replies"
@@ -431,6 +440,11 @@ def render_text(stats: Stats, *, limit: int | None = 30) -> str:
             ("Menurut kategori (by category)", "kategori (category)", stats.by_category),
             ("Menurut kecamatan (by kecamatan)", "kecamatan", stats.by_kecamatan),
             ("Menurut lokasi (by location)", "lokasi (location)", stats.by_location),
+            (
+                "Menurut kode wilayah Kemendagri (by official place code)",
+                "kode wilayah (code)",
+                stats.by_location_code,
+            ),
         ):
             out += ["", title]
             out += _table([col, "jumlah (count)"], _top(counts, limit))

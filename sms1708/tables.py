@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from sms1708.core.grammar import Tables, keywords_from_dict
 from sms1708.core.lexicon import lexicon_from_dict
-from sms1708.core.places import gazetteer_from_dict
+from sms1708.core.places import Gazetteer, gazetteer_from_dict
 from sms1708.errors import ConfigError
 
 __all__ = ["SHIPPED", "Tables", "default_tables", "load_tables"]
@@ -80,6 +80,11 @@ def load_tables(
     lexicon = _one("categories", categories, lexicon_from_dict)
     gazetteer = _one("places", places, gazetteer_from_dict)
     return dataclasses.replace(base, lexicon=lexicon, gazetteer=gazetteer)
+
+
+def places_from_text(source: str, text: str) -> Gazetteer:
+    """A gazetteer from the text of a places file (``source`` names it in errors)."""
+    return _build(source, text, gazetteer_from_dict)
 
 
 @functools.cache

@@ -171,3 +171,14 @@ def wait_until(cond: Callable[[], bool], timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return cond()
+
+
+#: lines a test wants shown in the terminal summary (the grammar's accuracy table)
+SUMMARY_LINES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SUMMARY_LINES:
+        terminalreporter.section("grammar accuracy (tests/data/sms_meaning.txt)")
+        for line in SUMMARY_LINES:
+            terminalreporter.write_line(line)

@@ -325,6 +325,7 @@ def test_reparse_shows_then_applies_what_new_tables_change(filled: Path, tmp_pat
     s.close()
     assert m1 is not None and m1["location"] == "Desa Tanjung Raja, Kec. Muara Enim"
     assert m1["category"] == "infrastruktur"
+    assert m1["location_code"] == "16.03.02.2001"  # the Kemendagri code comes with the place
     assert m3 is not None and m3["kind"] == "aspirasi"
     again = run("--config", str(filled), "reparse")
     assert "would update (add --yes): 0" in again.output

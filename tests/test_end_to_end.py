@@ -58,6 +58,7 @@ def test_sms_travels_from_modem_through_sqlite_to_upstream_and_back(
     assert body["anonymous"] is False and body["confidential"] is False
     assert body["category"] == "infrastruktur"
     assert body["location"] == "Desa Tanjung Raja, Kec. Muara Enim"
+    assert body["location_code"] == "16.03.02.2001"  # Kemendagri kode wilayah
     assert datetime.fromisoformat(body["received_at"]).utcoffset() is not None
     # the signature covers timestamp and body
     sig = dict(p.split("=", 1) for p in req.headers["X-Sms1708-Signature"].split(","))

@@ -423,7 +423,9 @@ def _gazetteer() -> Gazetteer:
         ("banjir di kel. Timur", "Kel. Timur, Kec. Timur"),
         ("dari barat ke timur", None),  # two kecamatan
         ("ds teluk kec timur", "Kec. Timur"),  # the kecamatan said wins
-        ("warga ds teluk kec barat, lapor banjir di timur", None),
+        # two kecamatan: where the reporter lives ("warga ...") gives way to where it is ("di")
+        ("warga ds teluk kec barat, lapor banjir di timur", "Kec. Timur"),
+        ("banjir di timur dan di barat", None),  # two places "di": no single place
         ("kab contoh", "Kab. Contoh"),
         ("contoh", None),  # the kabupaten only after kab./kabupaten
         ("kec barrat", "Kec. Barat"),  # a typo after a prefix

@@ -273,7 +273,8 @@ CASES = [
     Case("Nanya pak, kapan BLT cair?", IN, "pak, kapan BLT cair?", DD),
     Case("informasi#pendaftaran ppdb sd negeri", IN, "pendaftaran ppdb sd negeri", DIDIK),
     Case("INFORMASI", IN, ""),
-    Case("Sy mau tanya, apakah ada info loker?", P, "Sy mau tanya, apakah ada info loker?"),
+    # "mau tanya ..." announces a question (issue 14: read what people mean); the text stays whole
+    Case("Sy mau tanya, apakah ada info loker?", IN, "Sy mau tanya, apakah ada info loker?"),
     # ---------------------------------------------------------------- status
     Case("cek 12345", S, "", reference="12345"),
     Case("STATUS #1916449", S, "", reference="1916449"),
@@ -321,7 +322,7 @@ CASES = [
         P,
         "jalan di desa kartamulia banyak lubang, tolong diperbaiki",
         INFRA,
-        "Desa Kartamulia, Kec. Gelumbang",
+        "Desa Kerta Mulya, Kec. Gelumbang",
     ),
     Case(
         "Assalamualaikum pak bupati, jembatan di muara dua semende putus dihantam banjir",

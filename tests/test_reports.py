@@ -190,6 +190,17 @@ def test_counts_by_category_location_and_kecamatan(store: Store) -> None:
     assert list(st.by_location)[-1] == "tanpa lokasi"
 
 
+def test_counts_by_official_place_code(store: Store) -> None:
+    store.conn.execute("UPDATE messages SET location_code = '16.03.02.2001' WHERE id IN (1, 2)")
+    store.conn.execute("UPDATE messages SET location_code = '16.03.06' WHERE id = 3")
+    st = load(store, tz=WIB)
+    assert st.by_location_code == {"16.03.02.2001": 2, "16.03.06": 1, "tanpa kode": 4}
+    assert reports.as_dict(st)["by_location_code"]["16.03.06"] == 1
+    text = reports.render_text(st)
+    assert "Menurut kode wilayah Kemendagri (by official place code)" in text
+    assert "16.03.02.2001" in text
+
+
 def test_time_to_delivery_undelivered_and_replies(store: Store) -> None:
     st = load(store, tz=WIB)
     # 60, 120, 300 s: median 120; p90 interpolates 80 % of the way from 120 to 300

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
@@ -43,7 +43,8 @@ from sms1708.core.lexicon import (
     typo_budget,
     typo_thresholds,
 )
-from sms1708.core.places import Gazetteer
+from sms1708.core.meaning import Phrases, phrases_from_dict
+from sms1708.core.places import Gazetteer, Place
 from sms1708.errors import ConfigError
 
 KINDS = ("pengaduan", "aspirasi", "informasi", "status", "bantuan")
@@ -64,7 +65,7 @@ DEFAULT_KEYWORDS: Mapping[str, Sequence[str]] = {
         "KELUHAN",
     ),
     "aspirasi": ("ASPIRASI", "USUL", "USULAN", "SARAN"),
-    "informasi": ("INFO", "INFORMASI", "TANYA", "NANYA"),
+    "informasi": ("INFO", "INFORMASI", "TANYA", "NANYA", "INPO", "IMFO"),
     "status": ("CEK", "STATUS"),
     "bantuan": ("BANTUAN", "HELP", "MENU"),
 }
@@ -102,6 +103,25 @@ DEFAULT_REFERENCE_WORDS: Sequence[str] = (
     "ID",
     "STATUS",
     "SAYA",
+    "SY",
+    "KAMI",
+    "YG",
+    "YANG",
+    "DONG",
+    "DONK",
+    "DULU",
+    "YA",
+    "PAK",
+    "BU",
+    "MIN",
+    "KAK",
+    "TOLONG",
+    "MOHON",
+    "LAGI",
+    "NIH",
+    "PUNYA",
+    "UTK",
+    "UNTUK",
 )
 
 SEPARATORS = "#*.:,/-"
@@ -139,6 +159,7 @@ class Tables:
     short_report_words: int = 3
     lexicon: Lexicon = field(default_factory=Lexicon)
     gazetteer: Gazetteer = field(default_factory=Gazetteer)
+    phrases: Phrases = field(default_factory=Phrases)
 
     @cached_property
     def _index(self) -> _WordIndex:
@@ -215,6 +236,7 @@ class Record:
     reference: str | None = None
     keyword: str | None = None
     hint: str | None = None  # "short": a very short report (the reply may ask for more)
+    location_code: str | None = None  # Kemendagri code of the most specific place, if known
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -262,7 +284,7 @@ class _Head:
     consumed: bool = False
 
 
-def _read_head(body: str, t: Tables) -> _Head:
+def _read_head(body: str, t: Tables, exempt: Set[int]) -> _Head:
     """Flags and at most one keyword at the start of the message."""
     head = _Head()
     pos = 0
@@ -273,7 +295,8 @@ def _read_head(body: str, t: Tables) -> _Head:
         if not m:
             break
         word = m.group()
-        flag = t.flag_of(word)
+        end = m.end()
+        flag = t.flag_of(word) if m.start() not in exempt else None
         if flag:
             head.flags.add(flag)
         elif head.kind is not None:
@@ -283,17 +306,49 @@ def _read_head(body: str, t: Tables) -> _Head:
         elif (g := _GLUED_REFERENCE.fullmatch(word)) and t.kind_of(g.group(1)) == "status":
             head.kind, head.typed, head.reference = "status", word, g.group(2)
             head.keyword = g.group(1).upper()
+        elif glued := _glued_aspiration(word, t):
+            head.kind, head.keyword, head.typed = "aspirasi", glued, word[: len(glued)]
+            end = m.start() + len(glued)
         else:
             break
-        pos = head.end = m.end()
+        pos = head.end = end
         head.consumed = True
     return head
 
 
-def _body_flags(rest: str, t: Tables) -> tuple[str, set[str]]:
-    """Flags in the body: all set their flag; trailing ones and whole ``#`` fields are removed."""
+_SUFFIXES = ("kan", "nya", "lah", "kah", "an", "ku", "mu", "in")
+
+
+def _glued_aspiration(word: str, t: Tables) -> str | None:
+    """``USULperbaikan``, ``aspirasipembangunan``: an aspirasi keyword glued to the next word."""
+    if not word.isalpha() or word.lower() in t.never:
+        return None
+    up = word.upper()
+    for kw in sorted(t.kinds.get("aspirasi", ()), key=len, reverse=True):
+        kw = kw.upper()
+        tail = up[len(kw) :].lower()
+        if up.startswith(kw) and len(tail) >= 4 and not tail.startswith(_SUFFIXES):
+            return kw
+    return None
+
+
+def _exempt(body: str, t: Tables) -> set[int]:
+    """Offsets of flag words used in another sense ("rahasia umum", "surat kaleng anonim")."""
+    tokens = [m for _, m in zip(range(600), _TOKEN.finditer(body), strict=False)]
+    spans = t.phrases.not_flag_spans([m.group().lower() for m in tokens])
+    return {tokens[i].start() for i in spans}
+
+
+def _body_flags(
+    rest: str, t: Tables, exempt: Set[int] = frozenset(), shift: int = 0
+) -> tuple[str, set[str]]:
+    """Flags in the body: all set their flag; trailing ones and whole ``#`` fields are removed.
+    ``exempt``: offsets (in the message, ``shift`` before ``rest``) of words that are no flag."""
     matches = _TOKEN.finditer(rest)
-    tokens = [(m, t.flag_of(m.group(), fuzzy=i < FUZZY_WORDS)) for i, m in enumerate(matches)]
+    tokens = [
+        (m, None if m.start() + shift in exempt else t.flag_of(m.group(), fuzzy=i < FUZZY_WORDS))
+        for i, m in enumerate(matches)
+    ]
     flags = {f for _, f in tokens if f}
     if not flags:
         return rest, flags
@@ -331,7 +386,7 @@ def _reference(rest: str, t: Tables) -> tuple[str | None, str]:
     return None, rest
 
 
-def _structured(rest: str, t: Tables) -> tuple[str, str | None, str | None]:
+def _structured(rest: str, t: Tables) -> tuple[str, str | None, Place | None]:
     """``<kategori>#<lokasi>#<isi>`` fields and ``<kecamatan> <isi>``: (text, category, place).
 
     Only a field that is wholly a category name or a place leaves the text; a field that is one
@@ -340,7 +395,7 @@ def _structured(rest: str, t: Tables) -> tuple[str, str | None, str | None]:
     parts = _FIELDS.split(rest)
     fields, seps = parts[0::2], parts[1::2]
     category: str | None = None
-    place: str | None = None
+    place: Place | None = None
     gone: set[int] = set()
     if len(fields) >= 2:
         for i, raw in enumerate(fields[:2]):
@@ -353,9 +408,9 @@ def _structured(rest: str, t: Tables) -> tuple[str, str | None, str | None]:
                 if pure:
                     gone.add(i)
                 continue
-            label = t.gazetteer.whole(f) if place is None else None
-            if label:
-                place = label
+            found = t.gazetteer.whole_place(f) if place is None else None
+            if found:
+                place = found
                 gone.add(i)
                 continue
             break
@@ -367,7 +422,7 @@ def _structured(rest: str, t: Tables) -> tuple[str, str | None, str | None]:
         if len(fields) - 1 in gone:
             text = text.rstrip(_FIELD_SEPARATORS + " ")
         return text, category, place
-    lead = t.gazetteer.leading(rest)
+    lead = t.gazetteer.leading_place(rest)
     if lead:
         place, end = lead
         rest = rest[end:].lstrip(_GAP)
@@ -380,7 +435,8 @@ def parse_strict(text: str, table: Tables | None = None) -> Record:
     body = clean(text if isinstance(text, str) else str(text))
     if not body.strip(SEPARATORS + "? "):
         return Record(kind="bantuan", text="")
-    head = _read_head(body, t)
+    exempt = _exempt(body, t)
+    head = _read_head(body, t, exempt)
     kind = head.kind or "pengaduan"
     keyword = head.keyword
     reference = head.reference
@@ -389,8 +445,13 @@ def parse_strict(text: str, table: Tables | None = None) -> Record:
         # "lapor?", "CEK?": asking how it works
         return Record("bantuan", "", *_flags(head.flags), keyword=keyword)
     rest = after.lstrip(_GAP + ("?!" if keyword else "")) if head.consumed else body
-    rest, flags = _body_flags(rest, t)
-    flags |= head.flags
+    rest, flags = _body_flags(rest, t, exempt, len(body) - len(rest))
+    flags |= head.flags | t.phrases.privacy_flags(rest)
+    if keyword and kind == "pengaduan" and t.is_reference_word(keyword):
+        # "laporan saya nomor 77 sudah sampai mana?": asking about a report
+        asked = t.phrases.status_reference(f"{head.typed} {rest}", strict=True)
+        if asked is not None:
+            kind, reference = "status", asked
     if kind == "status" and reference is None:
         reference, rest_after = _reference(rest, t)
         if reference is not None:
@@ -407,7 +468,10 @@ def parse_strict(text: str, table: Tables | None = None) -> Record:
             keyword = None
     elif keyword is None and not rest and head.consumed:
         kind = "bantuan"  # only flags: "RAHASIA"
-    category = location = None
+    elif keyword is None and kind == "pengaduan" and rest:
+        kind, keyword, reference, rest = _meaning(rest, t)
+    category: str | None = None
+    location: Place | None = None
     whole = rest  # the report before category/place fields were taken out of it
     if kind in FORWARDED_KINDS:
         field_category = field_place = None
@@ -415,8 +479,8 @@ def parse_strict(text: str, table: Tables | None = None) -> Record:
             rest, field_category, field_place = _structured(rest, t)
         category = field_category or t.lexicon.infer(rest)
         # a place field is the citizen's own word; a desa named in the text may refine it
-        location = (t.gazetteer.find(whole) or field_place) if field_place else None
-        location = location or t.gazetteer.find(rest)
+        location = (t.gazetteer.find_place(whole) or field_place) if field_place else None
+        location = location or t.gazetteer.find_place(rest)
     rest = " ".join(rest.split())
     hint = None  # fields that named a category or place count as words of the report
     if kind in ("pengaduan", "aspirasi") and count_words(whole) < t.short_report_words:
@@ -427,11 +491,33 @@ def parse_strict(text: str, table: Tables | None = None) -> Record:
         anonymous="anonymous" in flags,
         confidential="confidential" in flags,
         category=category,
-        location=location,
+        location=location.label() if location else None,
         reference=reference if kind == "status" else None,
         keyword=keyword,
         hint=hint,
+        location_code=location.code if location else None,
     )
+
+
+def _meaning(rest: str, t: Tables) -> tuple[str, str | None, str | None, str]:
+    """A message without a keyword: (kind, keyword, reference, text) from its phrasing.
+    Anything not recognised stays a complaint with the whole text."""
+    ph = t.phrases
+    if (asked := ph.status_reference(rest)) is not None:
+        return "status", None, asked, rest
+    if ph.is_help(rest):
+        return "bantuan", None, None, rest
+    if ph.asks(rest):
+        return "informasi", None, None, rest
+    tokens = list(_TOKEN.finditer(rest))
+    last = t.keyword_of(tokens[-1].group(), fuzzy=False) if len(tokens) >= 2 else None
+    if last is not None and last[0] == "aspirasi":  # "... tolong dibangun jembatan. ASPIRASI"
+        return "aspirasi", last[1], None, rest[: tokens[-1].start()].rstrip(_GAP + "#*")
+    if ph.is_aspiration(rest):
+        return "aspirasi", None, None, rest
+    if ph.is_question(rest):
+        return "informasi", None, None, rest
+    return "pengaduan", None, None, rest
 
 
 def _flags(flags: set[str]) -> tuple[bool, bool]:
@@ -455,7 +541,7 @@ def _word_list(value: Any, key: str, *, letters_only: bool = True) -> tuple[str,
 def keywords_from_dict(data: Mapping[str, Any]) -> Tables:
     """Tables (keywords, flags, stop list, hints; no lexicon, no gazetteer) from a parsed
     keywords.toml. Raises :class:`ConfigError` naming the key and the problem."""
-    sections = {"kinds", "flags", "typos", "status", "hints"}
+    sections = {"kinds", "flags", "typos", "status", "hints", "phrases", "privacy"}
     for key, value in data.items():
         if key not in sections:
             raise ConfigError(key, f"unknown section (expected {', '.join(sorted(sections))})")
@@ -507,4 +593,5 @@ def keywords_from_dict(data: Mapping[str, Any]) -> Tables:
         typo_one_from=one,
         typo_two_from=two,
         short_report_words=short,
+        phrases=phrases_from_dict(data.get("phrases"), data.get("privacy")),
     )

@@ -9,6 +9,7 @@ result is a string naming the most specific place, e.g. ``"Desa Tanjung Raja, Ke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,11 +31,35 @@ VILLAGE_LEVELS = (DESA, KELURAHAN)
 _TITLE = {KABUPATEN: "Kab.", KECAMATAN: "Kec.", DESA: "Desa", KELURAHAN: "Kel."}
 
 DEFAULT_PREFIXES: Mapping[str, Sequence[str]] = {
-    KABUPATEN: ("kab", "kabupaten"),
+    KABUPATEN: ("kab", "kabupaten", "bupati", "pemkab", "pemda", "dprd", "polres"),
     KECAMATAN: ("kec", "kecamatan", "kc"),
     DESA: ("desa", "ds", "dsa"),
     KELURAHAN: ("kel", "kelurahan", "kelurhan"),
 }
+
+
+#: common abbreviations of words of place names: "Tj. Enim" = "Tanjung Enim"
+DEFAULT_ABBREVIATIONS: Mapping[str, Sequence[str]] = {
+    "tanjung": ("tj", "tg", "tjg", "tnjg", "tanjong"),
+    "sungai": ("sei", "sng", "sg", "sungei"),
+    "gunung": ("gn", "gng", "gunong"),
+    "muara": ("ma", "mr", "m", "muare"),
+    "pulau": ("pl", "p"),
+    "air": ("ai",),
+    "talang": ("tl", "tlg"),
+    "karang": ("krg",),
+    "lubuk": ("lbk",),
+    "semende": ("semendo", "smd"),
+    "darat": ("drt",),
+    "tengah": ("tgh", "tngh"),
+    "kidul": ("kdl",),
+    "baru": ("br",),
+    "jaya": ("jy",),
+}
+#: words before a place that say it is where the reporter lives, not where the problem is
+HOME_WORDS = frozenset({"warga", "penduduk", "tinggal", "domisili", "asal", "alamat", "beralamat"})
+#: words before a place that say it is where the problem is
+HERE_WORDS = frozenset({"di", "lokasi", "lokasinya", "tempat", "tkp", "dlm", "dalam"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +67,7 @@ class Place:
     level: str
     name: str
     kecamatan: str | None = None  # the kecamatan of a desa or kelurahan
+    code: str | None = field(default=None, compare=False)  # Kemendagri kode wilayah
 
     def label(self) -> str:
         own = f"{_TITLE[self.level]} {self.name}"
@@ -72,6 +98,7 @@ class _Index:
 class _Match:
     places: tuple[Place, ...]
     hint: str | None  # the level announced by a prefix
+    role: str | None = None  # "home" (warga X), "here" (di X) or None
 
 
 @dataclass(frozen=True)
@@ -83,6 +110,24 @@ class Gazetteer:
     prefixes: Mapping[str, Sequence[str]] = field(default_factory=lambda: DEFAULT_PREFIXES)
     typo_one_from: int = 5
     typo_two_from: int = 10
+    abbreviations: Mapping[str, Sequence[str]] = field(
+        default_factory=lambda: DEFAULT_ABBREVIATIONS
+    )
+
+    @cached_property
+    def kecamatan_places(self) -> dict[str, Place]:
+        """Kecamatan name -> its place (with its code)."""
+        return {p.name: p for p, _ in self.places if p.level == KECAMATAN}
+
+    def _variants(self, words: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """A name of two or more words with each word also in its abbreviations."""
+        out = [words]
+        if len(words) < 2:
+            return out
+        for i, w in enumerate(words):
+            for short in self.abbreviations.get(w, ()):
+                out += [(*v[:i], short, *v[i + 1 :]) for v in list(out) if v[i] == w]
+        return out[:32]
 
     @cached_property
     def _index(self) -> _Index:
@@ -99,6 +144,10 @@ class Gazetteer:
                     if place not in bucket:
                         bucket.append(place)
                 shapes.setdefault((len(words), words[0][0]), []).append(entry)
+                for short in self._variants(words)[1:]:  # "tj enim": exact only, no typos
+                    bucket = exact.setdefault(short, [])
+                    if place not in bucket:
+                        bucket.append(place)
         prefixes = {p.lower(): level for level, ps in self.prefixes.items() for p in ps}
         longest = max((len(k) for k in exact), default=1)
         return _Index(exact, joined, shapes, prefixes, longest)
@@ -164,17 +213,26 @@ class Gazetteer:
         words = split_words(text)
         out: list[tuple[_Match, int, int]] = []
         i = 0
+        home_until = -1  # "warga ds teluk kec barat": a place right after a home place is home
         while i < len(words):
             got = self._match_at(words, i)
             if got is None:
                 i += 1
                 continue
             match, nxt = got
-            out.append((match, words[i].start, words[nxt - 1].end))
+            before = {w.low for w in words[max(0, i - 2) : i]}
+            role = "home" if before & HOME_WORDS or i == home_until else None
+            role = role or ("here" if before & HERE_WORDS else None)
+            home_until = nxt if role == "home" else -1
+            out.append((_Match(match.places, match.hint, role), words[i].start, words[nxt - 1].end))
             i = nxt
         return out
 
     def leading(self, text: str) -> tuple[str, int] | None:
+        got = self.leading_place(text)
+        return (got[0].label(), got[1]) if got else None
+
+    def leading_place(self, text: str) -> tuple[Place, int] | None:
         """A place named by the first words of ``text`` (``LAPOR Gelumbang jalan rusak``):
         its label and the offset where the rest of the text starts; ``None`` if none, or if the
         name alone does not say which place."""
@@ -185,10 +243,14 @@ class Gazetteer:
         if got is None:
             return None
         match, nxt = got
-        label = _resolve([match])
-        return (label, words[nxt - 1].end) if label else None
+        place = self._resolve([match])
+        return (place, words[nxt - 1].end) if place else None
 
     def whole(self, text: str) -> str | None:
+        place = self.whole_place(text)
+        return place.label() if place else None
+
+    def whole_place(self, text: str) -> Place | None:
         """The label of a place if ``text`` is nothing but its name (a ``#`` field)."""
         words = split_words(text, limit=8)
         if not words or not self.places:
@@ -196,11 +258,43 @@ class Gazetteer:
         got = self._match_at(words, 0, field=True)
         if got is None or got[1] != len(words):
             return None
-        return _resolve([got[0]])
+        return self._resolve([got[0]])
 
     def find(self, text: str) -> str | None:
-        """The most specific single place named anywhere in ``text``, or ``None``."""
-        return _resolve([m for m, _, _ in self.matches(text)])
+        """The label of the most specific single place named anywhere in ``text``, or ``None``."""
+        place = self.find_place(text)
+        return place.label() if place else None
+
+    def find_place(self, text: str) -> Place | None:
+        """The most specific single place named anywhere in ``text``, or ``None``.
+
+        When places in several kecamatan are named, the one the report is about is kept if the
+        words before say so: "warga X" (where the reporter lives) gives way, "di X" (where it
+        happened) is kept. A route ("dari X ke Y") or two places "di": no single place.
+        """
+        found = [m for m, _, _ in self.matches(text)]
+        away = [m for m in found if m.role != "home"]
+        if not any(p.level != KABUPATEN for m in away for p in m.places):
+            away = found  # only the kabupaten besides: the reporter's own place is all we have
+        place = self._resolve(away)
+        if place is None and len(away) > 1:
+            here = [m for m in away if m.role == "here"]
+            place = self._resolve(here) if 0 < len(here) < len(away) else None
+        return place
+
+    def _resolve(self, matches: Sequence[_Match]) -> Place | None:
+        label = _resolve(matches)
+        if label is None:
+            return None
+        level, name, _kec = label
+        if level == KECAMATAN:
+            return self.kecamatan_places.get(name, Place(KECAMATAN, name))
+        if level == KABUPATEN:
+            return next((p for p, _ in self.places if p.level == KABUPATEN), Place(level, name))
+        return next(
+            (p for m in matches for p in m.places if (p.level, p.name, p.kecamatan) == label),
+            None,
+        )
 
 
 def _fits(place: Place, level: str | None) -> bool:
@@ -211,7 +305,7 @@ def _fits(place: Place, level: str | None) -> bool:
     return place.level == level
 
 
-def _resolve(matches: Sequence[_Match]) -> str | None:
+def _resolve(matches: Sequence[_Match]) -> tuple[str, str, str | None] | None:
     """The most specific single place of the matches, or ``None`` if they disagree."""
     named: set[str] = set()  # kecamatan named as such
     villages: set[Place] = set()
@@ -230,22 +324,27 @@ def _resolve(matches: Sequence[_Match]) -> str | None:
     if len(involved) > 1:
         return None  # several kecamatan: the report is not about one place
     if len(villages) == 1:
-        return next(iter(villages)).label()
+        v = next(iter(villages))
+        return v.level, v.name, v.kecamatan
     if involved:
-        return Place(KECAMATAN, next(iter(involved))).label()
-    return Place(KABUPATEN, next(iter(kabupaten))).label() if len(kabupaten) == 1 else None
+        return KECAMATAN, next(iter(involved)), None
+    return (KABUPATEN, next(iter(kabupaten)), None) if len(kabupaten) == 1 else None
 
 
 def gazetteer_from_dict(data: Mapping[str, Any]) -> Gazetteer:
     """Build a :class:`Gazetteer` from a parsed places file; :class:`ConfigError` if invalid."""
-    known = {"kabupaten", "common_words", "prefixes", "typos", "kecamatan"}
+    known = {
+        "kabupaten", "kabupaten_code", "common_words", "prefixes", "typos", "kecamatan",
+        "abbreviations", "source",
+    }  # fmt: skip
     unknown = set(data) - known
     if unknown:
         raise ConfigError(sorted(unknown)[0], f"unknown key (expected {', '.join(sorted(known))})")
     places: list[tuple[Place, tuple[str, ...]]] = []
     kab = data.get("kabupaten")
+    kab_code = _code(data.get("kabupaten_code"), "kabupaten_code", 2)
     if kab is not None:
-        places.append((Place(KABUPATEN, _name(kab, "kabupaten")), (kab,)))
+        places.append((Place(KABUPATEN, _name(kab, "kabupaten"), code=kab_code), (kab,)))
     blocks = data.get("kecamatan", [])
     if not isinstance(blocks, list) or not blocks:
         raise ConfigError("kecamatan", "needs at least one [[kecamatan]] block")
@@ -254,7 +353,7 @@ def gazetteer_from_dict(data: Mapping[str, Any]) -> Gazetteer:
         key = f"kecamatan[{n}]"
         if not isinstance(block, Mapping):
             raise ConfigError(key, "must be a table ([[kecamatan]])")
-        extra = set(block) - {"name", "aliases", "desa", "kelurahan"}
+        extra = set(block) - {"name", "aliases", "desa", "kelurahan", "code"}
         if extra:
             raise ConfigError(f"{key}.{sorted(extra)[0]}", "unknown key")
         kec = _name(block.get("name"), f"{key}.name")
@@ -262,14 +361,15 @@ def gazetteer_from_dict(data: Mapping[str, Any]) -> Gazetteer:
             raise ConfigError(f"{key}.name", f"kecamatan {kec!r} is listed twice")
         seen.add(kec.lower())
         aliases = _names(block.get("aliases", []), f"{key}.aliases")
-        places.append((Place(KECAMATAN, kec), (kec, *aliases)))
+        code = _code(block.get("code"), f"{key}.code", 3)
+        places.append((Place(KECAMATAN, kec, code=code), (kec, *aliases)))
         villages: set[str] = set()
         for level in VILLAGE_LEVELS:
-            for v in _names(block.get(level, []), f"{key}.{level}"):
+            for v, v_code, v_aliases in _villages(block.get(level, []), f"{key}.{level}"):
                 if v.lower() in villages:
                     raise ConfigError(f"{key}.{level}", f"{v!r} is listed twice in {kec!r}")
                 villages.add(v.lower())
-                places.append((Place(level, v, kec), (v,)))
+                places.append((Place(level, v, kec, code=v_code), (v, *v_aliases)))
     common = _names(data.get("common_words", []), "common_words")
     prefixes = data.get("prefixes", {})
     if not isinstance(prefixes, Mapping) or set(prefixes) - set(_TITLE):
@@ -277,6 +377,15 @@ def gazetteer_from_dict(data: Mapping[str, Any]) -> Gazetteer:
     clean_prefixes = dict(DEFAULT_PREFIXES)  # a level left out keeps its default prefixes
     for level, ps in prefixes.items():
         clean_prefixes[level] = tuple(p.lower() for p in _names(ps, f"prefixes.{level}"))
+    abbreviations = data.get("abbreviations", DEFAULT_ABBREVIATIONS)
+    if not isinstance(abbreviations, Mapping):
+        raise ConfigError("abbreviations", "must be a table: word = [abbreviations]")
+    clean_abbr = {
+        " ".join(_words(w)): tuple(
+            a.lower() for a in _names(list(v) if isinstance(v, tuple) else v, f"abbreviations.{w}")
+        )
+        for w, v in abbreviations.items()
+    }
     typos = data.get("typos", {})
     one, two = typo_thresholds(typos, default_two=10)
     return Gazetteer(
@@ -285,7 +394,36 @@ def gazetteer_from_dict(data: Mapping[str, Any]) -> Gazetteer:
         prefixes=clean_prefixes,
         typo_one_from=one,
         typo_two_from=two,
+        abbreviations=clean_abbr,
     )
+
+
+def _code(value: Any, key: str, parts: int) -> str | None:
+    """A Kemendagri code with ``parts`` dot-separated parts (16.03, 16.03.01, 16.03.01.2001)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{2}(\.[0-9]{2,4})*", value):
+        raise ConfigError(key, 'must be a Kemendagri code such as "16.03.01.2001"')
+    if value.count(".") + 1 != parts:
+        raise ConfigError(key, f"{value!r} is not a code of this level ({parts} parts)")
+    return value
+
+
+def _villages(value: Any, key: str) -> list[tuple[str, str | None, tuple[str, ...]]]:
+    """Desa/kelurahan entries: ``"Name"`` or ``{ name = "Name", code = "...", aliases = [] }``."""
+    if not isinstance(value, list):
+        raise ConfigError(key, "must be a list of names")
+    out: list[tuple[str, str | None, tuple[str, ...]]] = []
+    for item in value:
+        if isinstance(item, Mapping):
+            if set(item) - {"name", "code", "aliases"}:
+                raise ConfigError(key, "an entry may have name, code and aliases only")
+            name = _name(item.get("name"), key)
+            code = _code(item.get("code"), f"{key}.{name}.code", 4)
+            out.append((name, code, _names(item.get("aliases", []), f"{key}.{name}.aliases")))
+        else:
+            out.append((_name(item, key), None, ()))
+    return out
 
 
 def _name(value: Any, key: str) -> str:

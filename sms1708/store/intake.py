@@ -253,7 +253,7 @@ class IntakeStore(StoreBase):
             r = plan.record
             c.execute(
                 "UPDATE messages SET kind=?, text=?, anonymous=?, confidential=?, category=?,"
-                " location=?, reference=?, forwarded=? WHERE id=?",
+                " location=?, location_code=?, reference=?, forwarded=? WHERE id=?",
                 (
                     r.kind,
                     r.text,
@@ -261,6 +261,7 @@ class IntakeStore(StoreBase):
                     int(r.confidential),
                     r.category,
                     r.location,
+                    r.location_code,
                     r.reference,
                     int(plan.forward),
                     mid,

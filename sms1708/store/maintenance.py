@@ -10,7 +10,16 @@ from typing import Any
 from sms1708.errors import StoreDamagedError, StoreError
 from sms1708.store.base import StoreBase, _translate
 
-RECORD_FIELDS = ("kind", "text", "anonymous", "confidential", "category", "location", "reference")
+RECORD_FIELDS = (
+    "kind",
+    "text",
+    "anonymous",
+    "confidential",
+    "category",
+    "location",
+    "location_code",
+    "reference",
+)
 
 
 class MaintenanceStore(StoreBase):

@@ -70,7 +70,8 @@ class ReadStore(StoreBase):
         )
         sql = (
             "SELECT m.id, m.key, m.sender, m.sender_type, m.received_at, m.kind, m.text,"
-            " m.anonymous, m.confidential, m.category, m.location, m.partial, m.tracking_id,"
+            " m.anonymous, m.confidential, m.category, m.location, m.location_code, m.partial,"
+            " m.tracking_id,"
             " COALESCE(o.state, 'local') AS state, o.attempts, o.last_error, o.next_attempt_at"
             f" FROM messages m LEFT JOIN outbox o ON o.message_id = m.id{where}"
             " ORDER BY m.id DESC"
@@ -138,7 +139,8 @@ class ReadStore(StoreBase):
             dict(r)
             for r in self.conn.execute(
                 "SELECT m.id, m.key, m.received_at, m.sender, m.kind, m.text, m.anonymous,"
-                " m.confidential, m.category, m.location, m.partial, m.tracking_id,"
+                " m.confidential, m.category, m.location, m.location_code, m.partial,"
+                " m.tracking_id,"
                 " COALESCE(o.state, 'local') AS state, o.delivered_at FROM messages m"
                 f" LEFT JOIN outbox o ON o.message_id = m.id{where} ORDER BY m.id",
                 args,

@@ -209,3 +209,19 @@ def m009_reply_unconfirmed(db: Db) -> None:
         ALTER TABLE replies ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0;
         """
     )
+
+
+@migrations()
+def m012_place_codes_and_lapor_topics(db: Db) -> None:
+    """Official place codes on each record, and the SP4N-LAPOR! topic tree as last synced."""
+    db.executescript(
+        """
+        ALTER TABLE messages ADD COLUMN location_code TEXT;   -- Kemendagri kode wilayah
+        CREATE TABLE lapor_topics (            -- SP4N-LAPOR! gettopics, as last fetched
+            id INTEGER PRIMARY KEY,            -- the topic id LAPOR! gave
+            parent INTEGER NOT NULL,           -- 0: a top-level topic
+            name TEXT NOT NULL,
+            synced_at REAL NOT NULL
+        );
+        """
+    )

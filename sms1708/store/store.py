@@ -24,6 +24,7 @@ from sms1708.store.outbox import Attempt, OutboxItem, OutboxStore
 from sms1708.store.queries import ReadStore
 from sms1708.store.replyqueue import ReplyItem, ReplyStore
 from sms1708.store.schema import migrations
+from sms1708.store.topics import TopicStore
 
 __all__ = [
     "Attempt",
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-class Store(IntakeStore, OutboxStore, ReplyStore, MaintenanceStore, ReadStore):
+class Store(IntakeStore, OutboxStore, ReplyStore, MaintenanceStore, ReadStore, TopicStore):
     """A connection to the sms1708 database. One per thread; cheap to open.
 
     The API is split by concern: receiving (``store/intake.py``), the upstream queue

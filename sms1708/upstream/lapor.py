@@ -14,10 +14,13 @@ LAPOR! field           from the complaint
 ``name``               empty: an SMS carries no name
 ``anonim``             ANONIM flag: the reporter's identity is hidden from the public
 ``rahasia``            RAHASIA flag: the whole report is hidden from the public
-``topic_id``           ``[lapor] topics`` maps the category to a LAPOR! topic id
-                       (``default_topic`` otherwise; 0 = let the verifiers choose)
+``topic_id``           the category's LAPOR! topic id: ``[lapor] topics`` in the config,
+                       else the mapping table by topic name against the synced tree
+                       (``sms1708/upstream/lapor_topics.py``), else ``default_topic``
+                       (0 = let the verifiers choose)
 ``category_name``      the category as sms1708 inferred it (or null)
 ``location``           the place name matched in the gazetteer (or null)
+``location_code``      its Kemendagri code (kode wilayah), or null
 ``kind``               pengaduan | aspirasi | informasi
 ``source``             ``[lapor] source`` (default "SMS 1708")
 ``received_at``        when the SMS centre received the SMS, ISO 8601 with offset
@@ -44,7 +47,10 @@ def title(text: str, limit: int = 60) -> str:
     return out or text[:limit]
 
 
-def body(record: dict[str, Any], key: str, cfg: LaporConfig) -> dict[str, Any]:
+def body(
+    record: dict[str, Any], key: str, cfg: LaporConfig, topic_id: int | None = None
+) -> dict[str, Any]:
+    """The LAPOR! submission; ``topic_id`` None: from ``[lapor] topics`` / ``default_topic``."""
     return {
         "idempotency_key": key,
         "title": title(record["text"] or record.get("raw_text") or ""),
@@ -53,9 +59,10 @@ def body(record: dict[str, Any], key: str, cfg: LaporConfig) -> dict[str, Any]:
         "name": "",
         "anonim": bool(record["anonymous"]),
         "rahasia": bool(record["confidential"]),
-        "topic_id": cfg.topic_for(record.get("category")),
+        "topic_id": cfg.topic_for(record.get("category")) if topic_id is None else topic_id,
         "category_name": record.get("category"),
         "location": record.get("location"),
+        "location_code": record.get("location_code"),
         "kind": record["kind"],
         "source": cfg.source,
         "received_at": record["received_at"],

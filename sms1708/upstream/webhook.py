@@ -64,6 +64,7 @@ def body(record: dict[str, Any], key: str) -> dict[str, Any]:
         "confidential": bool(record["confidential"]),
         "category": record.get("category"),
         "location": record.get("location"),
+        "location_code": record.get("location_code"),
         "partial": bool(record.get("partial", 0)),
         "channel": "sms",
         "local_reference": str(record["id"]),
@@ -245,9 +246,12 @@ def make_client(cfg: Config) -> WebhookClient:
     mapper: Callable[[dict[str, Any], str], dict[str, Any]] = body
     if cfg.upstream.profile == "lapor":
         from sms1708.upstream import lapor
+        from sms1708.upstream.lapor_topics import TopicIds
+
+        topic_ids = TopicIds(cfg)
 
         def mapper(record: dict[str, Any], key: str) -> dict[str, Any]:
-            return lapor.body(record, key, cfg.lapor)
+            return lapor.body(record, key, cfg.lapor, topic_ids(record.get("category")))
 
     return WebhookClient(
         cfg.upstream,
