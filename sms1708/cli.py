@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from sms1708 import __version__, config, logsetup
+from sms1708.core.gate import COUNTED_GUARDS
 from sms1708.core.grammar import parse as parse_text
 from sms1708.core.mask import mask_number
 from sms1708.core.states import REPLAYABLE
@@ -323,14 +324,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
     monitoring check.
     """
     from sms1708.health import latest_status, pid_alive
+    from sms1708.store.sendgate import day_start
 
     cfg = get_config(ctx)
     store = open_store(ctx)
     counts = store.counts()
     oldest = store.oldest_pending()
     last = store.last_delivery()
-    midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = store.replies_since(midnight.timestamp())
+    # the same count, from the same midnight, as the gate that enforces the budget
+    today = store.replies_since(day_start(time.time()))
     q = counts["outbox"]
     alarms = []
     daemon = latest_status(cfg.daemon.status_file, cfg.store.path)
@@ -882,9 +884,21 @@ def blocked(ctx: click.Context, show_numbers: bool, as_json: bool) -> None:
 @click.argument("number")
 @click.argument("text")
 @click.option("--modem", "modem_name", default=None, help="Which modem sends it (default: first).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Queue it past the per-number limit, the daily budget and the loop guard (recorded "
+    "with your name and logged). Never past a blocked number, the block list, the own number.",
+)
 @click.pass_context
-def send(ctx: click.Context, number: str, text: str, modem_name: str | None) -> None:
-    """Queue a test SMS to NUMBER; the running daemon sends it on the next loop."""
+def send(ctx: click.Context, number: str, text: str, modem_name: str | None, force: bool) -> None:
+    """Queue an SMS to NUMBER; the running daemon sends it on the next loop.
+
+    It passes the same guards as every SMS the gateway sends (rate limit per number, daily
+    budget, loop guard, block list, blocked numbers, the SIM's hourly ceiling). When a guard
+    refuses it, nothing is sent, the refusal is recorded, and the exit code is 1.
+    """
+    from sms1708.core.gate import Outgoing
     from sms1708.core.pdu import encode_submit, segments
     from sms1708.errors import PduEncodeError
 
@@ -893,15 +907,39 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None) -> 
     name = modem_name or names[0]
     if name not in names:
         fail(f"no modem named {name!r} (configured: {', '.join(names)})", EXIT_CONFIG)
+    number = "".join(c for c in number.strip() if c not in " -.()/")
     try:
         encode_submit(number, text)
     except PduEncodeError as e:
         fail(f"cannot send: {e}", EXIT_CONFIG)
-    rid = open_store(ctx, create=True).queue_reply(
-        modem=name, recipient=number, text=text, purpose="operator", now=time.time()
+    by = operator_name()
+    out = Outgoing(name, number, text, "operator")
+    queued = open_store(ctx, create=True).queue_sms(
+        out, guard=cfg.replies.guard(), now=time.time(), force=force, by=by
     )
+    if queued.refused:
+        hint = ""
+        if queued.refused in COUNTED_GUARDS:
+            hint = "; add --force to send it anyway (recorded with your name)"
+        elif queued.refused == "blocked number":
+            hint = "; `sms1708 unblock` it first if it should get SMS again"
+        fail(
+            f"not sent to {mask_number(number)}: {queued.refused} "
+            f"(recorded as suppressed reply #{queued.reply_id}){hint}",
+            EXIT_ATTENTION,
+        )
+    if queued.overridden:
+        setup_logging(ctx)
+        logsetup.get_logger("sms1708.cli").warning(
+            "operator_send_forced",
+            reply_id=queued.reply_id,
+            recipient=number,
+            guard=queued.overridden,
+            by=by,
+        )
+        click.echo(f"past the guard '{queued.overridden}' (--force, recorded)")
     click.echo(
-        f"queued reply #{rid} to {mask_number(number)} on {name} "
+        f"queued reply #{queued.reply_id} to {mask_number(number)} on {name} "
         f"({segments(text)} SMS part(s)); `sms1708 run` sends it"
     )
 

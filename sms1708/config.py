@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sms1708.core.replies import Guard
 from sms1708.errors import ConfigError
 
 DEFAULT_PATH = Path("/etc/sms1708/sms1708.toml")
@@ -132,6 +133,18 @@ class RepliesConfig:
     retry_base: float = 30.0
     retry_cap: float = 1800.0
     max_attempts: int = 5
+
+    def guard(self) -> Guard:
+        """The guards every SMS the gateway sends passes (``core.gate``)."""
+        return Guard(
+            own_number=self.own_number,
+            min_sender_digits=self.min_sender_digits,
+            block_list=self.block_list,
+            per_sender_per_hour=self.per_sender_per_hour,
+            daily_budget=self.daily_budget,
+            loop_repeats=self.loop_repeats,
+            enabled=self.enabled,
+        )
 
 
 @dataclass(frozen=True)
