@@ -6,17 +6,21 @@ configuration (one line naming the key and the problem); 3 the database cannot b
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
+import os
+import stat
 import sys
 import time
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn, TextIO, TypeVar
 
 import click
 
 from sms1708 import __version__, config, logsetup
+from sms1708.core.cells import printable, spreadsheet_safe
 from sms1708.core.gate import COUNTED_GUARDS
 from sms1708.core.grammar import parse as parse_text
 from sms1708.core.mask import mask_number
@@ -28,6 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ATTENTION = 1
 EXIT_CONFIG = 2
 EXIT_STORE = 3
+
+PDU_HIDDEN = "(hidden: holds the sender's number; --show-numbers shows it)"
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -342,7 +348,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     modems = (daemon or {}).get("modems", {}) if running else {}
     for name, m in sorted(modems.items()):
         if not m.get("connected"):
-            alarms.append(f"modem {name} is not connected: {m.get('problem') or 'starting'}")
+            problem = printable(str(m.get("problem") or "starting"))
+            alarms.append(f"modem {name} is not connected: {problem}")
         for mem, (used, total) in sorted(m.get("storage", {}).items()):
             if total and used >= total:
                 alarms.append(f"modem {name}: storage {mem} full ({used}/{total})")
@@ -359,7 +366,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         alarms.append(f"{counts['replies']['dead']} reply SMS could not be sent")
     upstream = (daemon or {}).get("upstream", {}) if running else {}
     if upstream.get("circuit_open_until"):
-        alarms.append(f"upstream unreachable: {upstream.get('problem') or 'paused'}")
+        alarms.append(
+            f"upstream unreachable: {printable(str(upstream.get('problem') or 'paused'))}"
+        )
     data = {
         "database": store.path,
         "daemon_running": running,
@@ -455,7 +464,7 @@ def queue_list(
         return
     click.echo(f"{'ID':>6}  {'STATE':<10} {'KIND':<10} {'SENDER':<16} {'RECEIVED':<25} TEXT")
     for r in rows:
-        text = r["text"].replace("\n", " ")
+        text = printable(r["text"])
         text = text if len(text) <= 50 else text[:47] + "..."
         click.echo(
             f"{r['id']:>6}  {r['state']:<10} {r['kind']:<10} {r['sender']:<16} "
@@ -469,12 +478,17 @@ def queue_list(
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json: bool) -> None:
-    """Show one complaint: the record, its raw SMS parts, every upstream attempt, replies."""
+    """Show one complaint: the record, its raw SMS parts, every upstream attempt, replies.
+
+    The raw PDUs carry the sender's number (in semi-octets): shown only with --show-numbers.
+    """
     m = open_store(ctx).message(message_id)
     if m is None:
         fail(f"no complaint with id {message_id}", EXIT_ATTENTION)
     if not show_numbers:
         m["sender"] = mask_number(m["sender"])
+        for p in m["parts"]:
+            p["pdu"] = PDU_HIDDEN
     if as_json:
         emit_json(m)
         return
@@ -491,11 +505,13 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
         "location",
         "partial",
         "tracking_id",
+        "upstream_status",
         "attempts",
         "last_error",
         "text",
     ):
-        click.echo(f"{k:>13}: {m.get(k) if m.get(k) is not None else '-'}")
+        value = m.get(k)
+        click.echo(f"{k:>13}: {printable(str(value)) if value is not None else '-'}")
     click.echo("        parts:")
     for p in m["parts"]:
         click.echo(
@@ -505,11 +521,12 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
     for a in m["attempts_log"]:
         click.echo(
             f"    {when(a['at'])} {a['outcome']} {a['http_status'] or ''} "
-            f"{(a['detail'] or '')[:100]}"
+            f"{printable(a['detail'] or '')[:100]}"
         )
     click.echo("      replies:")
     for r in m["replies"]:
-        click.echo(f"    #{r['id']} {r['purpose']} {r['state']} {r['reason'] or ''}")
+        why = printable(r["reason"] or r["last_error"] or "")
+        click.echo(f"    #{r['id']} {r['purpose']} {r['state']} {why}")
 
 
 # ---------------------------------------------------------------------------------- replay
@@ -567,10 +584,12 @@ def replay(
 @click.option(
     "--output",
     "-o",
-    type=click.File("w", encoding="utf-8"),
+    type=click.Path(dir_okay=False, allow_dash=True),
     default="-",
-    help="Write here (default: standard output).",
+    help="Write to this new file, mode 0600 (default: standard output). An existing file is "
+    "not overwritten without --force; a symlink is never followed.",
 )
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
 @click.option("--state", default=None, help="Only this state (delivered, dead, local, ...).")
 @click.option("--kind", type=KIND_CHOICE, default=None, help="Only this kind of SMS.")
 @click.option("--since", type=WHEN, default=None, help="Stored since (2026-11-01, 7d, 12h).")
@@ -580,39 +599,75 @@ def replay(
 def export(
     ctx: click.Context,
     fmt: str,
-    output: Any,
+    output: str,
+    force: bool,
     state: str | None,
     kind: str | None,
     since: float | None,
     until: float | None,
     show_numbers: bool,
 ) -> None:
-    """Export complaints as CSV (for spreadsheets) or JSON, optionally filtered."""
+    """Export complaints as CSV (for spreadsheets) or JSON, optionally filtered.
+
+    In CSV, a cell that a spreadsheet would run as a formula (starting with =, +, -, @, a tab
+    or a carriage return; senders written +62... too) starts with a single quote, so it stays
+    text.
+    """
     rows = open_store(ctx).export_rows(state=state, kind=kind, since=since, until=until)
     for r in rows:
         if not show_numbers:
             r["sender"] = mask_number(r["sender"])
-    if fmt == "json":
-        output.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+    with export_file(output, force=force) as out:
+        if fmt == "json":
+            out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+            return
+        w = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
+
+
+EXPORT_FIELDS = [
+    "id",
+    "key",
+    "received_at",
+    "sender",
+    "kind",
+    "text",
+    "anonymous",
+    "confidential",
+    "category",
+    "location",
+    "partial",
+    "tracking_id",
+    "state",
+]
+
+
+@contextlib.contextmanager
+def export_file(path: str, *, force: bool) -> Iterator[TextIO]:
+    """Standard output for "-"; else a new file, mode 0600, never through a symlink."""
+    if path == "-":
+        yield sys.stdout
         return
-    fields = [
-        "id",
-        "key",
-        "received_at",
-        "sender",
-        "kind",
-        "text",
-        "anonymous",
-        "confidential",
-        "category",
-        "location",
-        "partial",
-        "tracking_id",
-        "state",
-    ]
-    w = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    flags |= os.O_TRUNC if force else os.O_EXCL
+    if os.path.islink(path):
+        fail(f"{path} is a symbolic link; refusing to write through it", EXIT_ATTENTION)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        fail(f"{path} exists; add --force to overwrite it", EXIT_ATTENTION)
+    except OSError as e:
+        fail(f"cannot write {path}: {e.strerror}", EXIT_ATTENTION)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            fail(f"{path} is not a regular file", EXIT_ATTENTION)
+        os.fchmod(fd, 0o600)  # an overwritten file keeps no wider mode
+    except BaseException:
+        os.close(fd)
+        raise
+    with open(fd, "w", encoding="utf-8", newline="") as f:
+        yield f
 
 
 # ---------------------------------------------------------------------------------- reparse
