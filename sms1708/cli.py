@@ -784,30 +784,44 @@ def backup(ctx: click.Context, dest: str) -> None:
     "--days",
     type=float,
     default=None,
-    help="Older than this many days (default: retention.days of the config).",
+    help="Finished complaints older than this many days (default: retention.days).",
+)
+@click.option(
+    "--dead-days",
+    type=float,
+    default=None,
+    help="Dead complaints (never delivered) older than this many days "
+    "(default: retention.dead_days).",
 )
 @click.option("--yes", is_flag=True, help="Really purge (default: dry run, count only).")
 @click.pass_context
-def purge(ctx: click.Context, days: float | None, yes: bool) -> None:
-    """Remove personal data (numbers, texts, raw SMS) from finished complaints.
+def purge(ctx: click.Context, days: float | None, dead_days: float | None, yes: bool) -> None:
+    """Remove personal data (numbers, texts, raw SMS, error texts) past the retention period.
 
-    Only complaints delivered upstream (or handled locally) and older than the retention
-    period; kind, category, place and dates stay for statistics. Dry run unless --yes.
+    Complaints delivered upstream (or handled locally) older than retention.days; dead
+    complaints (never delivered) older than the longer retention.dead_days; SMS operators
+    sent, upstream attempt details and error texts of the same age. Kind, category, place,
+    dates and states stay for statistics. Dry run unless --yes.
     """
     cfg = get_config(ctx)
     keep = days if days is not None else cfg.retention.days
-    if keep <= 0:
-        fail("--days must be positive", EXIT_CONFIG)
+    keep_dead = dead_days if dead_days is not None else max(cfg.retention.dead_days, keep)
+    if keep <= 0 or keep_dead <= 0:
+        fail("--days and --dead-days must be positive", EXIT_CONFIG)
     store = open_store(ctx)
-    before = time.time() - keep * 86400
+    now = time.time()
+    before, dead_before = now - keep * 86400, now - keep_dead * 86400
+    ages = f"older than {keep:g} days, dead ones older than {keep_dead:g} days"
     if not yes:
-        n = len(store.purge_candidates(before=before))
+        ids = store.purge_candidates(before=before, dead_before=dead_before)
+        dead = len(ids) - len(store.purge_candidates(before=before))
         click.echo(
-            f"would purge personal data of {n} complaint(s) older than {keep:g} days (add --yes)"
+            f"would purge personal data of {len(ids)} complaint(s) ({dead} dead), {ages}"
+            " (add --yes)"
         )
         return
-    ids = store.purge(before=before, now=time.time())
-    click.echo(f"purged personal data of {len(ids)} complaint(s) older than {keep:g} days")
+    ids = store.purge(before=before, dead_before=dead_before, now=now)
+    click.echo(f"purged personal data of {len(ids)} complaint(s), {ages}")
 
 
 # ---------------------------------------------------------------------------------- check

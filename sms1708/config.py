@@ -155,7 +155,8 @@ class MultipartConfig:
 
 @dataclass(frozen=True)
 class RetentionConfig:
-    days: float = 365.0
+    days: float = 365.0  # finished complaints (delivered, or handled locally)
+    dead_days: float = 730.0  # complaints that never got through (dead): longer, not never
 
 
 @dataclass(frozen=True)
@@ -353,7 +354,7 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
     },
     "lapor": {"topics": _topics, "default_topic": _int, "source": _str},
     "multipart": {"timeout": _pos_float, "max_parts": _pos_int},
-    "retention": {"days": _pos_float},
+    "retention": {"days": _pos_float, "dead_days": _pos_float},
     "grammar": {"keywords": _str, "categories": _str, "places": _str},
     "daemon": {"status_file": _str, "metrics_file": _str, "metrics_interval": _pos_float},
     "log": {
@@ -424,6 +425,12 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
     cfg = Config(**kwargs)
     if not cfg.store.path:
         raise ConfigError("store.path", "must not be empty")
+    if cfg.retention.dead_days < cfg.retention.days:
+        raise ConfigError(
+            "retention.dead_days",
+            f"must be at least retention.days ({cfg.retention.days:g}): a complaint that never"
+            " got through is kept longer than a finished one, for operators to replay",
+        )
     return cfg
 
 

@@ -210,7 +210,8 @@ class OutboxStore(StoreBase):
         """
         where, args = message_filters(state=state, since=since, until=until)
         replayable = ",".join(f"'{s.value}'" for s in REPLAYABLE)
-        where = f"{where or ' WHERE 1'} AND o.state IN ({replayable})"
+        # a purged complaint has no text left to send
+        where = f"{where or ' WHERE 1'} AND o.state IN ({replayable}) AND m.purged_at IS NULL"
         if message_id is not None:
             where += " AND m.id = ?"
             args.append(message_id)
