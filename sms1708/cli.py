@@ -862,11 +862,12 @@ def check(ctx: click.Context, probe: bool, port: str | None, baudrate: int | Non
     results = run_checks(cfg, probe_modem=probe)
     failed = False
     for r in results:
-        click.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {r.detail}")
+        # details quote the modem's and the upstream's own answers: printed without controls
+        click.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {printable(r.detail)}")
         if not r.ok:
             failed = True
             if r.hint:
-                click.echo(f"      -> {r.hint}")
+                click.echo(f"      -> {printable(r.hint)}")
     sys.exit(EXIT_ATTENTION if failed else 0)
 
 
