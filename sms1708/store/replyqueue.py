@@ -140,7 +140,8 @@ class ReplyStore(StoreBase):
     ) -> int:
         """:meth:`queue_sms` spelled with keywords; returns the reply's id (queued or not)."""
         out = Outgoing(modem, recipient, text, purpose, message_id=message_id)
-        return self.queue_sms(out, guard=guard, now=now).reply_id
+        with self.transaction() as c:
+            return queue_gated(c, out, guard, now=now).reply_id
 
     def throttled_until(self, modem: str, *, now: float, max_per_hour: int) -> float | None:
         """When ``modem`` may send again if it reached the SIM's hourly ceiling (None: it
