@@ -6,16 +6,13 @@ configuration (one line naming the key and the problem); 3 the database cannot b
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import json
-import os
-import stat
 import sys
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, NoReturn, TextIO, TypeVar
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -617,13 +614,18 @@ def export(
     for r in rows:
         if not show_numbers:
             r["sender"] = mask_number(r["sender"])
-    with export_file(output, force=force) as out:
-        if fmt == "json":
-            out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
-            return
-        w = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
-        w.writeheader()
-        w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
+    from sms1708.outfile import OutputFileError, private_output
+
+    try:
+        with private_output(output, force=force) as out:
+            if fmt == "json":
+                out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+                return
+            w = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+            w.writeheader()
+            w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
+    except OutputFileError as e:
+        fail(str(e), EXIT_ATTENTION)
 
 
 EXPORT_FIELDS = [
@@ -641,33 +643,6 @@ EXPORT_FIELDS = [
     "tracking_id",
     "state",
 ]
-
-
-@contextlib.contextmanager
-def export_file(path: str, *, force: bool) -> Iterator[TextIO]:
-    """Standard output for "-"; else a new file, mode 0600, never through a symlink."""
-    if path == "-":
-        yield sys.stdout
-        return
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-    flags |= os.O_TRUNC if force else os.O_EXCL
-    if os.path.islink(path):
-        fail(f"{path} is a symbolic link; refusing to write through it", EXIT_ATTENTION)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        fail(f"{path} exists; add --force to overwrite it", EXIT_ATTENTION)
-    except OSError as e:
-        fail(f"cannot write {path}: {e.strerror}", EXIT_ATTENTION)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            fail(f"{path} is not a regular file", EXIT_ATTENTION)
-        os.fchmod(fd, 0o600)  # an overwritten file keeps no wider mode
-    except BaseException:
-        os.close(fd)
-        raise
-    with open(fd, "w", encoding="utf-8", newline="") as f:
-        yield f
 
 
 # ---------------------------------------------------------------------------------- reparse
