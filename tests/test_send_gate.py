@@ -237,3 +237,24 @@ def test_an_operator_send_counts_against_the_number_like_a_receipt(burst: Any) -
         ("receipt", "queued", None),
         ("receipt", "suppressed", "rate limit for this number"),
     ]
+
+
+def test_a_blocked_number_gets_no_follow_up_either_but_its_report_goes_through(
+    burst: Any,
+) -> None:
+    b = burst()
+    b.store.block_number("081234567890", by="ani", reason="asked to stop", now=b.t)
+    b.sms("+6281234567890", "LAPOR jalan rusak di desa Tanjung")
+    b.sms("+6285711112222", "LAPOR lampu jalan mati di desa Lubuk")
+    b.forward_all()
+    b.statuses_change("Selesai")
+    assert b.store.counts()["outbox"] == {"delivered": 2}
+    rows = b.replies()
+    blocked = [(r["purpose"], r["state"], r["reason"]) for r in rows if "8123" in r["recipient"]]
+    assert blocked == [
+        ("receipt", "suppressed", "blocked number"),
+        ("tracking", "suppressed", "blocked number"),
+        ("status_change", "suppressed", "blocked number"),
+    ]
+    other = [(r["purpose"], r["state"]) for r in rows if "8571" in r["recipient"]]
+    assert other == [("receipt", "queued"), ("tracking", "queued"), ("status_change", "queued")]
