@@ -121,6 +121,10 @@ _UNICODE_REPR = re.compile(
     re.S,
 )
 TEXT_MARK = "[SMS text]"
+#: upper-case hex with letters and digits, 24+ long: a PDU (keys and hashes are lower-case)
+_PDU = re.compile(
+    r"(?<![0-9A-Za-z])(?=[0-9A-F]*[A-F])(?=[0-9A-F]*[0-9])[0-9A-F]{24,}(?![0-9A-Za-z])"
+)
 
 
 def describe(e: BaseException) -> str:
@@ -135,13 +139,16 @@ def describe(e: BaseException) -> str:
 
 
 def scrub(text: str) -> str:
-    """``text`` with the data of any UnicodeError ``repr`` inside it removed."""
-    return _UNICODE_REPR.sub(
+    """``text`` with the data of any UnicodeError ``repr`` inside it removed, and any raw PDU
+    (a run of 24 or more upper-case hex digits, as modems list them: it holds the sender's
+    number in semi-octets and the SMS text) replaced by its length."""
+    text = _UNICODE_REPR.sub(
         lambda m: (
             f"{m.group(1)}({m.group(2)!r}, {TEXT_MARK}, {m.group(3)}, {m.group(4)}, {m.group(5)!r})"
         ),
         text,
     )
+    return _PDU.sub(lambda m: f"[PDU, {len(m.group(0)) // 2} bytes]", text)
 
 
 def redact_texts(text: str, texts: Iterable[str | None]) -> str:

@@ -127,3 +127,25 @@ def test_redaction_catches_escaped_and_cut_quotes() -> None:
     assert redact_texts("HTTP 422: field sender missing", [text]) == (
         "HTTP 422: field sender missing"
     )
+
+
+def test_a_raw_pdu_in_a_log_line_is_replaced_by_its_length() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from sms1708.core.pdu import encode_deliver
+
+    [pdu] = encode_deliver(
+        "+6281234567890",
+        "LAPOR#RAHASIA kades minta uang",
+        datetime(2026, 11, 1, tzinfo=timezone(timedelta(hours=7))),
+    )
+    out = io.StringIO()
+    logsetup.setup("json", "debug", stream=out)
+    log = logsetup.get_logger("sms1708.test")
+    log.info("modem_line_noise", modem="modem0", line=pdu[:80])
+    log.debug("modem_late_answer_dropped", modem="modem0", line=pdu)
+    key = "3f2a9c0d1e4b5a6978c1d2e3f4a5b6c7"  # an idempotency key stays readable
+    log.info("upstream_delivered", key=key)
+    text = out.getvalue()
+    assert pdu[:40] not in text and "2618325476" not in text  # 62 81 23 45 67 in semi-octets
+    assert "[PDU, 40 bytes]" in text and key in text
