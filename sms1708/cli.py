@@ -19,6 +19,8 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from sms1708 import __version__, config, logsetup
+from sms1708.core.cells import printable, spreadsheet_safe
+from sms1708.core.gate import COUNTED_GUARDS
 from sms1708.core.grammar import parse as parse_text
 from sms1708.core.mask import mask_number
 from sms1708.core.states import REPLAYABLE
@@ -29,6 +31,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ATTENTION = 1
 EXIT_CONFIG = 2
 EXIT_STORE = 3
+
+PDU_HIDDEN = "(hidden: holds the sender's number; --show-numbers shows it)"
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -352,14 +356,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
     monitoring check.
     """
     from sms1708.health import latest_status, pid_alive
+    from sms1708.store.sendgate import day_start
 
     cfg = get_config(ctx)
     store = open_store(ctx)
     counts = store.counts()
     oldest = store.oldest_pending()
     last = store.last_delivery()
-    midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = store.replies_since(midnight.timestamp())
+    # the same count, from the same midnight, as the gate that enforces the budget
+    today = store.replies_since(day_start(time.time()))
     q = counts["outbox"]
     alarms = []
     daemon = latest_status(cfg.daemon.status_file, cfg.store.path)
@@ -369,7 +374,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     modems = (daemon or {}).get("modems", {}) if running else {}
     for name, m in sorted(modems.items()):
         if not m.get("connected"):
-            alarms.append(f"modem {name} is not connected: {m.get('problem') or 'starting'}")
+            problem = printable(str(m.get("problem") or "starting"))
+            alarms.append(f"modem {name} is not connected: {problem}")
         for mem, (used, total) in sorted(m.get("storage", {}).items()):
             if total and used >= total:
                 alarms.append(f"modem {name}: storage {mem} full ({used}/{total})")
@@ -393,12 +399,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
         )
     upstream = (daemon or {}).get("upstream", {}) if running else {}
     if upstream.get("circuit_open_until"):
-        alarms.append(f"upstream unreachable: {upstream.get('problem') or 'paused'}")
-    elif upstream.get("not_acknowledged_at"):
         alarms.append(
-            "upstream answered with something that is not an acknowledgement"
-            f" ({upstream.get('problem') or 'see the log'}); open the upstream URL in a browser"
-            " on the box: a captive portal or an exhausted data quota answers like this"
+            f"upstream unreachable: {printable(str(upstream.get('problem') or 'paused'))}"
+        )
+    elif upstream.get("not_acknowledged_at"):
+        problem = printable(str(upstream.get("problem") or "see the log"))
+        alarms.append(
+            f"upstream answered with something that is not an acknowledgement ({problem});"
+            " open the upstream URL in a browser on the box: a captive portal or an exhausted"
+            " data quota answers like this"
         )
     data = {
         "database": store.path,
@@ -496,7 +505,7 @@ def queue_list(
         return
     click.echo(f"{'ID':>6}  {'STATE':<10} {'KIND':<10} {'SENDER':<16} {'RECEIVED':<25} TEXT")
     for r in rows:
-        text = r["text"].replace("\n", " ")
+        text = printable(r["text"])
         text = text if len(text) <= 50 else text[:47] + "..."
         click.echo(
             f"{r['id']:>6}  {r['state']:<10} {r['kind']:<10} {r['sender']:<16} "
@@ -510,12 +519,17 @@ def queue_list(
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json: bool) -> None:
-    """Show one complaint: the record, its raw SMS parts, every upstream attempt, replies."""
+    """Show one complaint: the record, its raw SMS parts, every upstream attempt, replies.
+
+    The raw PDUs carry the sender's number (in semi-octets): shown only with --show-numbers.
+    """
     m = open_store(ctx).message(message_id)
     if m is None:
         fail(f"no complaint with id {message_id}", EXIT_ATTENTION)
     if not show_numbers:
         m["sender"] = mask_number(m["sender"])
+        for p in m["parts"]:
+            p["pdu"] = PDU_HIDDEN
     if as_json:
         emit_json(m)
         return
@@ -533,11 +547,13 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
         "location_code",
         "partial",
         "tracking_id",
+        "upstream_status",
         "attempts",
         "last_error",
         "text",
     ):
-        click.echo(f"{k:>13}: {m.get(k) if m.get(k) is not None else '-'}")
+        value = m.get(k)
+        click.echo(f"{k:>13}: {printable(str(value)) if value is not None else '-'}")
     click.echo("        parts:")
     for p in m["parts"]:
         click.echo(
@@ -547,15 +563,14 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
     for a in m["attempts_log"]:
         click.echo(
             f"    {when(a['at'])} {a['outcome']} {a['http_status'] or ''} "
-            f"{(a['detail'] or '')[:100]}"
+            f"{printable(a['detail'] or '')[:100]}"
         )
     click.echo("      replies:")
     for r in m["replies"]:
         unknown = f" ({r['unconfirmed']} with unknown outcome)" if r["unconfirmed"] else ""
-        click.echo(
-            f"    #{r['id']} {r['purpose']} {r['state']} attempts={r['attempts']}{unknown} "
-            f"{r['reason'] or ''}".rstrip()
-        )
+        why = printable(r["reason"] or r["last_error"] or "")
+        line = f"    #{r['id']} {r['purpose']} {r['state']} attempts={r['attempts']}{unknown} {why}"
+        click.echo(line.rstrip())
 
 
 # ---------------------------------------------------------------------------------- replay
@@ -613,10 +628,12 @@ def replay(
 @click.option(
     "--output",
     "-o",
-    type=click.File("w", encoding="utf-8"),
+    type=click.Path(dir_okay=False, allow_dash=True),
     default="-",
-    help="Write here (default: standard output).",
+    help="Write to this new file, mode 0600 (default: standard output). An existing file is "
+    "not overwritten without --force; a symlink is never followed.",
 )
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
 @click.option("--state", default=None, help="Only this state (delivered, dead, local, ...).")
 @click.option("--kind", type=KIND_CHOICE, default=None, help="Only this kind of SMS.")
 @click.option("--since", type=WHEN, default=None, help="Stored since (2026-11-01, 7d, 12h).")
@@ -626,40 +643,54 @@ def replay(
 def export(
     ctx: click.Context,
     fmt: str,
-    output: Any,
+    output: str,
+    force: bool,
     state: str | None,
     kind: str | None,
     since: float | None,
     until: float | None,
     show_numbers: bool,
 ) -> None:
-    """Export complaints as CSV (for spreadsheets) or JSON, optionally filtered."""
+    """Export complaints as CSV (for spreadsheets) or JSON, optionally filtered.
+
+    In CSV, a cell that a spreadsheet would run as a formula (starting with =, +, -, @, a tab
+    or a carriage return; senders written +62... too) starts with a single quote, so it stays
+    text.
+    """
     rows = open_store(ctx).export_rows(state=state, kind=kind, since=since, until=until)
     for r in rows:
         if not show_numbers:
             r["sender"] = mask_number(r["sender"])
-    if fmt == "json":
-        output.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
-        return
-    fields = [
-        "id",
-        "key",
-        "received_at",
-        "sender",
-        "kind",
-        "text",
-        "anonymous",
-        "confidential",
-        "category",
-        "location",
-        "location_code",
-        "partial",
-        "tracking_id",
-        "state",
-    ]
-    w = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
+    from sms1708.outfile import OutputFileError, private_output
+
+    try:
+        with private_output(output, force=force) as out:
+            if fmt == "json":
+                out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+                return
+            w = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+            w.writeheader()
+            w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
+    except OutputFileError as e:
+        fail(str(e), EXIT_ATTENTION)
+
+
+EXPORT_FIELDS = [
+    "id",
+    "key",
+    "received_at",
+    "sender",
+    "kind",
+    "text",
+    "anonymous",
+    "confidential",
+    "category",
+    "location",
+    "location_code",
+    "partial",
+    "tracking_id",
+    "state",
+]
 
 
 # ---------------------------------------------------------------------------------- reparse
@@ -776,30 +807,44 @@ def backup(ctx: click.Context, dest: str) -> None:
     "--days",
     type=float,
     default=None,
-    help="Older than this many days (default: retention.days of the config).",
+    help="Finished complaints older than this many days (default: retention.days).",
+)
+@click.option(
+    "--dead-days",
+    type=float,
+    default=None,
+    help="Dead complaints (never delivered) older than this many days "
+    "(default: retention.dead_days).",
 )
 @click.option("--yes", is_flag=True, help="Really purge (default: dry run, count only).")
 @click.pass_context
-def purge(ctx: click.Context, days: float | None, yes: bool) -> None:
-    """Remove personal data (numbers, texts, raw SMS) from finished complaints.
+def purge(ctx: click.Context, days: float | None, dead_days: float | None, yes: bool) -> None:
+    """Remove personal data (numbers, texts, raw SMS, error texts) past the retention period.
 
-    Only complaints delivered upstream (or handled locally) and older than the retention
-    period; kind, category, place and dates stay for statistics. Dry run unless --yes.
+    Complaints delivered upstream (or handled locally) older than retention.days; dead
+    complaints (never delivered) older than the longer retention.dead_days; SMS operators
+    sent, upstream attempt details and error texts of the same age. Kind, category, place,
+    dates and states stay for statistics. Dry run unless --yes.
     """
     cfg = get_config(ctx)
     keep = days if days is not None else cfg.retention.days
-    if keep <= 0:
-        fail("--days must be positive", EXIT_CONFIG)
+    keep_dead = dead_days if dead_days is not None else max(cfg.retention.dead_days, keep)
+    if keep <= 0 or keep_dead <= 0:
+        fail("--days and --dead-days must be positive", EXIT_CONFIG)
     store = open_store(ctx)
-    before = time.time() - keep * 86400
+    now = time.time()
+    before, dead_before = now - keep * 86400, now - keep_dead * 86400
+    ages = f"older than {keep:g} days, dead ones older than {keep_dead:g} days"
     if not yes:
-        n = len(store.purge_candidates(before=before))
+        ids = store.purge_candidates(before=before, dead_before=dead_before)
+        dead = len(ids) - len(store.purge_candidates(before=before))
         click.echo(
-            f"would purge personal data of {n} complaint(s) older than {keep:g} days (add --yes)"
+            f"would purge personal data of {len(ids)} complaint(s) ({dead} dead), {ages}"
+            " (add --yes)"
         )
         return
-    ids = store.purge(before=before, now=time.time())
-    click.echo(f"purged personal data of {len(ids)} complaint(s) older than {keep:g} days")
+    ids = store.purge(before=before, dead_before=dead_before, now=now)
+    click.echo(f"purged personal data of {len(ids)} complaint(s), {ages}")
 
 
 # ---------------------------------------------------------------------------------- check
@@ -845,11 +890,12 @@ def check(ctx: click.Context, probe: bool, port: str | None, baudrate: int | Non
             pins.store.close()
     failed = False
     for r in results:
-        click.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {r.detail}")
+        # details quote the modem's and the upstream's own answers: printed without controls
+        click.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {printable(r.detail)}")
         if not r.ok:
             failed = True
             if r.hint:
-                click.echo(f"      -> {r.hint}")
+                click.echo(f"      -> {printable(r.hint)}")
     sys.exit(EXIT_ATTENTION if failed else 0)
 
 
@@ -876,6 +922,82 @@ def _pin_book(cfg: config.Config) -> Any:
         return PinBook(None, f"cannot open {path}: {e}")
 
 
+# ---------------------------------------------------------------------------------- block
+
+
+def operator_name() -> str:
+    """Who runs this command, for the record (the sudo caller where there is one)."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("SUDO_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+def phone_number_arg(number: str) -> str:
+    number = number.strip()
+    digits = sum(c.isdigit() for c in number)
+    if digits < 6 or any(c not in "+0123456789 -.()/" for c in number):
+        fail(f"{number!r} is not a phone number (e.g. +6281234567890 or 081234567890)", EXIT_CONFIG)
+    return number
+
+
+@main.command()
+@click.argument("number")
+@click.option("--reason", default="", help="Why (kept with the entry, shown by `blocked`).")
+@click.pass_context
+def block(ctx: click.Context, number: str, reason: str) -> None:
+    """Never send an SMS to NUMBER again (receipts, tracking ids, status texts, `send`).
+
+    The number's own SMS are still received, stored and forwarded: a citizen's report is
+    never refused. Any spelling works: +62812..., 62812..., 0812... are one number.
+    """
+    number = phone_number_arg(number)
+    store = open_store(ctx, create=True)
+    was = store.is_blocked(number)
+    store.block_number(number, by=operator_name(), reason=reason, now=time.time())
+    click.echo(f"{mask_number(number)} {'was already' if was else 'is now'} blocked")
+
+
+@main.command()
+@click.argument("number")
+@click.pass_context
+def unblock(ctx: click.Context, number: str) -> None:
+    """Allow SMS to NUMBER again. Exit code 1 when it was not blocked."""
+    number = phone_number_arg(number)
+    if not open_store(ctx).unblock_number(number, by=operator_name(), now=time.time()):
+        fail(f"{mask_number(number)} was not blocked", EXIT_ATTENTION)
+    click.echo(f"{mask_number(number)} is no longer blocked")
+
+
+@main.command()
+@click.option("--show-numbers", is_flag=True, help="Show the numbers unmasked.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def blocked(ctx: click.Context, show_numbers: bool, as_json: bool) -> None:
+    """List blocked numbers (masked unless --show-numbers), with who blocked them and why."""
+    rows = [
+        {
+            "number": b.number if show_numbers else mask_number(b.number),
+            "blocked_at": b.blocked_at,
+            "by": b.by,
+            "reason": b.reason,
+        }
+        for b in open_store(ctx).blocked_numbers()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("no blocked numbers")
+        return
+    click.echo(f"{'NUMBER':<18} {'BLOCKED AT':<20} {'BY':<12} REASON")
+    for r in rows:
+        click.echo(f"{r['number']:<18} {when(r['blocked_at']):<20} {r['by']:<12} {r['reason']}")
+
+
 # ---------------------------------------------------------------------------------- send
 
 
@@ -883,9 +1005,21 @@ def _pin_book(cfg: config.Config) -> Any:
 @click.argument("number")
 @click.argument("text")
 @click.option("--modem", "modem_name", default=None, help="Which modem sends it (default: first).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Queue it past the per-number limit, the daily budget and the loop guard (recorded "
+    "with your name and logged). Never past a blocked number, the block list, the own number.",
+)
 @click.pass_context
-def send(ctx: click.Context, number: str, text: str, modem_name: str | None) -> None:
-    """Queue a test SMS to NUMBER; the running daemon sends it on the next loop."""
+def send(ctx: click.Context, number: str, text: str, modem_name: str | None, force: bool) -> None:
+    """Queue an SMS to NUMBER; the running daemon sends it on the next loop.
+
+    It passes the same guards as every SMS the gateway sends (rate limit per number, daily
+    budget, loop guard, block list, blocked numbers, the SIM's hourly ceiling). When a guard
+    refuses it, nothing is sent, the refusal is recorded, and the exit code is 1.
+    """
+    from sms1708.core.gate import Outgoing
     from sms1708.core.pdu import encode_submit, segments
     from sms1708.errors import PduEncodeError
 
@@ -894,15 +1028,39 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None) -> 
     name = modem_name or names[0]
     if name not in names:
         fail(f"no modem named {name!r} (configured: {', '.join(names)})", EXIT_CONFIG)
+    number = "".join(c for c in number.strip() if c not in " -.()/")
     try:
         encode_submit(number, text)
     except PduEncodeError as e:
         fail(f"cannot send: {e}", EXIT_CONFIG)
-    rid = open_store(ctx, create=True).queue_reply(
-        modem=name, recipient=number, text=text, purpose="operator", now=time.time()
+    by = operator_name()
+    out = Outgoing(name, number, text, "operator")
+    queued = open_store(ctx, create=True).queue_sms(
+        out, guard=cfg.replies.guard(), now=time.time(), force=force, by=by
     )
+    if queued.refused:
+        hint = ""
+        if queued.refused in COUNTED_GUARDS:
+            hint = "; add --force to send it anyway (recorded with your name)"
+        elif queued.refused == "blocked number":
+            hint = "; `sms1708 unblock` it first if it should get SMS again"
+        fail(
+            f"not sent to {mask_number(number)}: {queued.refused} "
+            f"(recorded as suppressed reply #{queued.reply_id}){hint}",
+            EXIT_ATTENTION,
+        )
+    if queued.overridden:
+        setup_logging(ctx)
+        logsetup.get_logger("sms1708.cli").warning(
+            "operator_send_forced",
+            reply_id=queued.reply_id,
+            recipient=number,
+            guard=queued.overridden,
+            by=by,
+        )
+        click.echo(f"past the guard '{queued.overridden}' (--force, recorded)")
     click.echo(
-        f"queued reply #{rid} to {mask_number(number)} on {name} "
+        f"queued reply #{queued.reply_id} to {mask_number(number)} on {name} "
         f"({segments(text)} SMS part(s)); `sms1708 run` sends it"
     )
 

@@ -2,8 +2,9 @@
 
 A terminal gets coloured console lines; anything else (journald, a file, a pipe) gets JSON.
 Every string value in an event passes through :func:`sms1708.core.mask.mask_text`, so a number
-can never reach the log even when it hides inside an error message, and through
-:func:`sms1708.core.mask.redact_at`, so a SIM PIN quoted in an AT command never does either.
+can never reach the log even when it hides inside an error message; an exception (or its
+``repr`` in a string) never brings the text it failed on (see :func:`sms1708.errors.describe`);
+and :func:`sms1708.core.mask.redact_at` hides a SIM PIN quoted in an AT command.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, TextIO
 import structlog
 
 from sms1708.core.mask import mask_number, mask_text, redact_at
+from sms1708.errors import describe, scrub
 
 _NUMBER_KEYS = frozenset({"sender", "recipient", "number", "to", "own_number"})
 _SECRET_KEYS = frozenset({"token", "secret", "pin", "authorization", "password"})
@@ -24,13 +26,17 @@ _SECRET_KEYS = frozenset({"token", "secret", "pin", "authorization", "password"}
 def mask_processor(
     _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """structlog processor: mask numbers in every string value, hide secrets entirely."""
+    """structlog processor: mask numbers in every string value, hide secrets entirely, and
+    never let an exception carry the text it was handling (a citizen's SMS) into the line."""
     for key, value in list(event_dict.items()):
         if key in _SECRET_KEYS:
             event_dict[key] = "***" if value else value
-        elif isinstance(value, str):
+            continue
+        if isinstance(value, BaseException):
+            value = describe(value)
+        if isinstance(value, str):
             # a PIN inside a quoted AT command (an error text, a traceback) is hidden too
-            value = redact_at(value)
+            value = redact_at(scrub(value))
             event_dict[key] = mask_number(value) if key in _NUMBER_KEYS else mask_text(value)
     return event_dict
 

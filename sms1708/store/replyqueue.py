@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sms1708.core import gate
+from sms1708.core.gate import Outgoing
 from sms1708.core.policy import Decision
+from sms1708.core.replies import Guard, national_digits
 from sms1708.core.states import State
 from sms1708.store.base import StoreBase
+from sms1708.store.sendgate import Queued, queue_gated
+
+DEFAULT = Guard()
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,9 @@ class ReplyStore(StoreBase):
             ).fetchall()
             if not rows:
                 return []
+            rows = self._hold_back_blocked(c, rows)
+            if not rows:
+                return []
             ids = [int(r["id"]) for r in rows]
             marks = ",".join("?" for _ in ids)
             c.execute(
@@ -52,6 +63,21 @@ class ReplyStore(StoreBase):
             )
             for r in rows
         ]
+
+    def _hold_back_blocked(self, c: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Any]:
+        """Suppress claimed replies whose recipient was blocked after they were queued."""
+        blocked = {str(r[0]) for r in c.execute("SELECT national FROM blocked_numbers")}
+        if not blocked:
+            return rows
+        held = [int(r["id"]) for r in rows if national_digits(r["recipient"]) in blocked]
+        if held:
+            marks = ",".join("?" for _ in held)
+            c.execute(
+                f"UPDATE replies SET state='suppressed', reason='blocked number',"
+                f" lease_until=NULL WHERE id IN ({marks})",
+                held,
+            )
+        return [r for r in rows if int(r["id"]) not in held]
 
     def reply_done(
         self,
@@ -96,6 +122,15 @@ class ReplyStore(StoreBase):
                 [now, *reply_ids],
             )
 
+    def queue_sms(
+        self, out: Outgoing, *, guard: Guard, now: float, force: bool = False, by: str = ""
+    ) -> Queued:
+        """Queue one SMS through the gate (:func:`sms1708.core.gate.decide`), in one
+        transaction. A refused SMS is kept as ``suppressed`` with the reason; ``force`` (an
+        operator's override, named ``by``) passes the counted guards and is recorded."""
+        with self.transaction() as c:
+            return queue_gated(c, out, guard, now=now, force=force, by=by)
+
     def queue_reply(
         self,
         *,
@@ -105,29 +140,25 @@ class ReplyStore(StoreBase):
         purpose: str,
         now: float,
         message_id: int | None = None,
+        guard: Guard = DEFAULT,
     ) -> int:
+        """:meth:`queue_sms` spelled with keywords; returns the reply's id (queued or not)."""
+        out = Outgoing(modem, recipient, text, purpose, message_id=message_id)
         with self.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO replies (message_id, modem, recipient, text, purpose, state,"
-                " created_at, next_attempt_at) VALUES (?,?,?,?,?,'queued',?,?)",
-                (message_id, modem, recipient, text, purpose, now, now),
-            )
-            return int(cur.lastrowid or 0)
+            return queue_gated(c, out, guard, now=now).reply_id
 
     def throttled_until(self, modem: str, *, now: float, max_per_hour: int) -> float | None:
-        """When ``modem`` may send again if it sent ``max_per_hour`` SMS in the last hour.
-
-        Operators treat a burst of SMS from one number as spam (XL: more than 360 an hour);
-        staying well below keeps the gateway's SIM alive. None: not throttled.
-        """
-        rows = self.conn.execute(
-            "SELECT sent_at FROM replies WHERE modem = ? AND state = 'sent' AND sent_at > ?"
-            " ORDER BY sent_at DESC LIMIT ?",
-            (modem, now - 3600, max_per_hour),
-        ).fetchall()
-        if len(rows) < max_per_hour:
-            return None
-        return float(rows[-1][0]) + 3600
+        """When ``modem`` may send again if it reached the SIM's hourly ceiling (None: it
+        may send now); decided by :func:`sms1708.core.gate.ceiling_until`."""
+        sent = [
+            float(r[0])
+            for r in self.conn.execute(
+                "SELECT sent_at FROM replies WHERE modem = ? AND state = 'sent' AND sent_at > ?"
+                " ORDER BY sent_at DESC LIMIT ?",
+                (modem, now - gate.HOUR, max_per_hour),
+            )
+        ]
+        return gate.ceiling_until(sent, max_per_hour=max_per_hour, now=now)
 
     def unconfirmed_replies(self) -> dict[str, int]:
         """Replies with at least one attempt of unknown outcome, by state: ``dead`` ones gave

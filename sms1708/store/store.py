@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sms1708.errors import StoreError
 from sms1708.store.base import StoreBase, _refuse_foreign, _tighten_mode, _translate
+from sms1708.store.blocked import BlockedNumber, BlockedStore
 from sms1708.store.intake import IncomingPart, IngestResult, IntakeStore
 from sms1708.store.maintenance import MaintenanceStore
 from sms1708.store.outbox import Attempt, OutboxItem, OutboxStore
@@ -28,6 +29,7 @@ from sms1708.store.topics import TopicStore
 
 __all__ = [
     "Attempt",
+    "BlockedNumber",
     "IncomingPart",
     "IngestResult",
     "OutboxItem",
@@ -37,12 +39,15 @@ __all__ = [
 ]
 
 
-class Store(IntakeStore, OutboxStore, ReplyStore, MaintenanceStore, ReadStore, TopicStore):
+class Store(
+    IntakeStore, OutboxStore, ReplyStore, BlockedStore, MaintenanceStore, ReadStore, TopicStore
+):
     """A connection to the sms1708 database. One per thread; cheap to open.
 
     The API is split by concern: receiving (``store/intake.py``), the upstream queue
     (``store/outbox.py``), the reply queue (``store/replyqueue.py``), maintenance
-    (``store/maintenance.py``) and reading for operators (``store/queries.py``).
+    (``store/maintenance.py``), blocked numbers (``store/blocked.py``) and reading for
+    operators (``store/queries.py``).
     """
 
     # ---------------------------------------------------------------- opening

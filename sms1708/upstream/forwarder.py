@@ -159,7 +159,7 @@ class Forwarder(threading.Thread):
                 for f in done:
                     item = running.pop(f)
                     a = f.result()
-                    store.record_attempts([a])
+                    store.record_attempts([a], guard=self.cfg.replies.guard())
                     with self._lock:
                         self.in_flight.discard(item.message_id)
                     self._log(a)
@@ -290,7 +290,14 @@ class Forwarder(threading.Thread):
                     tracking=row["tracking_id"],
                     state=status,
                 )
-            if store.record_status(row["id"], status, now=self.clock(), notify_text=text):
+            changed = store.record_status(
+                row["id"],
+                status,
+                now=self.clock(),
+                notify_text=text,
+                guard=self.cfg.replies.guard(),
+            )
+            if changed:
                 log.info("upstream_status_changed", message_id=row["id"], status=status)
                 self.on_reply()
         return len(due)
@@ -313,5 +320,6 @@ class Forwarder(threading.Thread):
         detail = "interrupted by shutdown while waiting for the upstream's answer"
         d = Decision(State.AMBIGUOUS, now, detail)
         store.record_attempts(
-            [Attempt(i, d, Outcome.AMBIGUOUS.value, now, None, detail) for i in ids]
+            [Attempt(i, d, Outcome.AMBIGUOUS.value, now, None, detail) for i in ids],
+            guard=self.cfg.replies.guard(),
         )

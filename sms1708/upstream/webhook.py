@@ -21,7 +21,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -39,6 +39,7 @@ from sms1708.errors import (
     UpstreamRejected,
     UpstreamRetryable,
     UpstreamUnreachable,
+    redact_texts,
 )
 from sms1708.upstream.transport import DeadlineTransport
 
@@ -141,7 +142,7 @@ class WebhookClient:
                 if self.secret:
                     stamp = int(self.wall_clock())
                     headers[SIGNATURE_HEADER] = sign(self.secret, stamp, content)
-                return self._post(content, headers)
+                return self._post(content, headers, record)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def fetch_status(self, tracking_id: str, key: str) -> str | None:
@@ -220,8 +221,15 @@ class WebhookClient:
         except httpx.HTTPError as e:
             raise UpstreamUnreachable(f"request to {where} failed: {type(e).__name__}") from e
 
-    def _post(self, content: bytes, headers: dict[str, str]) -> Delivered:
+    def _post(
+        self, content: bytes, headers: dict[str, str], record: dict[str, Any] | None = None
+    ) -> Delivered:
         answer, retry_after = self._request("POST", self.cfg.url, headers=headers, content=content)
+        if record is not None and not 200 <= answer.status < 300:
+            # an upstream that quotes the report back: the citizen's text never reaches our logs
+            quoted = answer.body.decode("utf-8", "replace")
+            texts = [record.get("text"), record.get("raw_text")]
+            answer = replace(answer, body=redact_texts(quoted, texts).encode("utf-8"))
         verdict = judge(answer, required_field=self.cfg.ack_field)
         if verdict.outcome is Outcome.DELIVERED:
             return Delivered(answer.status, verdict.tracking_id)
