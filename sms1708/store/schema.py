@@ -211,6 +211,7 @@ def m009_reply_unconfirmed(db: Db) -> None:
     )
 
 
+@migrations()
 def m010_blocked_numbers(db: Db) -> None:
     """Numbers an operator blocked: they get no SMS from the gateway (their SMS are still
     received, stored and forwarded). ``national`` is the number as
