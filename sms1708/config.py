@@ -171,6 +171,13 @@ class MultipartConfig:
 
 
 @dataclass(frozen=True)
+class FollowupsConfig:
+    """An SMS without a keyword this soon after the sender's last report adds to it."""
+
+    window_minutes: float = 30.0  # 0: only SMS that name the report (#125, TAMBAH 125) join
+
+
+@dataclass(frozen=True)
 class RetentionConfig:
     days: float = 365.0  # finished complaints (delivered, or handled locally)
     dead_days: float = 730.0  # complaints that never got through (dead): longer, not never
@@ -207,6 +214,7 @@ class Config:
     replies: RepliesConfig = field(default_factory=RepliesConfig)
     multipart: MultipartConfig = field(default_factory=MultipartConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    followups: FollowupsConfig = field(default_factory=FollowupsConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     grammar: GrammarConfig = field(default_factory=GrammarConfig)
     log: LogConfig = field(default_factory=LogConfig)
@@ -288,6 +296,12 @@ def _int(key: str, v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
         raise ConfigError(key, f"must be a whole number (0 or more), got {v!r}")
     return v
+
+
+def _minutes(key: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 7 * 24 * 60:
+        raise ConfigError(key, f"must be a number of minutes from 0 to 10080 (a week), got {v!r}")
+    return float(v)
 
 
 def _topics(key: str, v: Any) -> tuple[tuple[str, int], ...]:
@@ -423,6 +437,7 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
     },
     "multipart": {"timeout": _pos_float, "max_parts": _pos_int},
     "retention": {"days": _pos_float, "dead_days": _pos_float},
+    "followups": {"window_minutes": _minutes},
     "grammar": {"keywords": _str, "categories": _str, "places": _str},
     "daemon": {"status_file": _str, "metrics_file": _str, "metrics_interval": _pos_float},
     "log": {
@@ -439,6 +454,7 @@ _CLASSES: dict[str, type] = {
     "lapor": LaporConfig,
     "multipart": MultipartConfig,
     "retention": RetentionConfig,
+    "followups": FollowupsConfig,
     "daemon": DaemonConfig,
     "grammar": GrammarConfig,
     "log": LogConfig,
@@ -485,6 +501,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
         "replies",
         "multipart",
         "retention",
+        "followups",
         "daemon",
         "grammar",
         "log",

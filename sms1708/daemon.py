@@ -49,6 +49,7 @@ def intake_rules(cfg: Config) -> IntakeRules:
         language=cfg.replies.language,
         replies_enabled=cfg.replies.enabled,
         max_text_chars=cfg.multipart.max_parts * 153,
+        followup_window=cfg.followups.window_minutes * 60,
     )
 
 

@@ -296,6 +296,7 @@ def test_the_built_in_keywords_are_the_shipped_file() -> None:
     }
     assert shipped.never == built_in.never
     assert tuple(shipped.reference_words) == tuple(built_in.reference_words)
+    assert tuple(shipped.followup_words) == tuple(built_in.followup_words)
     assert (shipped.typo_one_from, shipped.typo_two_from, shipped.short_report_words) == (
         built_in.typo_one_from,
         built_in.typo_two_from,

@@ -91,6 +91,8 @@ _NEVER = """
     alonim antonim
     """
 DEFAULT_NEVER: frozenset[str] = frozenset(_NEVER.split())
+#: words that name the report an SMS adds to ("TAMBAH 125 ..."): see sms1708.core.followup
+DEFAULT_FOLLOWUP_WORDS: Sequence[str] = ("TAMBAH", "TAMBAHAN", "TAMBAHKAN")
 DEFAULT_REFERENCE_WORDS: Sequence[str] = (
     "NO",
     "NOMOR",
@@ -160,6 +162,7 @@ class Tables:
     lexicon: Lexicon = field(default_factory=Lexicon)
     gazetteer: Gazetteer = field(default_factory=Gazetteer)
     phrases: Phrases = field(default_factory=Phrases)
+    followup_words: Sequence[str] = DEFAULT_FOLLOWUP_WORDS
 
     @cached_property
     def _index(self) -> _WordIndex:
@@ -541,7 +544,7 @@ def _word_list(value: Any, key: str, *, letters_only: bool = True) -> tuple[str,
 def keywords_from_dict(data: Mapping[str, Any]) -> Tables:
     """Tables (keywords, flags, stop list, hints; no lexicon, no gazetteer) from a parsed
     keywords.toml. Raises :class:`ConfigError` naming the key and the problem."""
-    sections = {"kinds", "flags", "typos", "status", "hints", "phrases", "privacy"}
+    sections = {"kinds", "flags", "typos", "status", "hints", "phrases", "privacy", "followups"}
     for key, value in data.items():
         if key not in sections:
             raise ConfigError(key, f"unknown section (expected {', '.join(sorted(sections))})")
@@ -585,6 +588,13 @@ def keywords_from_dict(data: Mapping[str, Any]) -> Tables:
     short = hints.get("short_report_words", 3)
     if not isinstance(short, int) or isinstance(short, bool) or not 0 <= short <= 50:
         raise ConfigError("hints.short_report_words", "must be a whole number from 0 to 50")
+    followups = data.get("followups", {})
+    if set(followups) - {"words"}:
+        raise ConfigError("followups", "unknown key (expected words)")
+    words = _word_list(followups.get("words", list(DEFAULT_FOLLOWUP_WORDS)), "followups.words")
+    for w in words:
+        if w.upper() in owner:
+            raise ConfigError("followups.words", f"{w!r} is also a keyword or flag")
     return Tables(
         kinds=kinds,
         flags=flags,
@@ -594,4 +604,5 @@ def keywords_from_dict(data: Mapping[str, Any]) -> Tables:
         typo_two_from=two,
         short_report_words=short,
         phrases=phrases_from_dict(data.get("phrases"), data.get("privacy")),
+        followup_words=tuple(w.upper() for w in words),
     )

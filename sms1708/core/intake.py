@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from sms1708.core import replies
+from sms1708.core import followup, replies
 from sms1708.core.gate import Outgoing
 from sms1708.core.grammar import FORWARDED_KINDS, Keywords, Record, parse
 
@@ -33,6 +33,7 @@ class Plan:
     forward: bool
     reply_text: str | None  # None: no reply
     reply_purpose: str
+    update_of: int | None = None  # a follow-up: the report it adds to (core.followup)
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,13 @@ class IntakeRules:
     replies_enabled: bool = True
     keywords: Keywords = field(default_factory=Keywords)
     max_text_chars: int = 40 * 153  # multipart.max_parts parts of GSM-7
+    followup_window: float = followup.DEFAULT_WINDOW  # seconds; 0: no joining by time
 
 
 #: (reference, sender) -> local state of that report if it belongs to that sender, else None
 Lookup = Callable[[str, str], str | None]
+#: (report number the SMS names or None, sender) -> (that report, the sender's last report)
+Reports = Callable[[str | None, str], tuple[followup.Report | None, followup.Report | None]]
 
 
 def plan(
@@ -53,10 +57,18 @@ def plan(
     msg: NewMessage,
     rules: IntakeRules,
     lookup: Lookup,
+    reports: Reports | None = None,
 ) -> Plan:
     """The record, whether it goes upstream, and the reply it asks for. Whether that reply may
-    be sent is for :func:`sms1708.core.gate.decide` (see :func:`reply`)."""
+    be sent is for :func:`sms1708.core.gate.decide` (see :func:`reply`).
+
+    With ``reports``, an SMS that adds to an earlier report (:mod:`sms1708.core.followup`) is
+    planned as a follow-up of it: forwarded as an update, answered with a short receipt."""
     record = parse(msg.text, rules.keywords)
+    joined = attach(msg, record, rules, reports) if reports is not None else None
+    if joined is not None:
+        text = replies.render("update_receipt", rules.language, ref=str(joined.report_id))
+        return Plan(joined.record, True, text, "update_receipt", joined.report_id)
     # an alphanumeric sender is a company (operator promos, banks), never a citizen on a
     # feature phone: recorded and visible to operators, not forwarded
     forward = record.kind in FORWARDED_KINDS and msg.sender_type != "alphanumeric"
@@ -77,6 +89,25 @@ def plan(
     else:
         text, purpose = replies.receipt(ref, lang), "receipt"
     return Plan(record, forward, text, purpose)
+
+
+def attach(
+    msg: NewMessage, record: Record, rules: IntakeRules, reports: Reports
+) -> followup.Attach | None:
+    """Is this SMS a follow-up of one of the sender's reports? (See :mod:`core.followup`.)"""
+    ref = followup.reference(msg.text, rules.keywords.followup_words)
+    rest = parse(ref.text, rules.keywords) if ref is not None else None
+    named, last = reports(ref.number if ref is not None else None, msg.sender)
+    return followup.decide(
+        record,
+        ref,
+        rest,
+        named,
+        last,
+        now=followup.seconds(msg.received_at),
+        window=rules.followup_window,
+        sender_type=msg.sender_type,
+    )
 
 
 def guard(rules: IntakeRules) -> replies.Guard:

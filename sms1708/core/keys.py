@@ -33,3 +33,10 @@ def message_key(first_part_key: str) -> str:
     re-reads and is the same value in the body ``id`` and the ``Idempotency-Key`` header.
     """
     return str(uuid.uuid5(_NAMESPACE, first_part_key))
+
+
+def detached_key(key: str) -> str:
+    """The fresh idempotency key of a follow-up an operator made a report of its own
+    (``sms1708 detach``): the upstream may have seen the old key as an update, so the report
+    must not reuse it. Derived from the old key, so it is stable too."""
+    return str(uuid.uuid5(_NAMESPACE, f"detached:{key}"))

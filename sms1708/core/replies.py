@@ -28,6 +28,7 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
             "Cek laporan: CEK nomor. Tambah RAHASIA atau ANONIM bila perlu."
         ),
         "status": "Laporan {ref}: {state}.",
+        "update_receipt": "Tambahan untuk laporan {ref} diterima. Terima kasih.",
         "status_unknown": "Laporan {ref} tidak ditemukan untuk nomor ini. Kirim CEK nomor laporan.",
         "tracking": (
             "Laporan {ref} sudah diteruskan ke LAPOR! dengan No. Tracking {tracking}. "
@@ -48,6 +49,7 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
             "Check a report: CEK number. Add RAHASIA or ANONIM if needed."
         ),
         "status": "Report {ref}: {state}.",
+        "update_receipt": "Addition to report {ref} received. Thank you.",
         "status_unknown": "Report {ref} was not found for this number. Send CEK report number.",
         "tracking": (
             "Report {ref} was forwarded to LAPOR! with tracking no. {tracking}. "

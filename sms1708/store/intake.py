@@ -12,6 +12,7 @@ from typing import Any
 from sms1708.core import intake, keys, multipart
 from sms1708.core.pdu import Deliver, StatusReport
 from sms1708.core.replies import same_number
+from sms1708.store import followups
 from sms1708.store.base import StoreBase
 from sms1708.store.sendgate import queue_gated
 
@@ -242,11 +243,17 @@ class IntakeStore(StoreBase):
                 ),
             )
             mid = int(cur.lastrowid or 0)
-            plan = intake.plan(mid, msg, rules, lambda ref, snd: self._lookup(c, ref, snd))
+            plan = intake.plan(
+                mid,
+                msg,
+                rules,
+                lambda ref, snd: self._lookup(c, ref, snd),
+                lambda ref, snd: followups.candidates(c, ref, snd, mid),
+            )
             r = plan.record
             c.execute(
                 "UPDATE messages SET kind=?, text=?, anonymous=?, confidential=?, category=?,"
-                " location=?, location_code=?, reference=?, forwarded=? WHERE id=?",
+                " location=?, location_code=?, reference=?, forwarded=?, update_of=? WHERE id=?",
                 (
                     r.kind,
                     r.text,
@@ -257,6 +264,7 @@ class IntakeStore(StoreBase):
                     r.location_code,
                     r.reference,
                     int(plan.forward),
+                    plan.update_of,
                     mid,
                 ),
             )

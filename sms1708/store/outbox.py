@@ -12,6 +12,7 @@ from sms1708.core.policy import Decision
 from sms1708.core.replies import Guard
 from sms1708.core.states import CLAIMABLE, REPLAYABLE, State
 from sms1708.store.base import StoreBase, message_filters
+from sms1708.store.followups import READY, add_report_fields
 from sms1708.store.sendgate import queue_gated
 
 DEFAULT = Guard()
@@ -66,7 +67,7 @@ class OutboxStore(StoreBase):
                     for r in c.execute(
                         "SELECT message_id FROM outbox INDEXED BY outbox_claimable"
                         f" WHERE state IN ({claimable})"
-                        " AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+                        f" AND next_attempt_at <= ? AND {READY} ORDER BY next_attempt_at LIMIT ?",
                         (now, limit - len(ids)),
                     )
                 ]
@@ -83,6 +84,8 @@ class OutboxStore(StoreBase):
                 f"JOIN outbox o ON o.message_id = m.id WHERE m.id IN ({marks}) ORDER BY m.id",
                 ids,
             ).fetchall()
+            records = [dict(r) for r in items]
+            add_report_fields(c, records)  # an update names its report (store/followups.py)
         return [
             OutboxItem(
                 message_id=int(r["id"]),
@@ -90,9 +93,9 @@ class OutboxStore(StoreBase):
                 attempts=int(r["attempts"]),
                 queued_at=float(r["queued_at"]),
                 state=r["qstate"],
-                record=dict(r),
+                record=rec,
             )
-            for r in items
+            for r, rec in zip(items, records, strict=True)
         ]
 
     def record_attempt(
@@ -189,7 +192,7 @@ class OutboxStore(StoreBase):
     def next_outbox_due(self) -> float | None:
         row = self.conn.execute(
             "SELECT MIN(CASE WHEN state='sending' THEN lease_until ELSE next_attempt_at END) "
-            "FROM outbox WHERE state IN ('queued','retry','ambiguous','sending')"
+            f"FROM outbox WHERE state IN ('queued','retry','ambiguous','sending') AND {READY}"
         ).fetchone()
         return None if row[0] is None else float(row[0])
 

@@ -243,3 +243,17 @@ def m012_place_codes_and_lapor_topics(db: Db) -> None:
         );
         """
     )
+
+
+@migrations()
+def m015_followups(db: Db) -> None:
+    """Follow-up SMS that add to an earlier report (``sms1708.core.followup``): ``update_of``
+    names the report (NULL: the message is a report, or handled locally); ``detached_at`` is
+    when an operator made a wrongly attached SMS a report of its own (``sms1708 detach``)."""
+    db.executescript(
+        """
+        ALTER TABLE messages ADD COLUMN update_of INTEGER REFERENCES messages(id);
+        ALTER TABLE messages ADD COLUMN detached_at REAL;
+        CREATE INDEX messages_update_of ON messages(update_of) WHERE update_of IS NOT NULL;
+        """
+    )

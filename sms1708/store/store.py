@@ -19,6 +19,7 @@ from pathlib import Path
 from sms1708.errors import StoreError
 from sms1708.store.base import StoreBase, _refuse_foreign, _tighten_mode, _translate
 from sms1708.store.blocked import BlockedNumber, BlockedStore
+from sms1708.store.followups import FollowupStore
 from sms1708.store.intake import IncomingPart, IngestResult, IntakeStore
 from sms1708.store.maintenance import MaintenanceStore
 from sms1708.store.outbox import Attempt, OutboxItem, OutboxStore
@@ -40,7 +41,14 @@ __all__ = [
 
 
 class Store(
-    IntakeStore, OutboxStore, ReplyStore, BlockedStore, MaintenanceStore, ReadStore, TopicStore
+    IntakeStore,
+    OutboxStore,
+    ReplyStore,
+    BlockedStore,
+    MaintenanceStore,
+    ReadStore,
+    TopicStore,
+    FollowupStore,
 ):
     """A connection to the sms1708 database. One per thread; cheap to open.
 

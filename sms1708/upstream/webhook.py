@@ -69,6 +69,8 @@ def body(record: dict[str, Any], key: str) -> dict[str, Any]:
         "partial": bool(record.get("partial", 0)),
         "channel": "sms",
         "local_reference": str(record["id"]),
+        # a follow-up SMS: the id (idempotency key) of the report it adds to; null for a report
+        "update_of": record.get("update_of_key"),
     }
 
 

@@ -1,0 +1,163 @@
+"""Follow-ups in the store: the reports an SMS may join, the rule that an update waits behind
+its report, an operator's detach, and reading a report with its follow-ups.
+
+A follow-up is a message with ``update_of`` set (schema m015). It has an outbox row of its own
+(its own idempotency key), claimed like any other once its report is delivered: an update never
+reaches the upstream before the report it adds to.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from sms1708.core import followup, keys
+from sms1708.core.grammar import FORWARDED_KINDS, Tables, parse
+from sms1708.core.replies import same_number
+from sms1708.store.base import StoreBase
+
+#: an outbox row (``outbox`` unaliased) that may be claimed now: not an update whose report is
+#: still undelivered (kept in one place: the claim and the "next due" read both use it)
+READY = (
+    "NOT EXISTS (SELECT 1 FROM messages u JOIN outbox p ON p.message_id = u.update_of"
+    " WHERE u.id = outbox.message_id AND p.state != 'delivered')"
+)
+
+_REPORT_COLUMNS = (
+    "id, sender, received_at, kind, forwarded, update_of, purged_at, anonymous, confidential,"
+    " category, location, location_code"
+)
+
+
+def _report(row: sqlite3.Row, sender: str) -> followup.Report:
+    return followup.Report(
+        id=int(row["id"]),
+        own=same_number(row["sender"], sender),
+        at=followup.seconds(row["received_at"]),
+        attachable=bool(row["forwarded"])
+        and row["update_of"] is None
+        and row["purged_at"] is None
+        and row["kind"] in FORWARDED_KINDS,
+        kind=str(row["kind"]),
+        anonymous=bool(row["anonymous"]),
+        confidential=bool(row["confidential"]),
+        category=row["category"],
+        location=row["location"],
+        location_code=row["location_code"],
+    )
+
+
+def candidates(
+    c: sqlite3.Connection, number: str | None, sender: str, exclude: int
+) -> tuple[followup.Report | None, followup.Report | None]:
+    """(the report ``number`` names: a local number or an upstream tracking id, the sender's
+    own first; the sender's last report before message ``exclude``)."""
+    named: followup.Report | None = None
+    if number is not None and number.isdigit():
+        local = int(number) if len(number) < 19 else -1
+        rows = c.execute(
+            f"SELECT {_REPORT_COLUMNS} FROM messages WHERE (id = ? OR tracking_id = ?)"
+            " AND id != ? ORDER BY (id = ?) DESC, id",
+            (local, number, exclude, local),
+        ).fetchall()
+        found = [_report(r, sender) for r in rows]
+        named = next((r for r in found if r.own), found[0] if found else None)
+    row = c.execute(
+        f"SELECT {_REPORT_COLUMNS} FROM messages WHERE sender = ? AND id < ? AND forwarded = 1"
+        " AND update_of IS NULL ORDER BY id DESC LIMIT 1",
+        (sender, exclude),
+    ).fetchone()
+    return named, (_report(row, sender) if row is not None else None)
+
+
+def add_report_fields(c: sqlite3.Connection, records: list[dict[str, Any]]) -> None:
+    """For the updates among claimed records: the report's key (``update_of_key``, what the
+    wire's ``update_of`` names), local number and upstream tracking id."""
+    for r in records:
+        if r.get("update_of") is None:
+            continue
+        row = c.execute(
+            "SELECT key, tracking_id FROM messages WHERE id = ?", (r["update_of"],)
+        ).fetchone()
+        if row is not None:
+            r["update_of_key"], r["update_of_tracking_id"] = row["key"], row["tracking_id"]
+
+
+@dataclass(frozen=True)
+class Detached:
+    message_id: int
+    report_id: int  # the report it was attached to
+    kind: str  # what it is now
+    forwarded: bool
+    key: str  # its new idempotency key
+
+
+class FollowupStore(StoreBase):
+    def followups(self, report_id: int) -> list[dict[str, Any]]:
+        """The follow-ups of a report, in the order they arrived."""
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT m.id, m.key, m.received_at, m.text, m.purged_at,"
+                " COALESCE(o.state, 'local') AS state, o.attempts, o.last_error"
+                " FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+                " WHERE m.update_of = ? ORDER BY m.id",
+                (report_id,),
+            )
+        ]
+
+    def detach(self, message_id: int, *, tables: Tables, now: float, dry_run: bool) -> Detached:
+        """Make a follow-up a report of its own: its whole SMS read again by the grammar, a
+        fresh idempotency key, queued at once on the normal path. ``dry_run``: say what would
+        happen, change nothing. Raises LookupError / ValueError with a reason for operators."""
+        with self.transaction() as c:
+            row = c.execute(
+                "SELECT m.id, m.key, m.raw_text, m.sender_type, m.update_of, m.purged_at,"
+                " o.state FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+                " WHERE m.id = ?",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                raise LookupError(f"no message with id {message_id}")
+            if row["update_of"] is None:
+                raise ValueError(f"message {message_id} is not a follow-up of a report")
+            if row["purged_at"] is not None:
+                raise ValueError(f"message {message_id} was purged: its text is gone")
+            if row["state"] == "sending":
+                raise ValueError(
+                    f"message {message_id} is being sent upstream right now; try again shortly"
+                )
+            r = parse(row["raw_text"], tables)
+            forward = r.kind in FORWARDED_KINDS and row["sender_type"] != "alphanumeric"
+            key = keys.detached_key(row["key"])
+            out = Detached(message_id, int(row["update_of"]), r.kind, forward, key)
+            if dry_run:
+                return out
+            c.execute(
+                "UPDATE messages SET update_of=NULL, detached_at=?, key=?, kind=?, text=?,"
+                " anonymous=?, confidential=?, category=?, location=?, location_code=?,"
+                " reference=?, forwarded=? WHERE id=?",
+                (
+                    now,
+                    key,
+                    r.kind,
+                    r.text,
+                    int(r.anonymous),
+                    int(r.confidential),
+                    r.category,
+                    r.location,
+                    r.location_code,
+                    r.reference,
+                    int(forward),
+                    message_id,
+                ),
+            )
+            c.execute("DELETE FROM outbox WHERE message_id = ?", (message_id,))
+            if forward:
+                c.execute(
+                    "INSERT INTO outbox (message_id, state, queued_at, next_attempt_at,"
+                    " updated_at) VALUES (?, 'queued', ?, ?, ?)",
+                    (message_id, now, now, now),
+                )
+        return out
