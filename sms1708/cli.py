@@ -490,7 +490,10 @@ def queue_list(
     show_numbers: bool,
     as_json: bool,
 ) -> None:
-    """List complaints, newest first. Senders are masked unless --show-numbers."""
+    """List complaints, newest first. Senders are masked unless --show-numbers.
+
+    Follow-up SMS that joined a report are counted on it (+N; `queue show` lists them); with
+    --state they are listed too, marked with the report they belong to."""
     rows = open_store(ctx).list_messages(
         state=state, kind=kind, since=since, until=until, sender=sender, limit=limit
     )
@@ -506,6 +509,10 @@ def queue_list(
     click.echo(f"{'ID':>6}  {'STATE':<10} {'KIND':<10} {'SENDER':<16} {'RECEIVED':<25} TEXT")
     for r in rows:
         text = printable(r["text"])
+        if r.get("update_of") is not None:
+            text = f"(tambahan #{r['update_of']}) {text}"
+        elif r.get("followups"):
+            text = f"(+{r['followups']} tambahan) {text}"
         text = text if len(text) <= 50 else text[:47] + "..."
         click.echo(
             f"{r['id']:>6}  {r['state']:<10} {r['kind']:<10} {r['sender']:<16} "
@@ -519,7 +526,8 @@ def queue_list(
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json: bool) -> None:
-    """Show one complaint: the record, its raw SMS parts, every upstream attempt, replies.
+    """Show one complaint: the record, its follow-up SMS in order, its raw SMS parts, every
+    upstream attempt, replies.
 
     The raw PDUs carry the sender's number (in semi-octets): shown only with --show-numbers.
     """
@@ -550,10 +558,17 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
         "upstream_status",
         "attempts",
         "last_error",
+        "update_of",
         "text",
     ):
         value = m.get(k)
+        if k == "update_of" and value is None:
+            continue  # a report, not a follow-up
         click.echo(f"{k:>13}: {printable(str(value)) if value is not None else '-'}")
+    if m["followups"]:
+        click.echo("    followups:")
+    for f in m["followups"]:
+        click.echo(f"    #{f['id']} {f['received_at']} {f['state']} {printable(f['text'] or '')}")
     click.echo("        parts:")
     for p in m["parts"]:
         click.echo(
@@ -690,6 +705,7 @@ EXPORT_FIELDS = [
     "partial",
     "tracking_id",
     "state",
+    "update_of",  # a follow-up SMS: the id of the report it adds to (empty for a report)
 ]
 
 
@@ -1067,11 +1083,13 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None, for
 
 def _register_commands() -> None:
     """Command groups that live in their own modules."""
+    from sms1708.cli_followups import detach
     from sms1708.cli_lapor import lapor
     from sms1708.cli_places import places
 
     main.add_command(places)
     main.add_command(lapor)
+    main.add_command(detach)
 
 
 _register_commands()

@@ -312,6 +312,7 @@ _MESSAGES_SQL = (
     "SELECT m.received_at, m.stored_at, m.kind, m.category, m.location, m.location_code,"
     " m.sender_type,"
     " o.state, o.delivered_at FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+    " WHERE m.update_of IS NULL"  # reports, not SMS: a follow-up adds to its report
 )
 _REPLIES_SQL = "SELECT purpose, state, created_at FROM replies"
 

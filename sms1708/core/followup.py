@@ -20,8 +20,8 @@ An SMS is a follow-up of a report when either
 
 A follow-up is never attached to another follow-up, to a message handled locally (CEK, help) or
 to a purged report. The record a follow-up is forwarded with is the report's (kind, flags,
-category, place), with its own text; its own place or category, when it names one, wins, and a
-privacy flag on either side holds for the update.
+category, place), with its own text; its own place, when it names one, wins, and a privacy flag
+on either side holds for the update.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sms1708.core.grammar import DEFAULT_FOLLOWUP_WORDS, FORWARDED_KINDS, Record
+from sms1708.core.grammar import DEFAULT_FOLLOWUP_WORDS, FORWARDED_KINDS, Record, Tables
 
 DEFAULT_WORDS = DEFAULT_FOLLOWUP_WORDS
 DEFAULT_WINDOW = 30 * 60.0
@@ -111,6 +111,25 @@ def reference(text: str, words: Sequence[str] = DEFAULT_WORDS) -> Reference | No
     return None
 
 
+_WORD = re.compile(r"[^\s#*.:,/\-?!]+")
+_GLUED = re.compile(r"([^\W\d_]+)[0-9]{1,12}")
+
+
+def opens_with_keyword(text: str, tables: Tables) -> bool:
+    """Does the SMS start (after privacy flags) with a keyword of any kind, or a typo of one
+    the grammar accepts? ("CEK jalan rusak di desa ..." is a complaint for the grammar, whose
+    keyword it drops; it still is no follow-up.)"""
+    for m in _WORD.finditer(text):
+        word = m.group()
+        if tables.flag_of(word):
+            continue
+        glued = _GLUED.fullmatch(word)
+        return tables.keyword_of(word) is not None or (
+            glued is not None and tables.keyword_of(glued.group(1)) is not None
+        )
+    return False
+
+
 def _unquote(body: str, found: re.Match[str]) -> str:
     """The citizen's own words around a quoted receipt: the receipt's sentence(s) removed."""
     end = found.end()
@@ -155,23 +174,30 @@ def decide(
     now: float | None,
     window: float,
     sender_type: str = "international",
+    keyword_first: bool = False,
 ) -> Attach | None:
     """Attach this SMS to a report, or not (None: it is what ``record`` says).
 
     ``record``: the whole SMS parsed; ``ref``: the report it names (:func:`reference`), with
     ``rest`` the text after the reference parsed, and ``named`` that report as the store found
     it (None: no such report); ``last``: the sender's last report; ``now``: the SMS centre time
-    of this SMS (None: unknown, no joining by time); ``window``: seconds (0: no joining by time).
+    of this SMS (None: unknown, no joining by time); ``window``: seconds (0: no joining by time);
+    ``keyword_first``: the SMS (after a named reference: its rest) opens with a keyword
+    (:func:`opens_with_keyword`), whatever the grammar made of it.
     """
     if sender_type == "alphanumeric":
         return None
     if ref is not None:
         if named is None or not named.own or not named.attachable or rest is None:
             return None  # not this sender's report: a report of its own, whole
-        if rest.keyword is not None or rest.kind not in FORWARDED_KINDS or not rest.text:
+        if keyword_first or rest.keyword is not None or rest.kind not in FORWARDED_KINDS:
+            return None
+        if not rest.text:
             return None
         return Attach(named.id, merged(rest, named), "named")
-    if record.keyword is not None or record.kind != "pengaduan" or not record.text:
+    if keyword_first or record.keyword is not None or record.kind != "pengaduan":
+        return None
+    if not record.text:
         return None
     if last is None or not last.own or not last.attachable or window <= 0:
         return None
@@ -181,15 +207,16 @@ def decide(
 
 
 def merged(own: Record, report: Report) -> Record:
-    """The follow-up's record: the report's kind and flags, its own text; its own category or
-    place where it names one, else the report's."""
+    """The follow-up's record: the report's kind, flags and category (a word of the addition
+    does not re-file the report), its own text; its own place where it names one (it may be
+    more precise), else the report's."""
     located = own.location is not None
     return replace(
         own,
         kind=report.kind if report.kind in FORWARDED_KINDS else own.kind,
         anonymous=own.anonymous or report.anonymous,
         confidential=own.confidential or report.confidential,
-        category=own.category or report.category,
+        category=report.category or own.category,
         location=own.location if located else report.location,
         location_code=own.location_code if located else report.location_code,
         reference=None,

@@ -95,8 +95,9 @@ def attach(
     msg: NewMessage, record: Record, rules: IntakeRules, reports: Reports
 ) -> followup.Attach | None:
     """Is this SMS a follow-up of one of the sender's reports? (See :mod:`core.followup`.)"""
-    ref = followup.reference(msg.text, rules.keywords.followup_words)
-    rest = parse(ref.text, rules.keywords) if ref is not None else None
+    t = rules.keywords
+    ref = followup.reference(msg.text, t.followup_words)
+    rest = parse(ref.text, t) if ref is not None else None
     named, last = reports(ref.number if ref is not None else None, msg.sender)
     return followup.decide(
         record,
@@ -107,6 +108,7 @@ def attach(
         now=followup.seconds(msg.received_at),
         window=rules.followup_window,
         sender_type=msg.sender_type,
+        keyword_first=followup.opens_with_keyword(ref.text if ref else msg.text, t),
     )
 
 

@@ -94,19 +94,6 @@ class Detached:
 
 
 class FollowupStore(StoreBase):
-    def followups(self, report_id: int) -> list[dict[str, Any]]:
-        """The follow-ups of a report, in the order they arrived."""
-        return [
-            dict(r)
-            for r in self.conn.execute(
-                "SELECT m.id, m.key, m.received_at, m.text, m.purged_at,"
-                " COALESCE(o.state, 'local') AS state, o.attempts, o.last_error"
-                " FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
-                " WHERE m.update_of = ? ORDER BY m.id",
-                (report_id,),
-            )
-        ]
-
     def detach(self, message_id: int, *, tables: Tables, now: float, dry_run: bool) -> Detached:
         """Make a follow-up a report of its own: its whole SMS read again by the grammar, a
         fresh idempotency key, queued at once on the normal path. ``dry_run``: say what would

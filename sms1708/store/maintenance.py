@@ -24,10 +24,11 @@ RECORD_FIELDS = (
 
 class MaintenanceStore(StoreBase):
     def records_for_reparse(self, *, since: float | None = None) -> list[dict[str, Any]]:
-        """Stored messages with their raw text and current record (purged ones excluded)."""
+        """Stored messages with their raw text and current record (purged ones excluded, and
+        follow-ups: their record is their report's, see core.followup)."""
         sql = (
             "SELECT id, raw_text, " + ", ".join(RECORD_FIELDS) + " FROM messages"
-            " WHERE purged_at IS NULL"
+            " WHERE purged_at IS NULL AND update_of IS NULL"
         )
         args: list[Any] = []
         if since is not None:

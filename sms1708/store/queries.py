@@ -64,14 +64,19 @@ class ReadStore(StoreBase):
         sender: str | None = None,
         limit: int | None = 100,
     ) -> list[dict[str, Any]]:
-        """Complaints, newest first, filtered. ``since``/``until`` are unix times of storage."""
+        """Complaints, newest first, filtered. ``since``/``until`` are unix times of storage.
+        Follow-up SMS are listed on their report (``followups`` counts them), not apart,
+        unless a ``state`` is asked for (a dead or waiting update must be findable)."""
         where, args = message_filters(
             state=state, kind=kind, since=since, until=until, sender=sender
         )
+        if not state:
+            where = f"{where or ' WHERE 1'} AND m.update_of IS NULL"
         sql = (
             "SELECT m.id, m.key, m.sender, m.sender_type, m.received_at, m.kind, m.text,"
             " m.anonymous, m.confidential, m.category, m.location, m.location_code, m.partial,"
-            " m.tracking_id,"
+            " m.tracking_id, m.update_of,"
+            " (SELECT COUNT(*) FROM messages f WHERE f.update_of = m.id) AS followups,"
             " COALESCE(o.state, 'local') AS state, o.attempts, o.last_error, o.next_attempt_at"
             f" FROM messages m LEFT JOIN outbox o ON o.message_id = m.id{where}"
             " ORDER BY m.id DESC"
@@ -91,6 +96,17 @@ class ReadStore(StoreBase):
         if row is None:
             return None
         out = dict(row)
+        # a report's follow-up SMS, in the order they arrived (schema m015)
+        out["followups"] = [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT m.id, m.key, m.received_at, m.text, m.detached_at,"
+                " COALESCE(o.state, 'local') AS state, o.attempts, o.last_error"
+                " FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+                " WHERE m.update_of = ? ORDER BY m.id",
+                (message_id,),
+            )
+        ]
         out["parts"] = [
             dict(r)
             for r in self.conn.execute(
@@ -140,7 +156,7 @@ class ReadStore(StoreBase):
             for r in self.conn.execute(
                 "SELECT m.id, m.key, m.received_at, m.sender, m.kind, m.text, m.anonymous,"
                 " m.confidential, m.category, m.location, m.location_code, m.partial,"
-                " m.tracking_id,"
+                " m.tracking_id, m.update_of,"
                 " COALESCE(o.state, 'local') AS state, o.delivered_at FROM messages m"
                 f" LEFT JOIN outbox o ON o.message_id = m.id{where} ORDER BY m.id",
                 args,

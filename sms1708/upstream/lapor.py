@@ -26,6 +26,16 @@ LAPOR! field           from the complaint
 ``received_at``        when the SMS centre received the SMS, ISO 8601 with offset
 =====================  =================================================================
 
+A follow-up SMS (an update of a report, ``update_of``): LAPOR!'s public documentation shows no
+endpoint for adding to a report from an integration (citizens add comments ("tanggapan") in
+the web app; the integration API is not public). Assumed here, until a district with the spec
+says otherwise: the update is sent as a submission of its own (its own ``idempotency_key``)
+whose ``content`` starts with ``Tambahan untuk laporan #<tracking id>:`` (the report's LAPOR!
+tracking id, else its local number), with ``parent_tracking_id`` and ``parent_idempotency_key``
+naming the report, so that verifiers (or a receiver that knows the fields) join them. The
+forwarder sends it only after its report was delivered, so the tracking id is known when
+LAPOR! gave one. Change :func:`update_fields` alone when the real mechanism is known.
+
 The answer's tracking id is read from ``tracking_id`` / ``trackingId`` / ``no_tracking`` at the
 top level or under ``data`` (LAPOR! shows tracking ids like ``#1916449``; the ``#`` is dropped).
 """
@@ -51,7 +61,7 @@ def body(
     record: dict[str, Any], key: str, cfg: LaporConfig, topic_id: int | None = None
 ) -> dict[str, Any]:
     """The LAPOR! submission; ``topic_id`` None: from ``[lapor] topics`` / ``default_topic``."""
-    return {
+    out = {
         "idempotency_key": key,
         "title": title(record["text"] or record.get("raw_text") or ""),
         "content": record["text"],
@@ -66,4 +76,19 @@ def body(
         "kind": record["kind"],
         "source": cfg.source,
         "received_at": record["received_at"],
+    }
+    if record.get("update_of_key"):
+        out.update(update_fields(record))
+    return out
+
+
+def update_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """What makes a submission an update of a report (assumed: see the module docstring)."""
+    parent = record.get("update_of_tracking_id") or str(record.get("update_of") or "")
+    lead = f"Tambahan untuk laporan #{parent}"
+    return {
+        "title": title(f"{lead}: {record['text']}"),
+        "content": f"{lead}: {record['text']}",
+        "parent_tracking_id": record.get("update_of_tracking_id"),
+        "parent_idempotency_key": record["update_of_key"],
     }
