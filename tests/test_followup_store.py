@@ -88,6 +88,17 @@ def test_a_keywordless_sms_after_a_report_joins_it_with_a_short_receipt(store: S
     ]
 
 
+def test_the_receipt_of_a_followup_passes_the_one_send_gate(store: Store) -> None:
+    report = sms(store, CITIZEN, "LAPOR jalan rusak di desa Tanjung Raja")
+    store.block_number(CITIZEN, by="op", now=T0)
+    more = sms(store, CITIZEN, "lubangnya besar", scts=LATER)
+    assert message(store, more)["update_of"] == report  # still joined and forwarded
+    [(purpose, state, _text)] = replies(store, more)
+    assert (purpose, state) == ("update_receipt", "suppressed")
+    reason = store.conn.execute("SELECT reason FROM replies WHERE message_id = ?", (more,))
+    assert reason.fetchone()[0] == "blocked number"
+
+
 def test_after_the_window_or_from_another_number_it_is_a_report_of_its_own(store: Store) -> None:
     report = sms(store, CITIZEN, "LAPOR jalan rusak di desa Tanjung Raja")
     late = sms(store, CITIZEN, "lampu jalan mati", scts=SCTS + timedelta(minutes=31))

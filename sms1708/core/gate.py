@@ -1,8 +1,8 @@
 """The one gate every SMS the gateway sends passes (promise P11). Pure: time is a parameter.
 
-Receipts, help texts, answers to CEK, tracking ids, status changes and an operator's
-``sms1708 send`` are all decided here, by :func:`decide`, from what the store saw of the
-recent traffic (:class:`History`). The store records the outcome in one place
+Receipts (of reports and of follow-up SMS), help texts, answers to CEK, tracking ids, status
+changes and an operator's ``sms1708 send`` are all decided here, by :func:`decide`, from what
+the store saw of the recent traffic (:class:`History`). The store records the outcome in one place
 (``store/sendgate.py``): an allowed SMS is queued, a refused one is kept as ``suppressed`` with
 the reason. Nothing the gateway sends is queued any other way.
 
@@ -49,7 +49,9 @@ class Outgoing:
     modem: str
     recipient: str
     text: str
-    purpose: str  # receipt | bantuan | status | tracking | status_change | operator
+    #: receipt | update_receipt (a follow-up SMS joined a report) | bantuan | status | tracking
+    #: | status_change | operator
+    purpose: str
     recipient_type: str = "unknown"  # the sender type of the PDU it answers, where there is one
     message_id: int | None = None
     #: the citizen's SMS this answers (receipts, help, CEK): for the loop guard
