@@ -21,6 +21,7 @@ from sms1708.core.pdu import decode_deliver, decode_status_report
 from sms1708.errors import CommandFailed, PduDecodeError, StoreError, StoreFullError
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
+from sms1708.store.intake import safe_error
 from sms1708.store.store import IncomingPart, Store
 
 log = get_logger("sms1708.receive")
@@ -74,11 +75,14 @@ def decode_incoming(memory: str, index: int, pdu: str) -> IncomingPart:
     """Decode what the modem handed us: an SMS-DELIVER, else a status report, else quarantine."""
     try:
         return IncomingPart(memory, index, pdu, decode_deliver(pdu))
-    except PduDecodeError as e:
+    except Exception as e:  # the codec raises PduDecodeError; anything else is kept raw too
+        why = (
+            f"undecodable PDU: {e}" if isinstance(e, PduDecodeError) else safe_error("decoding", e)
+        )
         try:
             return IncomingPart(memory, index, pdu, None, report=decode_status_report(pdu))
-        except PduDecodeError:
-            return IncomingPart(memory, index, pdu, None, f"undecodable PDU: {e}")
+        except Exception:
+            return IncomingPart(memory, index, pdu, None, why)
 
 
 def decode_listed(memory: str, item: Listed) -> IncomingPart:
@@ -167,7 +171,13 @@ def drain_memory(
         result.messages += len(r.message_ids)
         if r.quarantined and r.new:
             log.warning(
-                "sms_quarantined", modem=modem, memory=memory, index=r.index, part_key=r.part_key
+                "sms_quarantined",
+                modem=modem,
+                memory=memory,
+                index=r.index,
+                part_key=r.part_key,
+                reason=r.error,
+                action="kept raw in the store (queue show / parts); deleted from the SIM",
             )
         for mid in r.message_ids:
             log.info("sms_received", modem=modem, message_id=mid)
