@@ -344,6 +344,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
         for mem, (used, total) in sorted(m.get("storage", {}).items()):
             if total and used >= total:
                 alarms.append(f"modem {name}: storage {mem} full ({used}/{total})")
+        for slot, n in sorted((m.get("stuck_slots") or {}).items()):
+            alarms.append(
+                f"modem {name}: SIM slot {slot} refused deletion {n} time(s); the SMS is stored,"
+                " deleting is retried on every poll"
+            )
     for name, n in sorted(today.items()):
         if n >= cfg.replies.daily_budget:
             alarms.append(f"modem {name}: daily reply budget used up ({n})")
@@ -382,9 +387,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
             storage = ", ".join(
                 f"{mem} {u}/{t}" for mem, (u, t) in sorted(m.get("storage", {}).items())
             )
+            missing = "".join(f", no {mem} memory" for mem in m.get("unsupported_memories") or [])
             click.echo(
                 f"modem {name:<9} {'connected' if m.get('connected') else 'DOWN'}, "
-                f"{m.get('family') or '?'}, signal {sig}, storage {storage or '-'}, "
+                f"{m.get('family') or '?'}, signal {sig}, storage {storage or '-'}{missing}, "
                 f"last SMS {ago(m.get('last_sms_at'))}"
             )
         click.echo(f"messages        {data['messages']}")

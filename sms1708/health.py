@@ -35,6 +35,8 @@ class ModemHealth:
     last_sms_at: float | None = None
     last_poll_at: float | None = None
     problem: str | None = None  # the last thing that went wrong, for operators
+    unsupported_memories: list[str] = field(default_factory=list)  # answered ERROR: not polled
+    stuck_slots: dict[str, int] = field(default_factory=dict)  # "SM:3" -> refused deletions
 
 
 class Health:

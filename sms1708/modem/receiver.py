@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, decode_status_report
@@ -101,6 +101,11 @@ class DrainResult:
     store_failed: bool = False
     used: int = 0  # storage use before the drain (from +CPMS)
     total: int = 0
+    #: the modem refused this memory (AT+CPMS) or to list it (AT+CMGL): its answer, else None
+    refused: str | None = None
+    refused_by: str = ""  # "AT+CPMS" or "AT+CMGL"
+    #: slots whose AT+CMGD was refused: (index, the modem's answer); left for the next poll
+    undeleted: list[tuple[int, str]] = field(default_factory=list)
 
 
 def drain_memory(
@@ -118,8 +123,8 @@ def drain_memory(
     result = DrainResult()
     try:
         cpms = session.command(f'AT+CPMS="{memory}"', timeout=command_timeout)
-    except CommandFailed as e:
-        log.debug("modem_memory_unavailable", modem=modem, memory=memory, reply=e.reply)
+    except CommandFailed as e:  # an answer, not a lost link: this memory is not there
+        result.refused, result.refused_by = e.reply, "AT+CPMS"
         return result
     result.used, result.total = storage_usage(cpms)
     if result.total and result.used >= result.total:
@@ -131,7 +136,11 @@ def drain_memory(
             total=result.total,
             action="draining; the network holds new SMS meanwhile",
         )
-    lines = session.command("AT+CMGL=4", timeout=list_timeout)
+    try:
+        lines = session.command("AT+CMGL=4", timeout=list_timeout)
+    except CommandFailed as e:
+        result.refused, result.refused_by = e.reply, "AT+CMGL"
+        return result
     listed = parse_cmgl(lines)
     if not listed:
         return result
@@ -193,6 +202,19 @@ def drain_memory(
     # delete only what the committed transaction holds, and each slot once: a slot freed by
     # the first delete may already hold a new SMS that is not stored yet
     for index in dict.fromkeys(r.index for r in results):
-        session.command(f"AT+CMGD={index}", timeout=command_timeout)
+        try:
+            session.command(f"AT+CMGD={index}", timeout=command_timeout)
+        except CommandFailed as e:
+            if e.code == _CMS_INVALID_INDEX:  # already empty: nothing left to delete
+                result.deleted += 1
+                continue
+            # the slot refuses deletion: it is stored, it stays on the SIM, the next poll
+            # lists it again (recognised, not stored twice) and deletes it again
+            result.undeleted.append((index, e.reply))
+            continue
         result.deleted += 1
     return result
+
+
+#: +CMS ERROR 321, "invalid memory index": some modems answer it for a slot already empty
+_CMS_INVALID_INDEX = 321

@@ -44,6 +44,8 @@ PIN_RECHECK_SECONDS = 300.0
 SIGNAL_EVERY = 300.0  # seconds between AT+CSQ readings
 PING_TIMEOUT = 3.0
 RESET_BOOT_SECONDS = 5.0
+#: AT+CMGL refusals in a row after which a configured memory counts as not there
+LIST_REFUSALS = 3
 
 
 class ModemWorker(threading.Thread):
@@ -86,6 +88,9 @@ class ModemWorker(threading.Thread):
         self.health = health or Health()
         self.health.modem(modem.name, modem.port)
         self.last_csq_at = 0.0
+        self.unsupported: dict[str, str] = {}  # memory -> the modem's answer; not polled again
+        self.refusals: dict[str, int] = {}  # memory -> refusals in a row
+        self.stuck_slots: dict[str, int] = {}  # "SM:3" -> refused deletions in a row
 
     # ------------------------------------------------------------------ supervisor
 
@@ -338,6 +343,8 @@ class ModemWorker(threading.Thread):
         # status reports for our replies land in "SR" (a modem without it answers ERROR: skipped)
         memories = [*self.modem.memories, *(["SR"] if "SR" not in self.modem.memories else [])]
         for memory in memories:
+            if memory in self.unsupported:
+                continue
             r = receiver.drain_memory(
                 session,
                 store,
@@ -348,6 +355,7 @@ class ModemWorker(threading.Thread):
                 list_timeout=self.modem.list_timeout,
                 command_timeout=self.modem.command_timeout,
             )
+            self._note_answers(memory, r)
             if r.total and memory != "SR":
                 storage = dict(self.health.modem(self.modem.name).storage)
                 storage[memory] = [max(r.used - r.deleted, 0), r.total]
@@ -368,6 +376,59 @@ class ModemWorker(threading.Thread):
                 )
         self.last_poll_at = self.clock()
         self.health.update_modem(self.modem.name, last_poll_at=self.last_poll_at)
+
+    def _note_answers(self, memory: str, r: receiver.DrainResult) -> None:
+        """An ERROR answer is an answer: a memory the modem does not have is not polled again
+        (SR at once; SM/ME after a few refusals in a row, as "SIM busy" passes); a slot that
+        refuses deletion is reported and deleted again on the next poll."""
+        if r.refused is not None:
+            n = self.refusals.get(memory, 0) + 1
+            self.refusals[memory] = n
+            if r.refused_by == "AT+CPMS" or memory == "SR" or n >= LIST_REFUSALS:
+                self.unsupported[memory] = f"{r.refused_by}: {r.refused}"
+                self.health.update_modem(
+                    self.modem.name, unsupported_memories=sorted(self.unsupported)
+                )
+                receiving = [m for m in self.modem.memories if m not in self.unsupported]
+                getattr(log, "warning" if receiving else "error")(
+                    "modem_memory_unsupported",
+                    modem=self.modem.name,
+                    memory=memory,
+                    answer=f"{r.refused_by}: {r.refused}",
+                    action="not polled again"
+                    + (
+                        ""
+                        if receiving
+                        else "; NO memory left to receive SMS from: check"
+                        " modem.memories with `sms1708 check`"
+                    ),
+                )
+            else:
+                log.warning(
+                    "modem_memory_refused",
+                    modem=self.modem.name,
+                    memory=memory,
+                    answer=f"{r.refused_by}: {r.refused}",
+                    action="trying again on the next poll",
+                )
+        else:
+            self.refusals.pop(memory, None)
+        stuck = {k: v for k, v in self.stuck_slots.items() if not k.startswith(f"{memory}:")}
+        for index, answer in r.undeleted:
+            key = f"{memory}:{index}"
+            stuck[key] = self.stuck_slots.get(key, 0) + 1
+            log.warning(
+                "sms_delete_refused",
+                modem=self.modem.name,
+                memory=memory,
+                index=index,
+                answer=answer,
+                times=stuck[key],
+                action="stored already; deleted again on the next poll",
+            )
+        if stuck != self.stuck_slots:
+            self.stuck_slots = stuck
+            self.health.update_modem(self.modem.name, stuck_slots=dict(stuck))
 
     def _take_direct(self, store: Store) -> None:
         """Store what came with +CMT (an SMS never on the SIM) or +CDS (a status report).
