@@ -360,6 +360,14 @@ def status(ctx: click.Context, as_json: bool) -> None:
         alarms.append(f"{counts['parts']['quarantined']} undecodable SMS part(s) in quarantine")
     if counts["replies"].get("dead"):
         alarms.append(f"{counts['replies']['dead']} reply SMS could not be sent")
+    loops = (daemon or {}).get("loops", {}) if running else {}
+    for name, t in sorted(loops.items()):
+        if t.get("alarm"):
+            alarms.append(
+                f"loop {name} keeps failing: {t.get('failures')} time(s) in a row since"
+                f" {when(t.get('since'))}, backing off (next try in {t.get('retry_in')} s);"
+                f" last error: {t.get('last_error')}"
+            )
     upstream = (daemon or {}).get("upstream", {}) if running else {}
     if upstream.get("circuit_open_until"):
         alarms.append(f"upstream unreachable: {upstream.get('problem') or 'paused'}")
@@ -375,6 +383,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         "parts": counts["parts"],
         "oldest_undelivered_at": oldest,
         "last_delivery_at": last,
+        "loops": loops,
         "alarms": alarms,
     }
     if as_json:

@@ -23,6 +23,7 @@ import serial
 
 from sms1708.config import Config, ModemConfig
 from sms1708.core.intake import IntakeRules
+from sms1708.core.loopbackoff import Pacing
 from sms1708.core.policy import RetryPolicy
 from sms1708.errors import (
     ModemError,
@@ -33,9 +34,11 @@ from sms1708.errors import (
 )
 from sms1708.health import Health
 from sms1708.logsetup import get_logger
+from sms1708.loopguard import LoopGuard
 from sms1708.modem import receiver, sender
 from sms1708.modem.at import ATSession, Urc
 from sms1708.modem.setup import initialise, rssi_to_dbm
+from sms1708.store.intake import safe_error
 from sms1708.store.store import Store
 
 log = get_logger("sms1708.modem")
@@ -44,6 +47,8 @@ PIN_RECHECK_SECONDS = 300.0
 SIGNAL_EVERY = 300.0  # seconds between AT+CSQ readings
 PING_TIMEOUT = 3.0
 RESET_BOOT_SECONDS = 5.0
+STORE_RETRY = 5.0  # seconds before trying the store again after it failed
+SETTLE_SECONDS = 60.0  # a modem that served this long without failing is well again
 #: AT+CMGL refusals in a row after which a configured memory counts as not there
 LIST_REFUSALS = 3
 
@@ -88,6 +93,13 @@ class ModemWorker(threading.Thread):
         self.health = health or Health()
         self.health.modem(modem.name, modem.port)
         self.last_csq_at = 0.0
+        #: the reconnect pacing: a modem that comes up and fails again at once backs off
+        self.guard = LoopGuard(
+            self.name,
+            self.health,
+            Pacing(base=1.0, cap=max(1.0, modem.reconnect_max_delay), settle=SETTLE_SECONDS),
+            clock=clock,
+        )
         self.unsupported: dict[str, str] = {}  # memory -> the modem's answer; not polled again
         self.refusals: dict[str, int] = {}  # memory -> refusals in a row
         self.stuck_slots: dict[str, int] = {}  # "SM:3" -> refused deletions in a row
@@ -98,7 +110,6 @@ class ModemWorker(threading.Thread):
         store = self._open_store()
         if store is None:
             return
-        delay = 1.0
         try:
             while not self.stop_event.is_set():
                 self.health.beat(self.name)
@@ -107,7 +118,6 @@ class ModemWorker(threading.Thread):
                 try:
                     session.open()
                     self._bring_up(session, store)
-                    delay = 1.0
                     self._serve_with_recovery(session, store)
                 except SimPinRejected as e:
                     self._remember_wrong_pin(store)
@@ -117,21 +127,27 @@ class ModemWorker(threading.Thread):
                     self._down("modem_sim_pin", str(e), level="error")
                     self._wait(PIN_RECHECK_SECONDS)
                 except (ModemError, serial.SerialException, OSError) as e:
+                    delay = self.guard.failed(f"modem: {e}")
                     self._down("modem_down", str(e), retry_in=round(delay, 1))
                     self._wait(delay)
-                    delay = min(delay * 2, self.modem.reconnect_max_delay)
                 except StoreError as e:
+                    delay = max(self.guard.failed(f"store: {e}"), STORE_RETRY)
                     self._down(
                         "store_error", str(e), level="error", action="SMS stay on the SIM; retrying"
                     )
-                    self._wait(5)
-                except Exception as e:  # never go silent: log, reopen, carry on
-                    log.error(
-                        "modem_worker_error", modem=self.modem.name, error=repr(e), exc_info=True
-                    )
-                    self._down("modem_worker_error", repr(e), quiet=True)
                     self._wait(delay)
-                    delay = min(delay * 2, self.modem.reconnect_max_delay)
+                except Exception as e:  # never go silent: log, reopen, carry on
+                    error = safe_error("serving the modem", e)
+                    delay = self.guard.failed(error)
+                    log.error(
+                        "modem_worker_error",
+                        modem=self.modem.name,
+                        error=error,
+                        retry_in=round(delay, 1),
+                        exc_info=True,
+                    )
+                    self._down("modem_worker_error", error, quiet=True)
+                    self._wait(delay)
                 finally:
                     self.connected.clear()
                     session.close()
@@ -376,6 +392,7 @@ class ModemWorker(threading.Thread):
                 )
         self.last_poll_at = self.clock()
         self.health.update_modem(self.modem.name, last_poll_at=self.last_poll_at)
+        self.guard.ok()
 
     def _note_answers(self, memory: str, r: receiver.DrainResult) -> None:
         """An ERROR answer is an answer: a memory the modem does not have is not polled again

@@ -196,3 +196,16 @@ def m007_budget_index(db: Db) -> None:
         CREATE INDEX replies_budget ON replies(modem, created_at) WHERE state != 'suppressed';
         """
     )
+
+
+@migrations()
+def m008_status_failures(db: Db) -> None:
+    """Asking the upstream about one complaint's status can fail for that complaint alone (a
+    tracking id the URL cannot carry): counted against it, and after a few it is not asked
+    again (the poller goes on with the others)."""
+    db.executescript(
+        """
+        ALTER TABLE messages ADD COLUMN status_failures INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN status_error TEXT;
+        """
+    )
