@@ -261,3 +261,33 @@ def test_valid_sms_among_hostile_parts_are_all_stored_and_the_sim_drains(
         assert roomy.stored() == {}  # the SIM drains
         stored = Counter(m["raw_text"] for m in query(db, "SELECT raw_text FROM messages"))
         assert Counter(expected) - stored == Counter()  # every valid message, whole
+
+
+def test_a_partial_message_that_cannot_be_made_is_quarantined_and_the_others_are_released(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """release_partials: a failure with one group keeps its parts raw in quarantine (no retry
+    on every poll for ever); the other groups are released."""
+    store = Store.open(db)
+    try:
+        for n, text in enumerate(["LAPOR " + "a" * 200, "RAHASIA " + "b" * 200]):
+            [first, _second] = encode_deliver(f"+62812345000{n}", text, T0, concat_ref=n + 1)
+            store.ingest(
+                "modem0", [decode_incoming("SM", n + 1, first)], now=0.0, rules=IntakeRules()
+            )
+        real_plan = intake.plan
+
+        def plan(mid, msg, rules, lookup, recent):  # type: ignore[no-untyped-def]
+            if "RAHASIA" in msg.text:
+                raise KeyError(msg.text)
+            return real_plan(mid, msg, rules, lookup, recent)
+
+        monkeypatch.setattr(intake, "plan", plan)
+        released = store.release_partials(now=10_000.0, timeout=60.0, rules=IntakeRules())
+        assert len(released) == 1
+        rows = query(db, "SELECT status, error FROM parts ORDER BY id")
+        assert [r["status"] for r in rows] == ["used", "quarantined"]
+        assert "KeyError" in rows[1]["error"] and "RAHASIA" not in rows[1]["error"]
+        assert store.release_partials(now=20_000.0, timeout=60.0, rules=IntakeRules()) == []
+    finally:
+        store.close()
