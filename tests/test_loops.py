@@ -5,8 +5,10 @@ reply it cannot send; the daemon starts a dead loop again instead of exiting."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -17,11 +19,13 @@ from sms1708.core.intake import IntakeRules
 from sms1708.core.loopbackoff import Pacing
 from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import RetryPolicy
+from sms1708.daemon import intake_rules
 from sms1708.health import Health, prometheus, write_atomic
 from sms1708.loopguard import LoopGuard
 from sms1708.modem import sender
 from sms1708.modem.at import ATSession
 from sms1708.modem.emulator import EmulatedModem
+from sms1708.modem.worker import ModemWorker
 from sms1708.store.outbox import STATUS_QUARANTINE_AFTER
 from sms1708.store.store import IncomingPart, Store
 from sms1708.upstream.forwarder import Forwarder
@@ -188,3 +192,91 @@ def test_a_loop_that_keeps_failing_raises_an_alarm_in_status(tmp_path: Path) -> 
     guard.clock = lambda: 1e9 + 31
     guard.ok()
     assert health.snapshot()["loops"] == {}
+
+
+def test_a_modem_that_comes_up_and_fails_at_once_backs_off_instead_of_retrying_every_second(
+    modem: EmulatedModem, tmp_path: Path
+) -> None:
+    """Today's split-emoji loop: the modem initialised fine (which reset the delay to 1 s),
+    the poll failed, and the worker reconnected and re-initialised every second for ever. An
+    immediate re-failure no longer resets the delay: 1, 2, 4 s ... and an alarm."""
+    modem.receive_sms("+6281234567890", "LAPOR jalan rusak", notify=False)
+
+    def always_failing_ingest(path: str) -> Store:
+        class Broken(Store):
+            def ingest(self, *args: Any, **kwargs: Any) -> Any:
+                raise RuntimeError("injected: a bug while storing")
+
+        return Broken.open(path)
+
+    cfg = from_mapping(
+        {
+            "modem": {"port": modem.port, "poll_interval": 0.5, "reconnect_max_delay": 60.0},
+            "store": {"path": str(tmp_path / "s.db")},
+        }
+    )
+    health = Health()
+    stop = threading.Event()
+    w = ModemWorker(
+        cfg, cfg.modem, intake_rules(cfg), stop, store_factory=always_failing_ingest, health=health
+    )
+    w.start()
+    try:
+        seen: list[float] = []
+
+        def climbed() -> bool:
+            t = health.snapshot()["loops"].get(w.name)
+            if t and (not seen or seen[-1] != t["retry_in"]):
+                seen.append(t["retry_in"])
+            return bool(t) and t["failures"] >= 4
+
+        assert wait_until(climbed, 60), seen
+        assert seen[:4] == [1.0, 2.0, 4.0, 8.0]
+        t = health.snapshot()["loops"][w.name]
+        assert t["alarm"] and "RuntimeError" in t["last_error"]
+        assert w.is_alive() and modem.stored()  # nothing deleted: it is not stored
+    finally:
+        stop.set()
+        w.wake.set()
+        w.join(30)
+
+
+def test_a_complaint_whose_post_keeps_failing_with_a_bug_goes_to_dead_and_the_rest_flows(
+    upstream: StandIn, tmp_path: Path
+) -> None:
+    """An unexpected error (not an upstream answer) for one complaint is an attempt against
+    it; after ITEM_QUARANTINE_AFTER of them it goes to `dead` (replayable), the others are
+    delivered meanwhile."""
+    from sms1708.upstream.forwarder import ITEM_QUARANTINE_AFTER
+    from sms1708.upstream.webhook import WebhookClient
+
+    db = tmp_path / "s.db"
+    cfg = from_mapping(
+        {
+            "store": {"path": str(db)},
+            "upstream": {"url": upstream.url, "token_env": "", "retry_base": 0.1, "retry_cap": 0.1},
+        }
+    )
+
+    class Picky(WebhookClient):
+        def send(self, record: dict[str, Any], key: str) -> Any:
+            if "nomor 1" in str(record.get("text")):
+                raise TypeError(f"cannot serialise {record['text']!r}")
+            return super().send(record, key)
+
+    store = Store.open(db)
+    complaint(store, 1)
+    complaint(store, 2)
+    t = [1000.0]  # the complaints were stored at 0.0: well within upstream.max_age_days
+    f = Forwarder(cfg, threading.Event(), client=Picky(cfg.upstream), clock=lambda: t[0])
+    try:
+        for _ in range(ITEM_QUARANTINE_AFTER + 2):
+            f.step(store)
+            t[0] += 1.0
+        rows = {r["message_id"]: r for r in query(db, "SELECT * FROM outbox")}
+        assert rows[2]["state"] == "delivered"
+        assert (rows[1]["state"], rows[1]["attempts"]) == ("dead", ITEM_QUARANTINE_AFTER)
+        assert "TypeError" in rows[1]["last_error"] and "nomor" not in rows[1]["last_error"]
+    finally:
+        f.client.close()
+        store.close()

@@ -23,10 +23,13 @@ Usage::
         modem.wait_until(lambda: bool(modem.sent), 5)   # condition-based waiting, no sleeps
 
 Test hooks: :meth:`race_next_urc`, :meth:`burst_cmti`, :meth:`write_raw`, :meth:`unplug` /
-:meth:`replug`, :meth:`hang`, ``latency`` / ``cmgs_latency`` / ``baudrate`` pacing and
-``before_delete``; observation through ``log``, ``commands``, ``sent``, :meth:`stored` and
-:meth:`wait_until`. It runs in-process with one reader thread per pty; public methods are
-thread-safe. Only the stdlib is used (:meth:`receive_sms` imports ``encode_deliver`` lazily).
+:meth:`replug`, :meth:`hang`, :meth:`refuse_delete` (a slot whose ``AT+CMGD`` answers
+``+CMS ERROR: 500`` N times), ``memories`` (a modem without "SR": ``AT+CPMS="SR"`` answers
+``+CMS ERROR: 302``), ``unlistable`` (memories whose ``AT+CMGL`` answers ``+CMS ERROR: 302``),
+``latency`` / ``cmgs_latency`` / ``baudrate`` pacing and ``before_delete``; observation
+through ``log``, ``commands``, ``sent``, :meth:`stored` and :meth:`wait_until`. It runs
+in-process with one reader thread per pty; public methods are thread-safe. Only the stdlib is
+used (:meth:`receive_sms` imports ``encode_deliver`` lazily).
 """
 
 from __future__ import annotations

@@ -6,8 +6,14 @@ the SIM; the next poll reads it again and the store recognises it (same TPDU, sa
 so nothing is lost and nothing is counted twice.
 
 If the commit fails (disk full, database locked), nothing is deleted: the SIM keeps the SMS
-and the next poll tries again. An undecodable PDU is stored raw in quarantine, with the
-reason, and then deleted: it never blocks the slot or the queue behind it (P8).
+and the next poll tries again. An undecodable PDU, or one whose intake fails in any other way,
+is stored raw in quarantine, with the reason (never its text), and then deleted: it never
+blocks the slot or the queue behind it (P8, P13).
+
+An ``ERROR`` answer is an answer, not a lost link: a memory the modem refuses (``AT+CPMS``) or
+cannot list (``AT+CMGL``) is reported in :class:`DrainResult` for the worker to stop polling
+it; a slot that refuses ``AT+CMGD`` is reported and left for the next poll, and the other
+deletes of the poll still happen.
 """
 
 from __future__ import annotations

@@ -51,6 +51,8 @@ STORE_RETRY = 5.0  # seconds before trying the store again after it failed
 SETTLE_SECONDS = 60.0  # a modem that served this long without failing is well again
 #: AT+CMGL refusals in a row after which a configured memory counts as not there
 LIST_REFUSALS = 3
+#: seconds after which a configured memory (SM/ME) that was refused is asked again; "SR" is not
+RECHECK_MEMORY = 600.0
 
 
 class ModemWorker(threading.Thread):
@@ -101,6 +103,7 @@ class ModemWorker(threading.Thread):
             clock=clock,
         )
         self.unsupported: dict[str, str] = {}  # memory -> the modem's answer; not polled again
+        self.unsupported_at: dict[str, float] = {}  # memory -> when last refused (monotonic)
         self.refusals: dict[str, int] = {}  # memory -> refusals in a row
         self.stuck_slots: dict[str, int] = {}  # "SM:3" -> refused deletions in a row
 
@@ -359,8 +362,10 @@ class ModemWorker(threading.Thread):
         # status reports for our replies land in "SR" (a modem without it answers ERROR: skipped)
         memories = [*self.modem.memories, *(["SR"] if "SR" not in self.modem.memories else [])]
         for memory in memories:
-            if memory in self.unsupported:
-                continue
+            if memory in self.unsupported and (
+                memory == "SR" or time.monotonic() - self.unsupported_at[memory] < RECHECK_MEMORY
+            ):
+                continue  # a configured memory is asked again now and then (a busy SIM passes)
             r = receiver.drain_memory(
                 session,
                 store,
@@ -402,6 +407,9 @@ class ModemWorker(threading.Thread):
             n = self.refusals.get(memory, 0) + 1
             self.refusals[memory] = n
             if r.refused_by == "AT+CPMS" or memory == "SR" or n >= LIST_REFUSALS:
+                self.unsupported_at[memory] = time.monotonic()
+                if memory in self.unsupported:
+                    return  # asked again, still refused: already reported
                 self.unsupported[memory] = f"{r.refused_by}: {r.refused}"
                 self.health.update_modem(
                     self.modem.name, unsupported_memories=sorted(self.unsupported)
@@ -412,7 +420,7 @@ class ModemWorker(threading.Thread):
                     modem=self.modem.name,
                     memory=memory,
                     answer=f"{r.refused_by}: {r.refused}",
-                    action="not polled again"
+                    action=("not polled again" if memory == "SR" else "asked again in 10 min")
                     + (
                         ""
                         if receiving
@@ -430,6 +438,11 @@ class ModemWorker(threading.Thread):
                 )
         else:
             self.refusals.pop(memory, None)
+            if self.unsupported.pop(memory, None) is not None:
+                log.info("modem_memory_back", modem=self.modem.name, memory=memory)
+                self.health.update_modem(
+                    self.modem.name, unsupported_memories=sorted(self.unsupported)
+                )
         stuck = {k: v for k, v in self.stuck_slots.items() if not k.startswith(f"{memory}:")}
         for index, answer in r.undeleted:
             key = f"{memory}:{index}"

@@ -80,6 +80,7 @@ class Forwarder(threading.Thread):
             cap=cfg.upstream.breaker_max_pause,
         )
         self.in_flight: set[int] = set()
+        self._item_faults: set[int] = set()  # posts that failed with an unexpected error
         self._next_status_poll = 0.0
         self.on_reply = on_reply  # an SMS to the citizen was queued: wake the modem worker
         self.health = health or Health()
@@ -207,7 +208,10 @@ class Forwarder(threading.Thread):
             with self._lock:
                 self.in_flight.difference_update(i.message_id for i in items)
         for a in results:
-            opened = self.breaker.record(a.outcome not in _BREAKER_FAILURES, a.now)
+            with self._lock:
+                item_fault = a.message_id in self._item_faults
+                self._item_faults.discard(a.message_id)
+            opened = self.breaker.record(a.outcome not in _BREAKER_FAILURES or item_fault, a.now)
             if opened:
                 self.health.update_upstream(
                     circuit_open_until=self.breaker.open_until, problem=a.detail[:200]
@@ -237,6 +241,8 @@ class Forwarder(threading.Thread):
             outcome, detail = Outcome.UNREACHABLE, str(e)
         except Exception as e:  # a bug or a broken token: recorded, retried, never silent
             outcome, detail = Outcome.UNREACHABLE, safe_error("posting", e)
+            with self._lock:  # about this item: not a sign that the upstream is unwell
+                self._item_faults.add(item.message_id)
             if item.attempts + 1 >= ITEM_QUARANTINE_AFTER:  # the same failure, again and again
                 outcome = Outcome.REJECTED
                 detail = f"{detail}; quarantined after {item.attempts + 1} attempts"
