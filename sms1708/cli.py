@@ -379,6 +379,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
         for mem, (used, total) in sorted(m.get("storage", {}).items()):
             if total and used >= total:
                 alarms.append(f"modem {name}: storage {mem} full ({used}/{total})")
+        for slot, n in sorted((m.get("stuck_slots") or {}).items()):
+            alarms.append(
+                f"modem {name}: SIM slot {slot} refused deletion {n} time(s); the SMS is stored,"
+                " deleting is retried on every poll"
+            )
     for name, n in sorted(today.items()):
         if n >= cfg.replies.daily_budget:
             alarms.append(f"modem {name}: daily reply budget used up ({n})")
@@ -397,6 +402,14 @@ def status(ctx: click.Context, as_json: bool) -> None:
             "the link after taking them: they may have reached the citizen, so they are not "
             "sent again; see `sms1708 queue show` of their complaint)"
         )
+    loops = (daemon or {}).get("loops", {}) if running else {}
+    for name, t in sorted(loops.items()):
+        if t.get("alarm"):
+            alarms.append(
+                f"loop {name} keeps failing: {t.get('failures')} time(s) in a row since"
+                f" {when(t.get('since'))}, backing off (next try in {t.get('retry_in')} s);"
+                f" last error: {t.get('last_error')}"
+            )
     upstream = (daemon or {}).get("upstream", {}) if running else {}
     if upstream.get("circuit_open_until"):
         alarms.append(
@@ -422,6 +435,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         "parts": counts["parts"],
         "oldest_undelivered_at": oldest,
         "last_delivery_at": last,
+        "loops": loops,
         "alarms": alarms,
     }
     if as_json:
@@ -434,9 +448,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
             storage = ", ".join(
                 f"{mem} {u}/{t}" for mem, (u, t) in sorted(m.get("storage", {}).items())
             )
+            missing = "".join(f", no {mem} memory" for mem in m.get("unsupported_memories") or [])
             click.echo(
                 f"modem {name:<9} {'connected' if m.get('connected') else 'DOWN'}, "
-                f"{m.get('family') or '?'}, signal {sig}, storage {storage or '-'}, "
+                f"{m.get('family') or '?'}, signal {sig}, storage {storage or '-'}{missing}, "
                 f"last SMS {ago(m.get('last_sms_at'))}"
             )
         click.echo(f"messages        {data['messages']}")

@@ -7,6 +7,7 @@ process is killed outright is picked up again after its lease, with the same key
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import threading
@@ -19,15 +20,18 @@ from typing import Any
 import serial
 
 from sms1708 import sdnotify
-from sms1708.config import Config
+from sms1708.config import Config, ModemConfig
 from sms1708.core.intake import IntakeRules
 from sms1708.errors import StoreDamagedError, StoreError
 from sms1708.health import Health, default_status_path, prometheus, write_atomic
 from sms1708.logsetup import get_logger
+from sms1708.loopguard import LoopGuard
 from sms1708.modem.worker import ModemWorker
+from sms1708.store.intake import safe_error
 from sms1708.store.store import Store
 from sms1708.tables import Tables, default_tables, load_tables
 from sms1708.upstream.forwarder import Forwarder
+from sms1708.upstream.webhook import WebhookClient
 
 log = get_logger("sms1708.daemon")
 
@@ -78,8 +82,14 @@ class Daemon:
     workers: list[ModemWorker] = field(default_factory=list)
     forwarder: Forwarder | None = None
     health: Health = field(default_factory=Health)
+    #: seams for the fault tests: how each loop opens the store, and the upstream client
+    store_factory: Callable[[str], Store] = Store.open
+    client_factory: Callable[[Config], WebhookClient] | None = None
     _metrics_at: float = 0.0
     _watchdog_at: float = 0.0
+    _rules: IntakeRules | None = None
+    _restarts: dict[str, LoopGuard] = field(default_factory=dict)
+    _restart_at: dict[str, float] = field(default_factory=dict)
 
     @property
     def status_path(self) -> str:
@@ -131,9 +141,61 @@ class Daemon:
                 self._watchdog_at = now
                 sdnotify.notify("WATCHDOG=1")
 
+    def _worker(self, m: ModemConfig) -> ModemWorker:
+        assert self._rules is not None
+        return ModemWorker(
+            self.cfg,
+            m,
+            self._rules,
+            self.stop,
+            opener=self.opener,
+            on_message=self.wake_forwarder,
+            store_factory=self.store_factory,
+            health=self.health,
+        )
+
+    def _forwarder(self) -> Forwarder:
+        client = self.client_factory(self.cfg) if self.client_factory else None
+        return Forwarder(
+            self.cfg,
+            self.stop,
+            client=client,
+            store_factory=self.store_factory,
+            health=self.health,
+            on_reply=self.wake_workers,
+        )
+
+    def revive(self) -> list[str]:
+        """Start again, with backoff, any loop that died (each loop catches its own failures,
+        so this is the last line of defence): the daemon does not exit for it."""
+        if self.stop.is_set():
+            return []
+        now = time.monotonic()
+        revived: list[str] = []
+        for i, w in enumerate(self.workers):
+            if not w.is_alive() and self._may_restart(w.name, now):
+                self.workers[i] = self._worker(w.modem)
+                self.workers[i].start()
+                revived.append(w.name)
+        f = self.forwarder
+        if f is not None and not f.is_alive() and self._may_restart(f.name, now):
+            self.forwarder = self._forwarder()
+            self.forwarder.start()
+            revived.append(f.name)
+        return revived
+
+    def _may_restart(self, name: str, now: float) -> bool:
+        if now < self._restart_at.get(name, 0.0):
+            return False
+        guard = self._restarts.setdefault(name, LoopGuard(f"{name}-restarts", self.health))
+        delay = guard.failed("the loop stopped unexpectedly; started again")
+        self._restart_at[name] = now + delay
+        log.critical("thread_died", thread=name, action="started again", next_after=delay)
+        return True
+
     def start(self) -> None:
         open_checked(self.cfg).close()
-        rules = intake_rules(self.cfg)
+        self._rules = intake_rules(self.cfg)
         for m in self.cfg.modems:
             if not m.port:
                 log.error(
@@ -142,21 +204,11 @@ class Daemon:
                     hint="set modem.port (e.g. /dev/serial/by-id/usb-...)",
                 )
                 continue
-            w = ModemWorker(
-                self.cfg,
-                m,
-                rules,
-                self.stop,
-                opener=self.opener,
-                on_message=self.wake_forwarder,
-                health=self.health,
-            )
+            w = self._worker(m)
             self.workers.append(w)
             w.start()
         if self.cfg.upstream.url:
-            self.forwarder = Forwarder(
-                self.cfg, self.stop, health=self.health, on_reply=self.wake_workers
-            )
+            self.forwarder = self._forwarder()
             self.forwarder.start()
         else:
             log.warning(
@@ -232,16 +284,14 @@ def run(cfg: Config) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     d.start()
-    code = 0
     while not d.stop.wait(1.0):
-        d.tick()
-        dead = d.dead_threads()
-        if dead:
-            # should never happen (each loop logs and carries on); exit so systemd restarts us
-            log.critical("thread_died", threads=dead, action="exiting for a clean restart")
-            code = 1
-            break
+        try:
+            d.tick()
+        except Exception as e:  # the status file and metrics are not worth stopping for
+            log.error("daemon_tick_failed", error=safe_error("writing status", e))
+        d.revive()
     sdnotify.notify("STOPPING=1")
     d.shutdown()
-    d.tick()
-    return code
+    with contextlib.suppress(Exception):
+        d.tick()
+    return 0

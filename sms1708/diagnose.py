@@ -134,6 +134,7 @@ def probe(
         out.append(_signal(s))
         out.append(_smsc(s))
         out.append(_storage(s))
+        out.append(_memories(s, m))
         out.append(_cnmi(s, m))
     finally:
         s.close()
@@ -270,6 +271,27 @@ def _storage(s: ATSession) -> Check:
         f"{m.group(1)} {used}/{total} used",
         "" if ok else "SIM full: start `sms1708 run`, it drains the SIM first",
     )
+
+
+def _memories(s: ATSession, m: ModemConfig) -> Check:
+    """Which SMS memories the modem has: one it refuses is not polled by the daemon."""
+    have, missing = [], []
+    for memory in dict.fromkeys([*m.memories, "SR"]):
+        try:
+            s.command(f'AT+CPMS="{memory}"', timeout=5)
+            have.append(memory)
+        except CommandFailed as e:
+            missing.append(f"{memory} ({e.reply})")
+    receiving = [x for x in m.memories if x in have]
+    detail = ", ".join(have) or "none"
+    if missing:
+        detail += "; not supported: " + ", ".join(missing) + " (not polled)"
+    hint = ""
+    if not receiving:
+        hint = "set modem.memories to a memory the modem has (AT+CPMS=? lists them)"
+    elif "SR" not in have:
+        hint = "no SR memory: delivery reports arrive as +CDS or in SM/ME, or not at all"
+    return Check("memories", bool(receiving), detail, hint)
 
 
 def _cnmi(s: ATSession, m: ModemConfig) -> Check:

@@ -37,6 +37,8 @@ class ModemHealth:
     last_sms_at: float | None = None
     last_poll_at: float | None = None
     problem: str | None = None  # the last thing that went wrong, for operators
+    unsupported_memories: list[str] = field(default_factory=list)  # answered ERROR: not polled
+    stuck_slots: dict[str, int] = field(default_factory=dict)  # "SM:3" -> refused deletions
 
 
 class Health:
@@ -50,6 +52,8 @@ class Health:
             "problem": None,
         }
         self.heartbeats: dict[str, float] = {}
+        #: loops in trouble: name -> failures in a row, since, last error, retry in, alarm
+        self.loops: dict[str, dict[str, Any]] = {}
         self.started_at = time.time()
         self._dirty = True
 
@@ -78,6 +82,16 @@ class Health:
                     self.upstream[k] = v
                     self._dirty = True
 
+    def set_loop(self, name: str, trouble: dict[str, Any] | None) -> None:
+        """A loop's trouble (None: all well again)."""
+        with self._lock:
+            if trouble is None:
+                if self.loops.pop(name, None) is not None:
+                    self._dirty = True
+            elif self.loops.get(name) != trouble:
+                self.loops[name] = trouble
+                self._dirty = True
+
     def beat(self, loop: str) -> None:
         """A loop says it is alive (monotonic clock)."""
         self.heartbeats[loop] = time.monotonic()
@@ -102,6 +116,7 @@ class Health:
                 "written_at": time.time(),
                 "modems": {n: asdict(m) for n, m in self.modems.items()},
                 "upstream": dict(self.upstream),
+                "loops": {n: dict(t) for n, t in self.loops.items()},
             }
 
 
@@ -204,6 +219,12 @@ def prometheus(snapshot: dict[str, Any], counts: dict[str, dict[str, int]]) -> s
             lines.append(f'sms1708_modem_signal_dbm{{modem="{name}"}} {m["signal_dbm"]}')
         for mem, (used, _total) in sorted(m.get("storage", {}).items()):
             lines.append(f'sms1708_modem_storage_used{{modem="{name}",memory="{mem}"}} {used}')
+    lines += [
+        "# HELP sms1708_loop_failures Failures in a row of a long-running loop (0: all well).",
+        "# TYPE sms1708_loop_failures gauge",
+    ]
+    for name, t in sorted(snapshot.get("loops", {}).items()):
+        lines.append(f'sms1708_loop_failures{{loop="{name}"}} {int(t.get("failures") or 0)}')
     last = snapshot.get("upstream", {}).get("last_success_at")
     lines += [
         "# HELP sms1708_upstream_last_success_timestamp_seconds Last delivery upstream.",

@@ -24,7 +24,6 @@ from typing import Any
 import httpx
 from gsmmodem.pdu import decodeSmsPdu
 
-from sms1708.errors import StoreError
 from sms1708.modem.emulator import EmulatedModem
 from sms1708.store.store import Store
 
@@ -197,9 +196,12 @@ class NthCall:
     fire_at: int | None = None
     calls: int = 0
     fired_at: list[str] = field(default_factory=list)
+    where: str | None = None  # only calls whose place starts with this are counted
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def tick(self, where: str) -> bool:
+        if self.where is not None and not where.startswith(self.where):
+            return False
         with self._lock:
             self.calls += 1
             if self.calls == self.fire_at:
@@ -222,7 +224,7 @@ def _store_caller() -> str:
 
 
 def faulty_store(
-    counter: NthCall, error: type[StoreError], *, at: str = "commit"
+    counter: NthCall, error: type[Exception], *, at: str = "commit"
 ) -> Callable[[str], Store]:
     """A ``store_factory`` whose stores fail the ``counter.fire_at``-th ``transaction()`` of
     the process: ``at="begin"`` before anything is written (``BEGIN`` refused, e.g. a locked
@@ -250,7 +252,7 @@ class FaultyTransport(httpx.BaseTransport):
     the server process it, then drops the answer (``ReadTimeout``: sent, outcome unknown)."""
 
     def __init__(self, counter: NthCall, kind: str) -> None:
-        assert kind in ("connect", "no_answer")
+        assert kind in ("connect", "no_answer", "bug")
         self.counter = counter
         self.kind = kind
         self.inner = httpx.HTTPTransport()
@@ -261,6 +263,8 @@ class FaultyTransport(httpx.BaseTransport):
             return self.inner.handle_request(request)
         if self.kind == "connect":
             raise httpx.ConnectError("injected: connection refused", request=request)
+        if self.kind == "bug":  # not an httpx error at all: what a bug in a library raises
+            raise RuntimeError("injected: unexpected failure in the HTTP stack")
         response = self.inner.handle_request(request)
         response.read()
         response.close()
@@ -268,3 +272,45 @@ class FaultyTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+
+
+class FaultySerial:
+    """A real ``serial.Serial`` whose ``counter.fire_at``-th ``write`` raises (``RuntimeError``:
+    not a serial error the session expects). Reads are not counted: the reader thread polls."""
+
+    def __init__(self, counter: NthCall, inner: Any) -> None:
+        self._counter = counter
+        self._inner = inner
+
+    def write(self, data: bytes) -> int | None:
+        if self._counter.tick(f"serial write {bytes(data)[:12]!r}"):
+            raise RuntimeError("injected: the serial driver failed a write")
+        return self._inner.write(data)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def faulty_opener(counter: NthCall) -> Callable[..., Any]:
+    """An ``opener`` for ``ModemWorker``/``Daemon``: the Nth open or write fails."""
+    import serial
+
+    def opener(*args: Any, **kwargs: Any) -> Any:
+        if counter.tick("serial open"):
+            raise RuntimeError("injected: the serial driver failed to open the port")
+        return FaultySerial(counter, serial.Serial(*args, **kwargs))
+
+    return opener
+
+
+def faulty_status_client(counter: NthCall, transport: httpx.BaseTransport | None = None) -> Any:
+    """A ``client_factory``: a real ``WebhookClient`` whose Nth ``fetch_status`` raises."""
+    from sms1708.upstream.webhook import WebhookClient
+
+    class FaultyClient(WebhookClient):
+        def fetch_status(self, tracking_id: str, key: str) -> str | None:
+            if counter.tick("status fetch"):
+                raise RuntimeError("injected: unexpected failure while asking a status")
+            return super().fetch_status(tracking_id, key)
+
+    return lambda cfg: FaultyClient(cfg.upstream, transport=transport)

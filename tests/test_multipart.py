@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -186,3 +188,23 @@ def test_two_messages_under_one_reference_are_never_spliced(total, rnd, gap) -> 
     assert complete(total, missing_both) is None
     got = complete(total, missing_a)
     assert got is not None and got.text == "".join(p.text for p in b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(codec="utf-8"), min_size=1, max_size=200), st.data())
+def test_ucs2_parts_cut_anywhere_even_inside_an_emoji_are_joined_exactly(
+    text: str, data: st.DataObject
+) -> None:
+    """Parts carry their raw UTF-16-BE data; joined at the byte level, a surrogate pair cut in
+    half by the phone comes back as one character, in complete() and in release()."""
+    raw = text.encode("utf-16-be")
+    units = len(raw) // 2
+    cuts = sorted(data.draw(st.lists(st.integers(0, units), max_size=5)))
+    bounds = [0, *(2 * c for c in cuts), len(raw)]
+    parts = [
+        StoredPart(seq, raw[a:b].decode("utf-16-be", "replace"), f"k{seq}", data=raw[a:b])
+        for seq, (a, b) in enumerate(itertools.pairwise(bounds), start=1)
+    ]
+    got = complete(len(parts), parts)
+    assert got is not None and got.text == text
+    assert release(len(parts), parts).text == text

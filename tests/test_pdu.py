@@ -232,10 +232,12 @@ def test_ucs2_emoji_pair_straddling_two_parts() -> None:
     ud2 = "050003770202DE000042"  # low surrogate + "B"
     one = decode_deliver(deliver_hex(OA_INTL, 0x08, f"0A{ud1}", first=0x44))
     two = decode_deliver(deliver_hex(OA_INTL, 0x08, f"0A{ud2}", first=0x44))
-    assert (one.text, two.text) == ("A\ud83d", "\ude00B")
-    assert join_parts([one.text, two.text]) == "A😀B"
-    assert join_parts([two.text, one.text]) == "\ufffdBA\ufffd"  # wrong order: no false repair
-    assert join_parts([one.text]).encode("utf-8") == b"A\xef\xbf\xbd"
+    # each part's own text is storable (no lone surrogate); the raw data mends the pair
+    assert (one.text, two.text) == ("A\ufffd", "\ufffdB")
+    assert join_parts([one.data, two.data]) == "A😀B"
+    assert join_parts([two.data, one.data]) == "\ufffdBA\ufffd"  # wrong order: no false repair
+    assert join_parts([one.data]).encode("utf-8") == b"A\xef\xbf\xbd"
+    assert join_parts([one.data, "x", two.data]) == "A\ufffdx\ufffdB"
 
 
 def test_lone_surrogates_inside_a_part_are_replaced() -> None:

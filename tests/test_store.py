@@ -337,16 +337,18 @@ def test_an_alphanumeric_sender_is_recorded_but_neither_answered_nor_forwarded(
     assert store.claim_replies(MODEM, now=T0 + 1, lease=60, limit=10) == []
 
 
-def test_a_failing_statement_rolls_back_the_whole_batch(tmp_path: Path) -> None:
+def test_a_row_the_database_refuses_quarantines_that_sms_only(tmp_path: Path) -> None:
+    """P8 generalised: a statement failing for one SMS (here a trigger refusing one text)
+    keeps that SMS raw in quarantine, without its text in the error; the batch goes on."""
     path = tmp_path / "sms1708.db"
     s = Store.open(path)
-    # another connection installs a fault: creating a message fails for one text only
     saboteur = sqlite3.connect(path)
     saboteur.execute(
         "CREATE TRIGGER boom BEFORE INSERT ON messages WHEN NEW.raw_text LIKE '%LONGSOR%' "
         "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
     )
     saboteur.commit()
+    saboteur.close()
     [a] = pdus(CITIZEN, "LAPOR saluran air tersumbat")
     [b] = pdus(NEIGHBOUR, "LAPOR LONGSOR di jalan desa")
     batch = [
@@ -354,16 +356,32 @@ def test_a_failing_statement_rolls_back_the_whole_batch(tmp_path: Path) -> None:
         part(a, 2),
         part(b, 3),
     ]
-    with pytest.raises(StoreError, match="injected fault"):
-        ingest(s, *batch)
-    assert snapshot(s) == {t: [] for t in ("parts", "messages", "outbox", "attempts", "replies")}
-    # the store is still usable, and the same batch goes in whole once the fault is gone
-    saboteur.execute("DROP TRIGGER boom")
-    saboteur.commit()
-    saboteur.close()
     res = ingest(s, *batch)
-    assert [r.new for r in res] == [True, True, True]
-    assert count(s, "parts") == 3 and count(s, "messages") == 2 and count(s, "outbox") == 2
+    assert [(r.new, r.quarantined) for r in res] == [(True, True), (True, False), (True, True)]
+    assert res[2].error is not None and "IntegrityError" in res[2].error
+    assert "LONGSOR" not in res[2].error
+    assert count(s, "parts") == 3 and count(s, "messages") == 1 and count(s, "outbox") == 1
+    row = s.conn.execute("SELECT pdu, status FROM parts WHERE sim_index = 3").fetchone()
+    assert tuple(row) == (b, "quarantined")
+    assert [r.new for r in ingest(s, *batch)] == [False, False, False]  # a re-read: known
+    s.close()
+
+
+def test_a_store_failure_rolls_back_the_whole_batch(tmp_path: Path) -> None:
+    """A failure of the database itself (here: locked by another writer) fails the batch: the
+    receiver then deletes nothing and the SIM keeps every SMS for the next poll."""
+    path = tmp_path / "sms1708.db"
+    s = Store.open(path)
+    s.conn.execute("PRAGMA busy_timeout = 0")
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    [a] = pdus(CITIZEN, "LAPOR saluran air tersumbat")
+    with pytest.raises(StoreError):
+        ingest(s, part(a, 2))
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    assert snapshot(s) == {t: [] for t in ("parts", "messages", "outbox", "attempts", "replies")}
+    assert [r.new for r in ingest(s, part(a, 2))] == [True]
     s.close()
 
 

@@ -21,6 +21,12 @@ class StoredPart:
     text: str
     part_key: str
     sent_at: float | None = None  # SMSC timestamp (unix seconds), to tell apart two messages
+    data: bytes | None = None  # a UCS-2 part's raw user data: joined before decoding
+
+    @property
+    def piece(self) -> str | bytes:
+        """What :func:`join_parts` joins: the raw UCS-2 data where there is some."""
+        return self.text if self.data is None else self.data
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def complete(total: int, parts: Sequence[StoredPart]) -> Assembly | None:
     by_seq: dict[int, list[StoredPart]] = {}
     for p in parts:
         same = by_seq.setdefault(p.seq, [])
-        if all(q.text != p.text for q in same):
+        if all(q.piece != p.piece for q in same):
             same.append(p)  # a repeated part with the same text is a duplicate: keep the first
     if any(seq not in by_seq for seq in range(1, total + 1)):
         return None
@@ -65,7 +71,7 @@ def complete(total: int, parts: Sequence[StoredPart]) -> Assembly | None:
     if found is None:
         return None
     ordered = found
-    return Assembly(join_parts([p.text for p in ordered]), tuple(p.part_key for p in ordered), ())
+    return Assembly(join_parts([p.piece for p in ordered]), tuple(p.part_key for p in ordered), ())
 
 
 def _consistent(total: int, by_seq: dict[int, list[StoredPart]]) -> list[StoredPart] | None:
@@ -93,31 +99,33 @@ def _consistent(total: int, by_seq: dict[int, list[StoredPart]]) -> list[StoredP
 def release(total: int, parts: Sequence[StoredPart]) -> Assembly:
     """Assemble whatever is there, marking each run of missing parts with ``[...]``."""
     chosen = _by_seq(parts)
-    texts: list[str] = []
-    keys: list[str] = []
+    present: list[StoredPart | None] = []  # None: a run of missing parts
     missing: list[int] = []
     for seq in range(1, total + 1):
         if seq in chosen:
-            texts.append(chosen[seq].text)
-            keys.append(chosen[seq].part_key)
+            present.append(chosen[seq])
         else:
             missing.append(seq)
-            if not texts or texts[-1] != MISSING_MARK:
-                texts.append(MISSING_MARK)
-    extra = [p for s, p in sorted(chosen.items()) if s > total or s < 1]
-    for p in extra:  # a part numbered outside 1..total: keep its text rather than drop it
-        texts.append(p.text)
-        keys.append(p.part_key)
+            if not present or present[-1] is not None:
+                present.append(None)
+    # a part numbered outside 1..total: keep its text rather than drop it
+    present += [p for s, p in sorted(chosen.items()) if s > total or s < 1]
     # the mark gets a space on each side that has a neighbour not already spaced there; the
     # parts' own text (line breaks, double spaces) is kept exactly as it arrived
-    pieces: list[str] = []
-    for i, t in enumerate(texts):
-        if t == MISSING_MARK:
-            before = i > 0 and texts[i - 1][-1:].strip() != ""
-            after = i + 1 < len(texts) and texts[i + 1][:1].strip() != ""
-            t = f"{' ' if before else ''}{MISSING_MARK}{' ' if after else ''}"
-        pieces.append(t)
-    return Assembly(join_parts(pieces), tuple(keys), tuple(missing))
+    pieces: list[str | bytes] = []
+    for i, p in enumerate(present):
+        if p is None:
+            prev, nxt = (
+                present[i - 1] if i else None,
+                present[i + 1] if i + 1 < len(present) else None,
+            )
+            before = prev is not None and prev.text[-1:].strip() != ""
+            after = nxt is not None and nxt.text[:1].strip() != ""
+            pieces.append(f"{' ' if before else ''}{MISSING_MARK}{' ' if after else ''}")
+        else:
+            pieces.append(p.piece)
+    keys = tuple(p.part_key for p in present if p is not None)
+    return Assembly(join_parts(pieces), keys, tuple(missing))
 
 
 def expired(first_seen: float, now: float, timeout: float) -> bool:

@@ -9,11 +9,13 @@ the two known bugs of ``gsmmodem.pdu``: (1) with a 16-bit concatenation referenc
 part was lost (babca/python-gsmmodem#99, PR #109): here the header is skipped as
 ceil(8 * (UDHL + 1) / 7) septets; (2) UCS-2 was handled as one code point per 16-bit unit, so
 received emoji became lone surrogates (sqlite3 then fails) and sending one raised ValueError
-(#120, PR #98): here UCS-2 is UTF-16-BE, a surrogate pair split across two parts is kept as two
-halves and mended by :func:`join_parts`, and the encoders never split a pair (or a GSM-7 escape)
-across parts. On the way it also fixes: a final ``@`` on a septet-8n boundary being dropped, ``§``
-decoded as a backquote, DCS coding groups other than ``00xx`` read as GSM-7, unbounded reads on
-truncated PDUs. Decoding is total: any string gives a result or :class:`PduDecodeError`.
+(#120, PR #98): here UCS-2 is UTF-16-BE; a part's text never holds a lone surrogate (U+FFFD
+instead, so it is always storable), a pair split across two parts is mended by joining the parts'
+raw user data before decoding (:func:`join_parts`), and the encoders never split a pair (or a
+GSM-7 escape) across parts. On the way it also fixes: a final ``@`` on a septet-8n boundary
+being dropped, ``§`` decoded as a backquote, DCS coding groups other than ``00xx`` read as
+GSM-7, unbounded reads on truncated PDUs. Decoding is total: any string gives a result or
+:class:`PduDecodeError`.
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ class Concat:
 class Deliver:
     """One received part. ``sender_type``: international (sender "+..."), national, alphanumeric
     (sender is the decoded name) or other. ``encoding``: gsm7, ucs2 or 8bit (text ""; DCS with
-    compression also counts as 8bit). ``data``: raw user data after the UDH. A ucs2 ``text`` may
-    start or end with half a surrogate pair only where the pair can straddle parts: see
+    compression also counts as 8bit). ``data``: raw user data after the UDH. ``text`` never holds
+    a lone surrogate (U+FFFD instead); a pair split across parts is mended from ``data`` by
     :func:`join_parts`. ``tpdu_hex``: the PDU without the SMSC prefix, upper case."""
 
     sender: str
@@ -269,18 +271,9 @@ def _parse_udh(header: bytes) -> Concat | None:
     return None
 
 
-def _ucs2_text(body: bytes, concat: Concat | None) -> str:
-    """UTF-16-BE text; only a half pair at a part boundary that can straddle stays unpaired."""
-    chars = list(body[: len(body) // 2 * 2].decode("utf-16-be", "surrogatepass"))
-    keep_head = concat is not None and concat.seq > 1
-    keep_tail = concat is not None and concat.seq < concat.total
-    for i, c in enumerate(chars):
-        if "\ud800" <= c <= "\udfff":
-            head = i == 0 and keep_head and c >= "\udc00"
-            tail = i == len(chars) - 1 and keep_tail and c < "\udc00"
-            if not (head or tail):
-                chars[i] = "\ufffd"
-    return "".join(chars)
+def _ucs2_text(body: bytes) -> str:
+    """UTF-16-BE text; a lone surrogate (or an odd last octet) becomes U+FFFD."""
+    return body.decode("utf-16-be", "replace")
 
 
 @_only(PduDecodeError)
@@ -313,7 +306,7 @@ def decode_deliver(pdu_hex: str) -> Deliver:
             raise PduDecodeError("user data header longer than the user data")
         text = _gsm7_text(_unpack(ud, udl)[skip:])
     elif encoding == "ucs2":
-        text = _ucs2_text(ud[header_octets:], concat)
+        text = _ucs2_text(ud[header_octets:])
     else:
         text = ""
     return Deliver(
@@ -346,9 +339,24 @@ def decode_status_report(pdu_hex: str) -> StatusReport:
     return StatusReport(reference, recipient, scts, discharge, status, status < 0x20)
 
 
-def join_parts(texts: Sequence[str]) -> str:
-    """Join part texts in order, mend surrogate pairs split across parts, U+FFFD for the rest."""
-    joined = "".join(texts).encode("utf-16-be", "surrogatepass")
+def join_parts(pieces: Sequence[str | bytes]) -> str:
+    """Join the parts of a message in order into storable text.
+
+    A ``bytes`` piece is a UCS-2 part's raw user data (UTF-16-BE): consecutive ones are joined
+    at the byte level before decoding, so a surrogate pair split across parts becomes one
+    character. A ``str`` piece is a decoded text. Whatever stays unpaired becomes U+FFFD.
+    """
+    out: list[str] = []
+    run = bytearray()
+    for piece in [*pieces, ""]:
+        if isinstance(piece, bytes):
+            run += piece
+            continue
+        if run:
+            out.append(bytes(run).decode("utf-16-be", "replace"))
+            run.clear()
+        out.append(piece)
+    joined = "".join(out).encode("utf-16-be", "surrogatepass")
     return joined.decode("utf-16-be", "replace")
 
 

@@ -25,7 +25,10 @@ Usage::
 Test hooks: :meth:`race_next_urc`, :meth:`burst_cmti`, :meth:`write_raw`, :meth:`unplug` /
 :meth:`replug`, :meth:`hang`, :meth:`stop_reading` / :meth:`resume_reading` (a modem whose
 input is stuck: the DTE's writes block), ``reset_on_send`` (a stick that resets right after an
-SMS's Ctrl-Z), ``swallow`` (commands read but never answered), ``latency`` / ``cmgs_latency``
+SMS's Ctrl-Z), ``swallow`` (commands read but never answered), :meth:`refuse_delete` (a slot
+whose ``AT+CMGD`` answers ``+CMS ERROR: 500`` N times), ``memories`` (a modem without "SR":
+``AT+CPMS="SR"`` answers ``+CMS ERROR: 302``), ``unlistable`` (memories whose ``AT+CMGL``
+answers ``+CMS ERROR: 302``), ``latency`` / ``cmgs_latency``
 / ``baudrate`` pacing and ``before_delete``; observation through ``log``, ``commands``,
 ``sent``, :meth:`stored` and :meth:`wait_until`. It runs in-process with one reader thread per
 pty; public methods are thread-safe. Only the stdlib is used (:meth:`receive_sms` imports
@@ -181,6 +184,8 @@ class EmulatedModem:
         model: str = "EMU-800",
         revision: str = "EMU01R01",
         write_timeout: float = 10.0,
+        memories: Sequence[str] = ("SM", "ME", "SR"),
+        unlistable: Sequence[str] = (),
     ) -> None:
         self.link = os.fspath(link) if link is not None else None
         self.pin, self.own_number, self.smsc = pin, own_number, smsc
@@ -189,6 +194,11 @@ class EmulatedModem:
         self.manufacturer, self.model, self.revision = manufacturer, model, revision
         self.baudrate, self.latency, self.cmgs_latency = baudrate, latency, cmgs_latency
         self.cmgd_empty_error, self.write_timeout = cmgd_empty_error, write_timeout
+        #: memories AT+CPMS accepts (a modem without "SR" answers +CMS ERROR: 302 to it), and
+        #: those it accepts but cannot list (AT+CMGL answers +CMS ERROR: 302 there)
+        self.memories = tuple(m.upper() for m in memories)
+        self.unlistable = tuple(m.upper() for m in unlistable)
+        self._refused_deletes: dict[tuple[str, int], int] = {}
         self.before_delete: Callable[[str, int, str], None] | None = None
         #: test hook: PDU -> a +CMS ERROR code the "network" answers AT+CMGS with, or None
         self.refuse_send: Callable[[str], int | None] | None = None
@@ -575,7 +585,7 @@ class EmulatedModem:
             (r"\+CNMI=\?", info(lambda: "+CNMI: (0-3),(0-3),(0,2),(0-2),(0,1)"), True),
             (r"\+CNMI\?", info(lambda: "+CNMI: " + ",".join(map(str, self.cnmi))), True),
             (r"\+CNMI=([0-3])(?:,([0-3])(?:,([0-3])(?:,([0-2])(?:,([01]))?)?)?)?", cnmi, True),
-            (r"\+CPMS=\?", info(lambda: '+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")'), True),
+            (r"\+CPMS=\?", info(self._cpms_ranges), True),
             (r"\+CPMS\?", self._cmd_cpms_query, True),
             (r'\+CPMS="(\w\w)"(?:,"(\w\w)"(?:,"(\w\w)")?)?', self._cmd_cpms_set, True),
             (r"\+CMGL=\?", info(lambda: "+CMGL: (0-4)"), True),
@@ -655,6 +665,14 @@ class EmulatedModem:
                     self.cnmi[i] = int(value)
         return _Reply()
 
+    def _cpms_ranges(self) -> str:
+        def names(allowed: tuple[str, ...]) -> str:
+            return ",".join(f'"{n}"' for n in allowed if n in self.memories)
+
+        return (
+            f"+CPMS: ({names(('SM', 'ME', 'SR'))}),({names(('SM', 'ME'))}),({names(('SM', 'ME'))})"
+        )
+
     def _usage(self) -> str:
         return ",".join(f"{len(self._mems[n].slots)},{self._mems[n].capacity}" for n in self.cpms)
 
@@ -667,7 +685,8 @@ class EmulatedModem:
 
     def _cmd_cpms_set(self, m: re.Match[str]) -> _Reply:
         names = [g.upper() if g else None for g in m.groups()]
-        allowed = ({"SM", "ME", "SR"}, {"SM", "ME"}, {"SM", "ME"})
+        have = set(self.memories)
+        allowed = ({"SM", "ME", "SR"} & have, {"SM", "ME"} & have, {"SM", "ME"} & have)
         if any(n is not None and n not in ok for n, ok in zip(names, allowed, strict=True)):
             return self._cms(302)
         with self._lock:
@@ -679,7 +698,7 @@ class EmulatedModem:
 
     def _cmd_cmgl(self, m: re.Match[str]) -> _Reply:
         stat = int(m[1] or 0)
-        if self.cmgf == 1 or stat > 4:
+        if self.cmgf == 1 or stat > 4 or self.cpms[0] in self.unlistable:
             return self._cms(302)
         lines: list[str] = []
         with self._lock:
@@ -705,6 +724,9 @@ class EmulatedModem:
         with self._lock:
             mem = self._mems[self.cpms[0]]
             if flag == 0:
+                if self._refused_deletes.get((mem.name, index), 0) > 0:
+                    self._refused_deletes[(mem.name, index)] -= 1
+                    return self._cms(500)  # unknown error: the slot stays as it is
                 slot = mem.slots.get(index)
                 if not 1 <= index <= mem.capacity or (slot is None and self.cmgd_empty_error):
                     return self._cms(321)
@@ -859,6 +881,12 @@ class EmulatedModem:
         return index
 
     # ---------------------------------------------------------------- test hooks
+
+    def refuse_delete(self, memory: str, index: int, times: int) -> None:
+        """The next ``times`` ``AT+CMGD=<index>`` on that slot answer ``+CMS ERROR: 500`` (seen
+        on worn SIMs and busy modems); the SMS stays in the slot."""
+        with self._lock:
+            self._refused_deletes[(memory.upper(), index)] = times
 
     def race_next_urc(self) -> None:
         """The next URC is written just before the next final result code (bug #1 on demand)."""

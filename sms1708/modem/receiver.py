@@ -6,21 +6,28 @@ the SIM; the next poll reads it again and the store recognises it (same TPDU, sa
 so nothing is lost and nothing is counted twice.
 
 If the commit fails (disk full, database locked), nothing is deleted: the SIM keeps the SMS
-and the next poll tries again. An undecodable PDU is stored raw in quarantine, with the
-reason, and then deleted: it never blocks the slot or the queue behind it (P8).
+and the next poll tries again. An undecodable PDU, or one whose intake fails in any other way,
+is stored raw in quarantine, with the reason (never its text), and then deleted: it never
+blocks the slot or the queue behind it (P8, P13).
+
+An ``ERROR`` answer is an answer, not a lost link: a memory the modem refuses (``AT+CPMS``) or
+cannot list (``AT+CMGL``) is reported in :class:`DrainResult` for the worker to stop polling
+it; a slot that refuses ``AT+CMGD`` is reported and left for the next poll, and the other
+deletes of the poll still happen.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, decode_status_report
 from sms1708.errors import CommandFailed, PduDecodeError, StoreError, StoreFullError
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
+from sms1708.store.intake import safe_error
 from sms1708.store.store import IncomingPart, Store
 
 log = get_logger("sms1708.receive")
@@ -74,11 +81,14 @@ def decode_incoming(memory: str, index: int, pdu: str) -> IncomingPart:
     """Decode what the modem handed us: an SMS-DELIVER, else a status report, else quarantine."""
     try:
         return IncomingPart(memory, index, pdu, decode_deliver(pdu))
-    except PduDecodeError as e:
+    except Exception as e:  # the codec raises PduDecodeError; anything else is kept raw too
+        why = (
+            f"undecodable PDU: {e}" if isinstance(e, PduDecodeError) else safe_error("decoding", e)
+        )
         try:
             return IncomingPart(memory, index, pdu, None, report=decode_status_report(pdu))
-        except PduDecodeError:
-            return IncomingPart(memory, index, pdu, None, f"undecodable PDU: {e}")
+        except Exception:
+            return IncomingPart(memory, index, pdu, None, why)
 
 
 def decode_listed(memory: str, item: Listed) -> IncomingPart:
@@ -97,6 +107,11 @@ class DrainResult:
     store_failed: bool = False
     used: int = 0  # storage use before the drain (from +CPMS)
     total: int = 0
+    #: the modem refused this memory (AT+CPMS) or to list it (AT+CMGL): its answer, else None
+    refused: str | None = None
+    refused_by: str = ""  # "AT+CPMS" or "AT+CMGL"
+    #: slots whose AT+CMGD was refused: (index, the modem's answer); left for the next poll
+    undeleted: list[tuple[int, str]] = field(default_factory=list)
 
 
 def drain_memory(
@@ -114,8 +129,8 @@ def drain_memory(
     result = DrainResult()
     try:
         cpms = session.command(f'AT+CPMS="{memory}"', timeout=command_timeout)
-    except CommandFailed as e:
-        log.debug("modem_memory_unavailable", modem=modem, memory=memory, reply=e.reply)
+    except CommandFailed as e:  # an answer, not a lost link: this memory is not there
+        result.refused, result.refused_by = e.reply, "AT+CPMS"
         return result
     result.used, result.total = storage_usage(cpms)
     if result.total and result.used >= result.total:
@@ -127,7 +142,11 @@ def drain_memory(
             total=result.total,
             action="draining; the network holds new SMS meanwhile",
         )
-    lines = session.command("AT+CMGL=4", timeout=list_timeout)
+    try:
+        lines = session.command("AT+CMGL=4", timeout=list_timeout)
+    except CommandFailed as e:
+        result.refused, result.refused_by = e.reply, "AT+CMGL"
+        return result
     listed = parse_cmgl(lines)
     if not listed:
         return result
@@ -167,7 +186,13 @@ def drain_memory(
         result.messages += len(r.message_ids)
         if r.quarantined and r.new:
             log.warning(
-                "sms_quarantined", modem=modem, memory=memory, index=r.index, part_key=r.part_key
+                "sms_quarantined",
+                modem=modem,
+                memory=memory,
+                index=r.index,
+                part_key=r.part_key,
+                reason=r.error,
+                action="kept raw in the store (queue show / parts); deleted from the SIM",
             )
         for mid in r.message_ids:
             log.info("sms_received", modem=modem, message_id=mid)
@@ -183,6 +208,19 @@ def drain_memory(
     # delete only what the committed transaction holds, and each slot once: a slot freed by
     # the first delete may already hold a new SMS that is not stored yet
     for index in dict.fromkeys(r.index for r in results):
-        session.command(f"AT+CMGD={index}", timeout=command_timeout)
+        try:
+            session.command(f"AT+CMGD={index}", timeout=command_timeout)
+        except CommandFailed as e:
+            if e.code == _CMS_INVALID_INDEX:  # already empty: nothing left to delete
+                result.deleted += 1
+                continue
+            # the slot refuses deletion: it is stored, it stays on the SIM, the next poll
+            # lists it again (recognised, not stored twice) and deletes it again
+            result.undeleted.append((index, e.reply))
+            continue
         result.deleted += 1
     return result
+
+
+#: +CMS ERROR 321, "invalid memory index": some modems answer it for a slot already empty
+_CMS_INVALID_INDEX = 321

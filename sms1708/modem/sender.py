@@ -20,6 +20,7 @@ from sms1708.core.pdu import encode_submit
 from sms1708.core.policy import Decision, Outcome, RetryPolicy, decide
 from sms1708.errors import (
     CommandFailed,
+    ModemError,
     ModemGone,
     ModemGoneAfterSend,
     ModemTimeout,
@@ -27,6 +28,7 @@ from sms1708.errors import (
 )
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
+from sms1708.store.intake import safe_error
 from sms1708.store.store import ReplyItem, Store
 
 log = get_logger("sms1708.send")
@@ -174,8 +176,18 @@ def _send_one(
             attempts=item.attempts + 1,
         )
         raise
-    except BaseException:
+    except (ModemError, OSError):
         # link trouble before anything was sent: give the reply back for after the reconnect
+        _give_back(store, [item], now())
+        raise
+    except Exception as e:
+        # something about this one reply (a bug, a text the encoder chokes on): an attempt
+        # against it, with backoff and the attempt limit; the replies behind it go on
+        error = safe_error("sending the reply", e)
+        d = record(Outcome.RETRYABLE, error)
+        log.error("reply_item_failed", reply_id=item.id, error=error, state=d.state.value)
+        return
+    except BaseException:
         _give_back(store, [item], now())
         raise
     record(Outcome.DELIVERED, mr=mr)

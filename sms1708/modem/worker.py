@@ -22,6 +22,7 @@ import serial
 
 from sms1708.config import Config, ModemConfig
 from sms1708.core.intake import IntakeRules
+from sms1708.core.loopbackoff import Pacing
 from sms1708.core.policy import RetryPolicy
 from sms1708.errors import (
     ModemError,
@@ -32,9 +33,11 @@ from sms1708.errors import (
 )
 from sms1708.health import Health
 from sms1708.logsetup import get_logger
+from sms1708.loopguard import LoopGuard
 from sms1708.modem import pinrecord, receiver, sender
 from sms1708.modem.at import ATSession, Urc
 from sms1708.modem.setup import initialise, rssi_to_dbm
+from sms1708.store.intake import safe_error
 from sms1708.store.store import Store
 
 log = get_logger("sms1708.modem")
@@ -43,6 +46,12 @@ PIN_RECHECK_SECONDS = 300.0
 SIGNAL_EVERY = 300.0  # seconds between AT+CSQ readings
 PING_TIMEOUT = 3.0
 RESET_BOOT_SECONDS = 5.0
+STORE_RETRY = 5.0  # seconds before trying the store again after it failed
+SETTLE_SECONDS = 60.0  # a modem that served this long without failing is well again
+#: AT+CMGL refusals in a row after which a configured memory counts as not there
+LIST_REFUSALS = 3
+#: seconds after which a configured memory (SM/ME) that was refused is asked again; "SR" is not
+RECHECK_MEMORY = 600.0
 
 
 class ModemWorker(threading.Thread):
@@ -85,6 +94,17 @@ class ModemWorker(threading.Thread):
         self.health = health or Health()
         self.health.modem(modem.name, modem.port)
         self.last_csq_at = 0.0
+        #: the reconnect pacing: a modem that comes up and fails again at once backs off
+        self.guard = LoopGuard(
+            self.name,
+            self.health,
+            Pacing(base=1.0, cap=max(1.0, modem.reconnect_max_delay), settle=SETTLE_SECONDS),
+            clock=clock,
+        )
+        self.unsupported: dict[str, str] = {}  # memory -> the modem's answer; not polled again
+        self.unsupported_at: dict[str, float] = {}  # memory -> when last refused (monotonic)
+        self.refusals: dict[str, int] = {}  # memory -> refusals in a row
+        self.stuck_slots: dict[str, int] = {}  # "SM:3" -> refused deletions in a row
 
     # ------------------------------------------------------------------ supervisor
 
@@ -92,7 +112,6 @@ class ModemWorker(threading.Thread):
         store = self._open_store()
         if store is None:
             return
-        delay = 1.0
         try:
             while not self.stop_event.is_set():
                 self.health.beat(self.name)
@@ -101,7 +120,6 @@ class ModemWorker(threading.Thread):
                 try:
                     session.open()
                     self._bring_up(session, store)
-                    delay = 1.0
                     self._serve_with_recovery(session, store)
                 except SimPinRejected as e:
                     self._remember_wrong_pin(store)
@@ -111,21 +129,27 @@ class ModemWorker(threading.Thread):
                     self._down("modem_sim_pin", str(e), level="error")
                     self._wait(PIN_RECHECK_SECONDS)
                 except (ModemError, serial.SerialException, OSError) as e:
+                    delay = self.guard.failed(f"modem: {e}")
                     self._down("modem_down", str(e), retry_in=round(delay, 1))
                     self._wait(delay)
-                    delay = min(delay * 2, self.modem.reconnect_max_delay)
                 except StoreError as e:
+                    delay = max(self.guard.failed(f"store: {e}"), STORE_RETRY)
                     self._down(
                         "store_error", str(e), level="error", action="SMS stay on the SIM; retrying"
                     )
-                    self._wait(5)
-                except Exception as e:  # never go silent: log, reopen, carry on
-                    log.error(
-                        "modem_worker_error", modem=self.modem.name, error=repr(e), exc_info=True
-                    )
-                    self._down("modem_worker_error", repr(e), quiet=True)
                     self._wait(delay)
-                    delay = min(delay * 2, self.modem.reconnect_max_delay)
+                except Exception as e:  # never go silent: log, reopen, carry on
+                    error = safe_error("serving the modem", e)
+                    delay = self.guard.failed(error)
+                    log.error(
+                        "modem_worker_error",
+                        modem=self.modem.name,
+                        error=error,
+                        retry_in=round(delay, 1),
+                        exc_info=True,
+                    )
+                    self._down("modem_worker_error", error, quiet=True)
+                    self._wait(delay)
                 finally:
                     self.connected.clear()
                     session.close()
@@ -336,6 +360,10 @@ class ModemWorker(threading.Thread):
         # status reports for our replies land in "SR" (a modem without it answers ERROR: skipped)
         memories = [*self.modem.memories, *(["SR"] if "SR" not in self.modem.memories else [])]
         for memory in memories:
+            if memory in self.unsupported and (
+                memory == "SR" or time.monotonic() - self.unsupported_at[memory] < RECHECK_MEMORY
+            ):
+                continue  # a configured memory is asked again now and then (a busy SIM passes)
             r = receiver.drain_memory(
                 session,
                 store,
@@ -346,6 +374,7 @@ class ModemWorker(threading.Thread):
                 list_timeout=self.modem.list_timeout,
                 command_timeout=self.modem.command_timeout,
             )
+            self._note_answers(memory, r)
             if r.total and memory != "SR":
                 storage = dict(self.health.modem(self.modem.name).storage)
                 storage[memory] = [max(r.used - r.deleted, 0), r.total]
@@ -366,6 +395,68 @@ class ModemWorker(threading.Thread):
                 )
         self.last_poll_at = self.clock()
         self.health.update_modem(self.modem.name, last_poll_at=self.last_poll_at)
+        self.guard.ok()
+
+    def _note_answers(self, memory: str, r: receiver.DrainResult) -> None:
+        """An ERROR answer is an answer: a memory the modem does not have is not polled again
+        (SR at once; SM/ME after a few refusals in a row, as "SIM busy" passes); a slot that
+        refuses deletion is reported and deleted again on the next poll."""
+        if r.refused is not None:
+            n = self.refusals.get(memory, 0) + 1
+            self.refusals[memory] = n
+            if r.refused_by == "AT+CPMS" or memory == "SR" or n >= LIST_REFUSALS:
+                self.unsupported_at[memory] = time.monotonic()
+                if memory in self.unsupported:
+                    return  # asked again, still refused: already reported
+                self.unsupported[memory] = f"{r.refused_by}: {r.refused}"
+                self.health.update_modem(
+                    self.modem.name, unsupported_memories=sorted(self.unsupported)
+                )
+                receiving = [m for m in self.modem.memories if m not in self.unsupported]
+                getattr(log, "warning" if receiving else "error")(
+                    "modem_memory_unsupported",
+                    modem=self.modem.name,
+                    memory=memory,
+                    answer=f"{r.refused_by}: {r.refused}",
+                    action=("not polled again" if memory == "SR" else "asked again in 10 min")
+                    + (
+                        ""
+                        if receiving
+                        else "; NO memory left to receive SMS from: check"
+                        " modem.memories with `sms1708 check`"
+                    ),
+                )
+            else:
+                log.warning(
+                    "modem_memory_refused",
+                    modem=self.modem.name,
+                    memory=memory,
+                    answer=f"{r.refused_by}: {r.refused}",
+                    action="trying again on the next poll",
+                )
+        else:
+            self.refusals.pop(memory, None)
+            if self.unsupported.pop(memory, None) is not None:
+                log.info("modem_memory_back", modem=self.modem.name, memory=memory)
+                self.health.update_modem(
+                    self.modem.name, unsupported_memories=sorted(self.unsupported)
+                )
+        stuck = {k: v for k, v in self.stuck_slots.items() if not k.startswith(f"{memory}:")}
+        for index, answer in r.undeleted:
+            key = f"{memory}:{index}"
+            stuck[key] = self.stuck_slots.get(key, 0) + 1
+            log.warning(
+                "sms_delete_refused",
+                modem=self.modem.name,
+                memory=memory,
+                index=index,
+                answer=answer,
+                times=stuck[key],
+                action="stored already; deleted again on the next poll",
+            )
+        if stuck != self.stuck_slots:
+            self.stuck_slots = stuck
+            self.health.update_modem(self.modem.name, stuck_slots=dict(stuck))
 
     def _take_direct(self, store: Store) -> None:
         """Store what came with +CMT (an SMS never on the SIM) or +CDS (a status report).

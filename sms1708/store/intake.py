@@ -4,14 +4,16 @@ replies, delivery reports — each batch in one transaction (promises P1, P3, P7
 from __future__ import annotations
 
 import sqlite3
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sms1708.core import intake, keys, multipart
-from sms1708.core.pdu import Deliver, StatusReport
+from sms1708.core.pdu import Deliver, StatusReport, decode_deliver
 from sms1708.core.replies import same_number
+from sms1708.errors import PduDecodeError, StoreError
 from sms1708.store import followups
 from sms1708.store.base import StoreBase
 from sms1708.store.sendgate import queue_gated
@@ -38,6 +40,7 @@ class IngestResult:
     quarantined: bool
     message_ids: tuple[int, ...]  # messages completed by this part
     suppressed: tuple[str, ...] = ()  # why replies to those messages were not sent
+    error: str | None = None  # why it was quarantined (never the SMS text)
 
 
 class IntakeStore(StoreBase):
@@ -59,8 +62,45 @@ class IntakeStore(StoreBase):
         results: list[IngestResult] = []
         with self.transaction() as c:
             for part in parts:
-                results.append(self._ingest_one(c, modem, part, now, rules))
+                results.append(self._ingest_guarded(c, modem, part, now, rules))
         return results
+
+    def _ingest_guarded(
+        self,
+        c: sqlite3.Connection,
+        modem: str,
+        part: IncomingPart,
+        now: float,
+        rules: intake.IntakeRules,
+    ) -> IngestResult:
+        """One part in its own savepoint: anything that goes wrong with this one SMS (its text,
+        the grammar, a row the database refuses) quarantines it with its raw PDU, and the batch
+        goes on (P8, P13). Only what concerns the whole database (disk full, locked, damaged)
+        fails the batch, so that nothing is deleted from the SIM."""
+        c.execute("SAVEPOINT ingest_part")
+        try:
+            result = self._ingest_one(c, modem, part, now, rules)
+        except Exception as e:
+            c.execute("ROLLBACK TO ingest_part")
+            c.execute("RELEASE ingest_part")
+            if _whole_batch(e):
+                raise
+            return self._quarantine(c, modem, part, now, safe_error("storing the SMS", e))
+        c.execute("RELEASE ingest_part")
+        return result
+
+    def _quarantine(
+        self, c: sqlite3.Connection, modem: str, part: IncomingPart, now: float, error: str
+    ) -> IngestResult:
+        """Keep the raw PDU, untouched, with why it could not be taken in."""
+        d = part.deliver
+        pkey = keys.part_key(d.tpdu_hex if d else part.pdu)
+        cur = c.execute(
+            "INSERT INTO parts (part_key, modem, memory, sim_index, pdu, stored_at, status, error)"
+            " VALUES (?,?,?,?,?,?,'quarantined',?) ON CONFLICT(part_key) DO NOTHING",
+            (pkey, modem, part.memory, part.index, part.pdu, now, error),
+        )
+        return IngestResult(part.memory, part.index, pkey, cur.rowcount > 0, True, (), (), error)
 
     def _ingest_one(
         self,
@@ -114,7 +154,7 @@ class IntakeStore(StoreBase):
         if cur.rowcount == 0:
             return IngestResult(part.memory, part.index, pkey, False, d is None, ())
         if d is None:
-            return IngestResult(part.memory, part.index, pkey, True, True, ())
+            return IngestResult(part.memory, part.index, pkey, True, True, (), (), part.error)
         if row["status"] == "data":
             return IngestResult(part.memory, part.index, pkey, True, False, ())
         group = row.get("group_key")
@@ -199,11 +239,14 @@ class IntakeStore(StoreBase):
 
     def _pending_group(self, c: sqlite3.Connection, group: str) -> list[multipart.StoredPart]:
         rows = c.execute(
-            "SELECT concat_seq, text, part_key, scts FROM parts "
+            "SELECT concat_seq, text, part_key, scts, encoding, pdu FROM parts "
             "WHERE status = 'pending' AND group_key = ? ORDER BY id",
             (group,),
         ).fetchall()
-        return [multipart.StoredPart(r[0], r[1] or "", r[2], _timestamp(r[3])) for r in rows]
+        return [
+            multipart.StoredPart(r[0], r[1] or "", r[2], _timestamp(r[3]), _ucs2_data(r[4], r[5]))
+            for r in rows
+        ]
 
     def _create_message(
         self,
@@ -324,33 +367,55 @@ class IntakeStore(StoreBase):
         for r in rows:
             if not multipart.expired(r["first"], now, timeout):
                 continue
-            with self.transaction() as c:
-                stored = self._pending_group(c, r["group_key"])
-                if not stored:
-                    continue
-                asm = multipart.release(int(r["total"]), stored)
-                first = c.execute(
-                    "SELECT sender, sender_type, scts, modem FROM parts WHERE part_key = ?",
-                    (asm.part_keys[0],),
-                ).fetchone()
-                mid, _why = self._create_message(
-                    c,
-                    intake.NewMessage(
-                        first["modem"],
-                        first["sender"],
-                        first["sender_type"],
-                        asm.text,
-                        first["scts"],
-                        partial=True,
-                        part_count=int(r["total"]),
-                    ),
-                    list(asm.part_keys),
-                    now,
-                    rules,
-                    group=r["group_key"],
-                )
+            try:
+                mid = self._release_group(r["group_key"], int(r["total"]), now, rules)
+            except Exception as e:
+                if _whole_batch(e):
+                    raise
+                self._quarantine_group(r["group_key"], now, safe_error("releasing the SMS", e))
+                continue
+            if mid is not None:
                 released.append(mid)
         return released
+
+    def _quarantine_group(self, group: str, now: float, error: str) -> None:
+        """A multipart message that cannot be made: its parts are kept raw, in quarantine."""
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE parts SET status = 'quarantined', error = ? WHERE status = 'pending'"
+                " AND group_key = ?",
+                (error, group),
+            )
+
+    def _release_group(
+        self, group: str, total: int, now: float, rules: intake.IntakeRules
+    ) -> int | None:
+        with self.transaction() as c:
+            stored = self._pending_group(c, group)
+            if not stored:
+                return None
+            asm = multipart.release(total, stored)
+            first = c.execute(
+                "SELECT sender, sender_type, scts, modem FROM parts WHERE part_key = ?",
+                (asm.part_keys[0],),
+            ).fetchone()
+            mid, _why = self._create_message(
+                c,
+                intake.NewMessage(
+                    first["modem"],
+                    first["sender"],
+                    first["sender_type"],
+                    asm.text,
+                    first["scts"],
+                    partial=True,
+                    part_count=total,
+                ),
+                list(asm.part_keys),
+                now,
+                rules,
+                group=group,
+            )
+            return mid
 
 
 def _timestamp(iso: str | None) -> float | None:
@@ -360,3 +425,42 @@ def _timestamp(iso: str | None) -> float | None:
         return datetime.fromisoformat(iso).timestamp()
     except ValueError:
         return None
+
+
+def _ucs2_data(encoding: str | None, pdu: str) -> bytes | None:
+    """A stored UCS-2 part's raw user data, read again from its raw PDU (joined at the byte
+    level, so an emoji split across parts is mended); None for other parts."""
+    if encoding != "ucs2":
+        return None
+    try:
+        return decode_deliver(pdu).data
+    except PduDecodeError:
+        return None
+
+
+#: sqlite3 errors that concern one row, not the database: the SMS is quarantined
+_ROW_ERRORS = (
+    sqlite3.IntegrityError,
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
+    sqlite3.DataError,
+)
+
+
+def _whole_batch(e: Exception) -> bool:
+    """Does this failure concern the database as a whole (disk full, locked, damaged, I/O)?
+    Then nothing of the batch may be committed, and nothing is deleted from the SIM."""
+    if isinstance(e, StoreError):
+        return True
+    return isinstance(e, sqlite3.Error) and not isinstance(e, _ROW_ERRORS)
+
+
+def safe_error(doing: str, e: BaseException) -> str:
+    """What went wrong, for the quarantine record and the log, without the exception's message
+    (it may quote the citizen's SMS text): its type and where in sms1708 it was raised."""
+    where = ""
+    for frame in traceback.extract_tb(e.__traceback__):
+        if "/sms1708/" in frame.filename.replace("\\", "/"):
+            module = frame.filename.replace("\\", "/").rsplit("/sms1708/", 1)[1]
+            where = f" at {module}:{frame.lineno} ({frame.name})"
+    return f"{doing} failed: {type(e).__name__}{where}"

@@ -17,6 +17,9 @@ from sms1708.store.sendgate import queue_gated
 
 DEFAULT = Guard()
 
+#: a complaint whose status could not be asked this many times in a row is not asked again
+STATUS_QUARANTINE_AFTER = 5
+
 
 @dataclass(frozen=True)
 class OutboxItem:
@@ -249,10 +252,26 @@ class OutboxStore(StoreBase):
                 " JOIN outbox o ON o.message_id = m.id WHERE o.state = 'delivered'"
                 " AND m.tracking_id IS NOT NULL AND o.delivered_at >= ?"
                 " AND (m.status_checked_at IS NULL OR m.status_checked_at <= ?)"
+                " AND m.status_failures < ?"
                 " ORDER BY m.status_checked_at IS NOT NULL, m.status_checked_at, m.id LIMIT ?",
-                (now - max_age, now - interval, limit),
+                (now - max_age, now - interval, STATUS_QUARANTINE_AFTER, limit),
             )
         ]
+
+    def status_failed(self, message_id: int, error: str, *, now: float) -> int:
+        """Asking about this complaint failed for a reason of its own: counted against it (it
+        is asked again after the interval; after ``STATUS_QUARANTINE_AFTER`` failures, no
+        more). Returns its failures so far."""
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE messages SET status_failures = status_failures + 1, status_error = ?,"
+                " status_checked_at = ? WHERE id = ?",
+                (error[:300], now, message_id),
+            )
+            row = c.execute(
+                "SELECT status_failures FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
 
     def record_status(
         self,

@@ -199,6 +199,19 @@ def m007_budget_index(db: Db) -> None:
 
 
 @migrations()
+def m008_status_failures(db: Db) -> None:
+    """Asking the upstream about one complaint's status can fail for that complaint alone (a
+    tracking id the URL cannot carry): counted against it, and after a few it is not asked
+    again (the poller goes on with the others)."""
+    db.executescript(
+        """
+        ALTER TABLE messages ADD COLUMN status_failures INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN status_error TEXT;
+        """
+    )
+
+
+@migrations()
 def m009_reply_unconfirmed(db: Db) -> None:
     """How many of a reply's attempts ended with an unknown outcome (the link was lost after
     the SMS was handed to the modem, or AT+CMGS got no final answer): the SMS may have

@@ -18,6 +18,7 @@ from sms1708.config import Config
 from sms1708.core import replies
 from sms1708.core.ack import clean_text
 from sms1708.core.breaker import Breaker
+from sms1708.core.loopbackoff import Pacing
 from sms1708.core.policy import Decision, Outcome, RetryPolicy, decide
 from sms1708.core.states import State
 from sms1708.errors import (
@@ -30,12 +31,19 @@ from sms1708.errors import (
 )
 from sms1708.health import Health
 from sms1708.logsetup import get_logger
+from sms1708.loopguard import LoopGuard
+from sms1708.store.intake import safe_error
+from sms1708.store.outbox import STATUS_QUARANTINE_AFTER
 from sms1708.store.store import Attempt, OutboxItem, Store
 from sms1708.upstream.pool import DaemonPool
 from sms1708.upstream.webhook import WebhookClient, make_client
 
 log = get_logger("sms1708.upstream")
 
+STORE_RETRY = 5.0  # seconds before trying the store again after it failed
+#: a complaint whose post fails with an unexpected error (not an upstream answer) this many
+#: times goes to ``dead`` with the error: an operator can look and replay it
+ITEM_QUARANTINE_AFTER = 10
 IDLE_RECHECK = 10.0  # an operator's replay is picked up within this (a read, no write)
 #: outcomes that say "the upstream is not well" (a rejection means it is up and answering)
 _BREAKER_FAILURES = frozenset(
@@ -76,41 +84,82 @@ class Forwarder(threading.Thread):
             cap=cfg.upstream.breaker_max_pause,
         )
         self.in_flight: set[int] = set()
+        self._item_faults: set[int] = set()  # posts that failed with an unexpected error
         self._next_status_poll = 0.0
         self.on_reply = on_reply  # an SMS to the citizen was queued: wake the modem worker
         self.health = health or Health()
         self.health.update_upstream(configured=True)
         self._lock = threading.Lock()
+        self.guard = LoopGuard(self.name, self.health, Pacing(base=1.0, cap=60.0), clock=clock)
+        self.status_guard = LoopGuard(
+            "status-poller", self.health, Pacing(base=5.0, cap=600.0), clock=clock
+        )
         self._pool = DaemonPool(cfg.upstream.concurrency, "upstream")
 
     def run(self) -> None:
-        store = self.store_factory(self.cfg.store.path)
+        store = self._open_store()
+        if store is None:
+            return
         try:
             while not self.stop_event.is_set():
                 self.health.beat(self.name)
                 try:
-                    worked = self.step(store)
+                    self._once(store)
+                    self.guard.ok()
                 except StoreError as e:
-                    log.error("store_error", component="forwarder", error=str(e))
-                    self.stop_event.wait(5)
-                    continue
-                except Exception as e:  # never go silent: log, pause, carry on
-                    log.error("forwarder_error", error=repr(e), exc_info=True)
-                    self.stop_event.wait(5)
-                    continue
-                if not worked and self.cfg.upstream.status_url:
-                    self.poll_statuses(store)
-                if not worked:
-                    due = store.next_outbox_due()
-                    if not self.breaker.allow(self.clock()):
-                        due = max(due or 0.0, self.breaker.open_until)
-                    wait = IDLE_RECHECK if due is None else max(0.05, due - self.clock())
-                    self.wake.wait(min(wait, IDLE_RECHECK))
-                    self.wake.clear()
+                    delay = max(self.guard.failed(f"store: {e}"), STORE_RETRY)
+                    log.error("store_error", component="forwarder", error=str(e), retry_in=delay)
+                    self.stop_event.wait(delay)
+                except Exception as e:  # never go silent: log, back off, carry on
+                    error = safe_error("forwarding", e)
+                    delay = self.guard.failed(error)
+                    log.error("forwarder_error", error=error, retry_in=delay, exc_info=True)
+                    self.stop_event.wait(delay)
         finally:
             self._pool.shutdown()
             self.client.close()
             store.close()
+
+    def _once(self, store: Store) -> None:
+        """One turn of the loop: a batch, else the status poll and a wait for work."""
+        if self.step(store):
+            return
+        if self.cfg.upstream.status_url:
+            self._poll_statuses_guarded(store)
+        due = store.next_outbox_due()
+        if not self.breaker.allow(self.clock()):
+            due = max(due or 0.0, self.breaker.open_until)
+        wait = IDLE_RECHECK if due is None else max(0.05, due - self.clock())
+        if self.cfg.upstream.status_url:  # the next status poll is work too
+            wait = min(wait, max(0.05, self._next_status_poll - self.clock()))
+        self.wake.wait(min(wait, IDLE_RECHECK))
+        self.wake.clear()
+
+    def _open_store(self) -> Store | None:
+        """This thread's store connection, retried (a locked database passes)."""
+        while not self.stop_event.is_set():
+            self.health.beat(self.name)
+            try:
+                return self.store_factory(self.cfg.store.path)
+            except Exception as e:
+                error = safe_error("opening the store", e)
+                if isinstance(e, StoreError):
+                    error = f"store: {e}"
+                delay = self.guard.failed(error)
+                log.error("store_error", component="forwarder", error=error, retry_in=delay)
+                self.stop_event.wait(delay)
+        return None
+
+    def _poll_statuses_guarded(self, store: Store) -> None:
+        """The status poller is its own loop: its trouble never stops forwarding."""
+        try:
+            self.poll_statuses(store)
+            self.status_guard.ok()
+        except Exception as e:
+            error = f"store: {e}" if isinstance(e, StoreError) else safe_error("status poll", e)
+            delay = self.status_guard.failed(error)
+            self._next_status_poll = self.clock() + delay
+            log.error("upstream_status_poll_failed", error=error, retry_in=delay)
 
     def step(self, store: Store) -> int:
         """Claim one batch and attempt each item once. Returns how many items were claimed.
@@ -165,6 +214,11 @@ class Forwarder(threading.Thread):
                     self._log(a)
                     if a.notify_text:
                         self.on_reply()
+                    with self._lock:
+                        item_fault = a.message_id in self._item_faults
+                        self._item_faults.discard(a.message_id)
+                    if item_fault:
+                        continue  # about this one complaint, not about the upstream
                     if a.outcome in _BREAKER_FAILURES:
                         failed += 1
                         in_a_row += 1
@@ -215,7 +269,12 @@ class Forwarder(threading.Thread):
         except UpstreamError as e:
             outcome, detail = Outcome.UNREACHABLE, str(e)
         except Exception as e:  # a bug or a broken token: recorded, retried, never silent
-            outcome, detail = Outcome.UNREACHABLE, f"unexpected error: {e!r}"
+            outcome, detail = Outcome.UNREACHABLE, safe_error("posting", e)
+            with self._lock:  # about this item: not a sign that the upstream is unwell
+                self._item_faults.add(item.message_id)
+            if item.attempts + 1 >= ITEM_QUARANTINE_AFTER:  # the same failure, again and again
+                outcome = Outcome.REJECTED
+                detail = f"{detail}; quarantined after {item.attempts + 1} attempts"
         detail = clean_text(detail, 300)  # what reaches logs, the database and `status`
         now = self.clock()
         d = decide(
@@ -281,6 +340,19 @@ class Forwarder(threading.Thread):
                 log.warning("upstream_status_failed", message_id=row["id"], error=str(e))
                 self._next_status_poll = self.clock() + up.status_interval / 4
                 break
+            except Exception as e:  # about this complaint alone: counted against it
+                error = safe_error("asking its status", e)
+                failures = store.status_failed(row["id"], error, now=self.clock())
+                log.warning(
+                    "upstream_status_item_failed",
+                    message_id=row["id"],
+                    error=error,
+                    failures=failures,
+                    action="asked again later"
+                    if failures < STATUS_QUARANTINE_AFTER
+                    else "not asked again (see `queue show`)",
+                )
+                continue
             text = None
             if status and self.cfg.replies.notify_tracking:
                 text = replies.render(
