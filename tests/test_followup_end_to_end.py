@@ -92,4 +92,6 @@ def test_a_followup_sms_reaches_the_upstream_as_an_update_after_its_report(
         lambda: rows(db, "SELECT state FROM outbox ORDER BY message_id") == [("delivered",)] * 3,
         30,
     )
+    # the update's own tracking id is not texted (nor queued and refused): the report's is
+    assert rows(db, "SELECT purpose FROM replies WHERE message_id = 2") == [("update_receipt",)]
     assert d.terminate() == 0

@@ -170,6 +170,15 @@ def test_an_update_waits_behind_its_undelivered_report_then_names_it(store: Stor
     assert sub["parent_idempotency_key"] == message(store, report)["key"]
 
 
+def test_the_upstream_status_of_an_update_is_not_polled(store: Store) -> None:
+    report = sms(store, CITIZEN, "LAPOR jalan rusak di desa Tanjung Raja")
+    more = sms(store, CITIZEN, "lubangnya besar", scts=LATER)
+    deliver(store, report, T0 + 1, tracking="1916449")
+    deliver(store, more, T0 + 2, tracking="1916450")
+    due = store.status_due(now=T0 + 10, interval=1, max_age=86400, limit=10)
+    assert [r["id"] for r in due] == [report]
+
+
 def test_a_report_body_says_update_of_null(store: Store) -> None:
     report = sms(store, CITIZEN, "LAPOR jalan rusak di desa Tanjung Raja")
     [item] = store.claim_outbox(now=T0 + 1, lease=60, limit=10)

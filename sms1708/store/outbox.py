@@ -244,13 +244,14 @@ class OutboxStore(StoreBase):
     def status_due(
         self, *, now: float, interval: float, max_age: float, limit: int
     ) -> list[dict[str, Any]]:
-        """Delivered complaints with a tracking id whose upstream status should be asked again."""
+        """Delivered complaints with a tracking id whose upstream status should be asked again
+        (reports: a follow-up's status is its report's)."""
         return [
             dict(r)
             for r in self.conn.execute(
                 "SELECT m.id, m.key, m.tracking_id, m.upstream_status FROM messages m"
                 " JOIN outbox o ON o.message_id = m.id WHERE o.state = 'delivered'"
-                " AND m.tracking_id IS NOT NULL AND o.delivered_at >= ?"
+                " AND m.tracking_id IS NOT NULL AND o.delivered_at >= ? AND m.update_of IS NULL"
                 " AND (m.status_checked_at IS NULL OR m.status_checked_at <= ?)"
                 " AND m.status_failures < ?"
                 " ORDER BY m.status_checked_at IS NOT NULL, m.status_checked_at, m.id LIMIT ?",

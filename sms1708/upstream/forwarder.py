@@ -288,7 +288,8 @@ class Forwarder(threading.Thread):
             detail=detail,
         )
         notify = None
-        if tracking and self.cfg.replies.notify_tracking and len(tracking) <= 20:
+        update = item.record.get("update_of") is not None  # a follow-up: its report's id counts
+        if tracking and self.cfg.replies.notify_tracking and len(tracking) <= 20 and not update:
             notify = replies.render(
                 "tracking", self.cfg.replies.language, ref=str(item.message_id), tracking=tracking
             )
