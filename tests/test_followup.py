@@ -316,3 +316,30 @@ def test_property_joining_by_time_is_monotonic_in_the_window(
     if judge("lubangnya besar", last=report, now=at + long) is not None:
         assert judge("lubangnya besar", last=report, now=at + short) is not None
     assert judge("lubangnya besar", last=report, now=at + WINDOW + 1 + long) is None
+
+
+# ------------------------------------------------------------------ configuration
+
+
+def test_the_window_is_configured_in_minutes_and_zero_turns_it_off() -> None:
+    from sms1708.config import from_mapping
+    from sms1708.daemon import intake_rules
+    from sms1708.errors import ConfigError
+
+    assert intake_rules(from_mapping({})).followup_window == 30 * 60
+    assert intake_rules(from_mapping({"followups": {"window_minutes": 0}})).followup_window == 0
+    for bad in (-1, "30", True, 20000):
+        with pytest.raises(ConfigError, match=r"followups\.window_minutes"):
+            from_mapping({"followups": {"window_minutes": bad}})
+
+
+def test_the_followup_words_are_a_table_operators_can_edit() -> None:
+    from sms1708.core.grammar import keywords_from_dict
+    from sms1708.errors import ConfigError
+
+    t = keywords_from_dict({"kinds": {"pengaduan": ["LAPOR"]}, "followups": {"words": ["IMBUH"]}})
+    assert t.followup_words == ("IMBUH",)
+    ref = reference("imbuh 12 sudah 3 bulan", t.followup_words)
+    assert ref is not None and (ref.number, ref.text) == ("12", "sudah 3 bulan")
+    with pytest.raises(ConfigError, match=r"followups\.words"):
+        keywords_from_dict({"kinds": {"pengaduan": ["LAPOR"]}, "followups": {"words": ["LAPOR"]}})
