@@ -18,7 +18,11 @@ from sms1708.core.replies import same_number
 from sms1708.store.base import StoreBase
 
 #: an outbox row (``outbox`` unaliased) that may be claimed now: not an update whose report is
-#: still undelivered (kept in one place: the claim and the "next due" read both use it)
+#: still undelivered (kept in one place: the claim and the "next due" read both use it).
+#: With one delivery row per destination, the same rule holds per destination: join the
+#: report's row of the same destination (``p.destination = <row>.destination``), and queue an
+#: update for exactly the destinations its report was queued for (not routed anew: an update
+#: naming its own place must still reach the report's destinations).
 READY = (
     "NOT EXISTS (SELECT 1 FROM messages u JOIN outbox p ON p.message_id = u.update_of"
     " WHERE u.id = outbox.message_id AND p.state != 'delivered')"
