@@ -580,6 +580,8 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
         if k == "update_of" and value is None:
             continue  # a report, not a follow-up
         click.echo(f"{k:>13}: {printable(str(value)) if value is not None else '-'}")
+    if m.get("update_of") is not None:
+        click.echo(f"    (a follow-up of report #{m['update_of']}: sent upstream after it)")
     if m["followups"]:
         click.echo("    followups:")
     for f in m["followups"]:

@@ -261,6 +261,8 @@ def test_operators_see_reports_with_their_followups_and_stats_count_reports(
         runner.invoke(main, ["--config", str(cfg), "queue", "show", str(report), "--json"]).output
     )
     assert [f["id"] for f in data["followups"]] == [a, b]
+    out = runner.invoke(main, ["--config", str(cfg), "queue", "show", str(a)])
+    assert f"a follow-up of report #{report}" in out.output
     out = runner.invoke(main, ["--config", str(cfg), "queue", "list"])
     assert "(+2 tambahan)" in out.output and "lubangnya" not in out.output
     export = runner.invoke(main, ["--config", str(cfg), "export", "--format", "json"]).output
