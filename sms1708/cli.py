@@ -830,5 +830,13 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None) -> 
     )
 
 
+# ---------------------------------------------------------------------------------- web console
+
+from sms1708.web.cli import user, web  # noqa: E402
+
+main.add_command(web)
+main.add_command(user)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,123 @@
+"""What operators do to one complaint: replay (dry run first), reply to the citizen, reveal the
+number, correct category/location, block the number. Each needs the operator role, a valid
+CSRF token (checked by the app for every POST) and is written to the audit log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sms1708.core.mask import mask_number
+from sms1708.core.pdu import encode_submit
+from sms1708.errors import PduEncodeError
+from sms1708.store.console import CORRECTABLE
+from sms1708.web.app import Ctx
+from sms1708.web.http import HTTPError, Response, redirect
+from sms1708.web.pages.complaints import detail_page, load
+
+if TYPE_CHECKING:
+    from sms1708.web.app import App
+
+MAX_REPLY = 640  # four SMS parts in GSM-7
+
+
+def _mid(ctx: Ctx) -> int:
+    return int(ctx.req.params["id"])
+
+
+def replay_preview(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    ids = ctx.store.replay(message_id=_mid(ctx), now=ctx.now, dry_run=True)
+    return detail_page(ctx, replay_ids=ids)
+
+
+def replay(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    ids = ctx.store.replay(message_id=_mid(ctx), now=ctx.now, dry_run=False)
+    if not ids:
+        return detail_page(ctx, status=409, replay_ids=[])
+    ctx.audit("replay", target=f"laporan {_mid(ctx)}")
+    return redirect(f"/laporan/{_mid(ctx)}?ok=replayed")
+
+
+def reply(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    m = load(ctx)
+    text = ctx.req.form.get("text", "").replace("\r\n", "\n").strip()
+    if ctx.req.form.get("preview"):
+        return detail_page(ctx, draft=text)
+    if not text:
+        ctx.notices.append(ctx.t("reply_empty"))
+        return detail_page(ctx, status=400, draft=text)
+    if len(text) > MAX_REPLY:
+        raise HTTPError(400, f"at most {MAX_REPLY} characters")
+    try:
+        encode_submit(m["sender"], text)
+    except PduEncodeError as e:
+        raise HTTPError(400, f"cannot send: {e}") from None
+    # the operator `send` path: the reply queue, sent by the daemon's modem loop
+    rid = ctx.store.queue_reply(
+        modem=ctx.app.cfg.modems[0].name,
+        recipient=m["sender"],
+        text=text,
+        purpose="operator",
+        now=ctx.now,
+        message_id=m["id"],
+    )
+    ctx.audit("reply", target=f"laporan {m['id']}", detail=f"reply #{rid}, {len(text)} chars")
+    return redirect(f"/laporan/{m['id']}?ok=reply_queued")
+
+
+def reveal(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    m = load(ctx)
+    ctx.audit("reveal_number", target=f"laporan {m['id']}", detail=mask_number(m["sender"]))
+    return detail_page(ctx, revealed=m["sender"])
+
+
+def correct(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    m = load(ctx)
+    changed = []
+    for field in CORRECTABLE:
+        if field not in ctx.req.form:
+            continue
+        value = ctx.req.form[field].strip()[:120] or None
+        if value != m[field]:
+            old = ctx.store.correct(m["id"], field, value, by=ctx.user, now=ctx.now)
+            changed.append(f"{field}: {old!r} -> {value!r}")
+    if changed:
+        ctx.audit("correct", target=f"laporan {m['id']}", detail="; ".join(changed))
+    return redirect(f"/laporan/{m['id']}?ok=corrected")
+
+
+def block(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    m = load(ctx)
+    do_block = getattr(ctx.store, "block_number", None)
+    if do_block is None:
+        raise HTTPError(501, "blocking numbers is not available in this version")
+    reason = ctx.req.form.get("reason", "").strip()[:200]
+    do_block(m["sender"], by=ctx.user, reason=reason, now=ctx.now)
+    ctx.audit("block_number", target=mask_number(m["sender"]), detail=reason or None)
+    return redirect(f"/laporan/{m['id']}?ok=blocked")
+
+
+def unblock(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    m = load(ctx)
+    do_unblock = getattr(ctx.store, "unblock_number", None)
+    if do_unblock is None:
+        raise HTTPError(501, "blocking numbers is not available in this version")
+    do_unblock(m["sender"], by=ctx.user, now=ctx.now)
+    ctx.audit("unblock_number", target=mask_number(m["sender"]))
+    return redirect(f"/laporan/{m['id']}?ok=unblocked")
+
+
+def register(app: App) -> None:
+    app.page("GET", "/laporan/<int:id>/kirim-ulang", replay_preview)
+    app.page("POST", "/laporan/<int:id>/kirim-ulang", replay)
+    app.page("POST", "/laporan/<int:id>/balas", reply)
+    app.page("POST", "/laporan/<int:id>/nomor", reveal)
+    app.page("POST", "/laporan/<int:id>/koreksi", correct)
+    app.page("POST", "/laporan/<int:id>/blokir", block)
+    app.page("POST", "/laporan/<int:id>/buka-blokir", unblock)

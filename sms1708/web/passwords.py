@@ -1,0 +1,39 @@
+"""Password hashing: Argon2id (argon2-cffi, its RFC 9106 low-memory profile, which a
+Raspberry Pi computes in well under a second)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import RFC_9106_LOW_MEMORY
+
+_hasher = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
+
+MIN_LENGTH = 10
+
+#: verified when an account does not exist, so that a wrong name costs as long as a wrong password
+_DUMMY = _hasher.hash("sms1708-no-such-account")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify(stored_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash or _DUMMY, password) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    return _hasher.check_needs_rehash(stored_hash)
+
+
+def weakness(password: str) -> str | None:
+    """Why a new password is refused, or None."""
+    if len(password) < MIN_LENGTH:
+        return f"at least {MIN_LENGTH} characters, please"
+    if len(set(password)) < 4:
+        return "too repetitive"
+    return None
