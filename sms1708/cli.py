@@ -799,6 +799,82 @@ def check(ctx: click.Context, probe: bool, port: str | None, baudrate: int | Non
     sys.exit(EXIT_ATTENTION if failed else 0)
 
 
+# ---------------------------------------------------------------------------------- block
+
+
+def operator_name() -> str:
+    """Who runs this command, for the record (the sudo caller where there is one)."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("SUDO_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+def phone_number_arg(number: str) -> str:
+    number = number.strip()
+    digits = sum(c.isdigit() for c in number)
+    if digits < 6 or any(c not in "+0123456789 -.()/" for c in number):
+        fail(f"{number!r} is not a phone number (e.g. +6281234567890 or 081234567890)", EXIT_CONFIG)
+    return number
+
+
+@main.command()
+@click.argument("number")
+@click.option("--reason", default="", help="Why (kept with the entry, shown by `blocked`).")
+@click.pass_context
+def block(ctx: click.Context, number: str, reason: str) -> None:
+    """Never send an SMS to NUMBER again (receipts, tracking ids, status texts, `send`).
+
+    The number's own SMS are still received, stored and forwarded: a citizen's report is
+    never refused. Any spelling works: +62812..., 62812..., 0812... are one number.
+    """
+    number = phone_number_arg(number)
+    store = open_store(ctx, create=True)
+    was = store.is_blocked(number)
+    store.block_number(number, by=operator_name(), reason=reason, now=time.time())
+    click.echo(f"{mask_number(number)} {'was already' if was else 'is now'} blocked")
+
+
+@main.command()
+@click.argument("number")
+@click.pass_context
+def unblock(ctx: click.Context, number: str) -> None:
+    """Allow SMS to NUMBER again. Exit code 1 when it was not blocked."""
+    number = phone_number_arg(number)
+    if not open_store(ctx).unblock_number(number, by=operator_name(), now=time.time()):
+        fail(f"{mask_number(number)} was not blocked", EXIT_ATTENTION)
+    click.echo(f"{mask_number(number)} is no longer blocked")
+
+
+@main.command()
+@click.option("--show-numbers", is_flag=True, help="Show the numbers unmasked.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def blocked(ctx: click.Context, show_numbers: bool, as_json: bool) -> None:
+    """List blocked numbers (masked unless --show-numbers), with who blocked them and why."""
+    rows = [
+        {
+            "number": b.number if show_numbers else mask_number(b.number),
+            "blocked_at": b.blocked_at,
+            "by": b.by,
+            "reason": b.reason,
+        }
+        for b in open_store(ctx).blocked_numbers()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("no blocked numbers")
+        return
+    click.echo(f"{'NUMBER':<18} {'BLOCKED AT':<20} {'BY':<12} REASON")
+    for r in rows:
+        click.echo(f"{r['number']:<18} {when(r['blocked_at']):<20} {r['by']:<12} {r['reason']}")
+
+
 # ---------------------------------------------------------------------------------- send
 
 

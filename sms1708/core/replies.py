@@ -122,6 +122,7 @@ class Recent:
     replies_to_sender_last_hour: int = 0
     replies_by_modem_today: int = 0
     similar_from_sender_last_hour: int = 0  # earlier messages near-identical to this one
+    blocked: bool = False  # an operator blocked this number (`sms1708 block`)
 
 
 def near_identical(a: str, b: str) -> bool:
@@ -138,20 +139,22 @@ def _digits(number: str) -> str:
     return "".join(c for c in number if c.isdigit())
 
 
+def national_digits(number: str) -> str:
+    """The digits that name a subscriber whatever the spelling: ``+62812..``, ``0812..`` and
+    ``62812..`` all give ``812..``. Empty when the number has no digits."""
+    d = _digits(number)
+    if d.startswith("62"):
+        return d[2:]
+    if d.startswith("0"):
+        return d[1:]
+    return d
+
+
 def same_number(a: str, b: str) -> bool:
     """True when two numbers are the same subscriber (+62812... == 0812... == 62812...)."""
-    da, db = _digits(a), _digits(b)
-    if not da or not db:
+    if not _digits(a) or not _digits(b):
         return False
-
-    def national(d: str) -> str:
-        if d.startswith("62"):
-            return d[2:]
-        if d.startswith("0"):
-            return d[1:]
-        return d
-
-    return national(da) == national(db)
+    return national_digits(a) == national_digits(b)
 
 
 def refuse_reason(
@@ -170,6 +173,8 @@ def refuse_reason(
     if any(same_number(sender, b) for b in guard.block_list):
         return "block list"
     if recent is not None:
+        if recent.blocked:
+            return "blocked number"
         if recent.similar_from_sender_last_hour + 1 >= guard.loop_repeats:
             return "loop: same text again and again"
         if recent.replies_to_sender_last_hour >= guard.per_sender_per_hour:

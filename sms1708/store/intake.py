@@ -11,7 +11,7 @@ from typing import Any
 
 from sms1708.core import intake, keys, multipart
 from sms1708.core.pdu import Deliver, StatusReport
-from sms1708.core.replies import Recent, near_identical, same_number
+from sms1708.core.replies import Recent, national_digits, near_identical, same_number
 from sms1708.core.states import State
 from sms1708.store.base import StoreBase
 
@@ -337,7 +337,10 @@ class IntakeStore(StoreBase):
             )
             if near_identical(text, msg.text)
         )
-        return Recent(int(to_sender), int(by_modem), similar)
+        blocked = national_digits(msg.sender) or "-"
+        sql = "SELECT 1 FROM blocked_numbers WHERE national = ?"
+        is_blocked = c.execute(sql, (blocked,)).fetchone() is not None
+        return Recent(int(to_sender), int(by_modem), similar, is_blocked)
 
     def _lookup(self, c: sqlite3.Connection, ref: str, sender: str) -> str | None:
         if not ref.isdigit():

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sms1708.core.policy import Decision
+from sms1708.core.replies import national_digits
 from sms1708.core.states import State
 from sms1708.store.base import StoreBase
 
@@ -34,6 +37,9 @@ class ReplyStore(StoreBase):
             ).fetchall()
             if not rows:
                 return []
+            rows = self._hold_back_blocked(c, rows)
+            if not rows:
+                return []
             ids = [int(r["id"]) for r in rows]
             marks = ",".join("?" for _ in ids)
             c.execute(
@@ -52,6 +58,21 @@ class ReplyStore(StoreBase):
             )
             for r in rows
         ]
+
+    def _hold_back_blocked(self, c: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Any]:
+        """Suppress claimed replies whose recipient was blocked after they were queued."""
+        blocked = {str(r[0]) for r in c.execute("SELECT national FROM blocked_numbers")}
+        if not blocked:
+            return rows
+        held = [int(r["id"]) for r in rows if national_digits(r["recipient"]) in blocked]
+        if held:
+            marks = ",".join("?" for _ in held)
+            c.execute(
+                f"UPDATE replies SET state='suppressed', reason='blocked number',"
+                f" lease_until=NULL WHERE id IN ({marks})",
+                held,
+            )
+        return [r for r in rows if int(r["id"]) not in held]
 
     def reply_done(
         self,

@@ -199,6 +199,24 @@ def m007_budget_index(db: Db) -> None:
 
 
 @migrations()
+def m010_blocked_numbers(db: Db) -> None:
+    """Numbers an operator blocked: they get no SMS from the gateway (their SMS are still
+    received, stored and forwarded). ``national`` is the number as
+    :func:`sms1708.core.replies.national_digits` spells it, so +62/0/62 forms are one entry."""
+    db.executescript(
+        """
+        CREATE TABLE blocked_numbers (
+            national TEXT PRIMARY KEY,         -- digits without +62 / 62 / 0
+            number TEXT NOT NULL,              -- as the operator wrote it
+            blocked_at REAL NOT NULL,
+            blocked_by TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT ''
+        );
+        """
+    )
+
+
+@migrations()
 def m011_web_console(db: Db) -> None:
     """The operator console: accounts, sessions, login failures (throttling), the audit log,
     and operators' corrections of what the grammar read."""

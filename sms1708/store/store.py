@@ -19,6 +19,7 @@ from pathlib import Path
 from sms1708.errors import StoreError
 from sms1708.store.accounts import AccountStore
 from sms1708.store.base import StoreBase, _refuse_foreign, _tighten_mode, _translate
+from sms1708.store.blocked import BlockedNumber, BlockedStore
 from sms1708.store.console import ConsoleStore
 from sms1708.store.intake import IncomingPart, IngestResult, IntakeStore
 from sms1708.store.maintenance import MaintenanceStore
@@ -29,6 +30,7 @@ from sms1708.store.schema import migrations
 
 __all__ = [
     "Attempt",
+    "BlockedNumber",
     "IncomingPart",
     "IngestResult",
     "OutboxItem",
@@ -42,6 +44,7 @@ class Store(
     IntakeStore,
     OutboxStore,
     ReplyStore,
+    BlockedStore,
     MaintenanceStore,
     ReadStore,
     AccountStore,
@@ -51,8 +54,9 @@ class Store(
 
     The API is split by concern: receiving (``store/intake.py``), the upstream queue
     (``store/outbox.py``), the reply queue (``store/replyqueue.py``), maintenance
-    (``store/maintenance.py``), reading for operators (``store/queries.py``), and the web
-    console's accounts and audit log (``store/accounts.py``) and views (``store/console.py``).
+    (``store/maintenance.py``), blocked numbers (``store/blocked.py``), reading for operators
+    (``store/queries.py``), and the web console's accounts and audit log
+    (``store/accounts.py``) and views (``store/console.py``).
     """
 
     # ---------------------------------------------------------------- opening

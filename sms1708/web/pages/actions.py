@@ -93,11 +93,8 @@ def correct(ctx: Ctx) -> Response:
 def block(ctx: Ctx) -> Response:
     ctx.require("operator")
     m = load(ctx)
-    do_block = getattr(ctx.store, "block_number", None)
-    if do_block is None:
-        raise HTTPError(501, "blocking numbers is not available in this version")
     reason = ctx.req.form.get("reason", "").strip()[:200]
-    do_block(m["sender"], by=ctx.user, reason=reason, now=ctx.now)
+    ctx.store.block_number(m["sender"], by=ctx.user, reason=reason, now=ctx.now)
     ctx.audit("block_number", target=mask_number(m["sender"]), detail=reason or None)
     return redirect(f"/laporan/{m['id']}?ok=blocked")
 
@@ -105,10 +102,7 @@ def block(ctx: Ctx) -> Response:
 def unblock(ctx: Ctx) -> Response:
     ctx.require("operator")
     m = load(ctx)
-    do_unblock = getattr(ctx.store, "unblock_number", None)
-    if do_unblock is None:
-        raise HTTPError(501, "blocking numbers is not available in this version")
-    do_unblock(m["sender"], by=ctx.user, now=ctx.now)
+    ctx.store.unblock_number(m["sender"], by=ctx.user, now=ctx.now)
     ctx.audit("unblock_number", target=mask_number(m["sender"]))
     return redirect(f"/laporan/{m['id']}?ok=unblocked")
 

@@ -89,7 +89,7 @@ def detail_page(
     replay_ids: list[int] | None = None,
 ) -> Response:
     m = load(ctx)
-    blocked = _is_blocked(ctx, m["sender"])
+    blocked = ctx.store.is_blocked(m["sender"])
     return ctx.render(
         "detail.html",
         status,
@@ -99,13 +99,7 @@ def detail_page(
         counter=sms_counter(draft),
         replay_ids=replay_ids,
         blocked=blocked,
-        can_block=hasattr(ctx.store, "block_number"),
     )
-
-
-def _is_blocked(ctx: Ctx, number: str) -> bool:
-    check = getattr(ctx.store, "is_blocked", None)
-    return bool(check(number)) if check is not None else False
 
 
 def detail(ctx: Ctx) -> Response:
