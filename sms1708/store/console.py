@@ -142,7 +142,7 @@ class ConsoleStore(StoreBase):
             "SELECT 'in' AS direction, id AS message_id, stored_at AS at, raw_text AS text,"
             " kind, NULL AS state, NULL AS delivery FROM messages WHERE sender = ?"
             " UNION ALL SELECT 'out', message_id, created_at, text, purpose, state, delivery"
-            " FROM replies WHERE recipient = ? ORDER BY at DESC LIMIT ?",
+            " FROM replies WHERE recipient = ? ORDER BY at DESC, direction DESC LIMIT ?",
             sender,
             sender,
             limit,
