@@ -133,6 +133,7 @@ class App:
     # ---------------------------------------------------------------- per request
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.perf_counter()
         req = Request.from_environ(environ)
         static = req.path.startswith("/static/")
         try:
@@ -142,6 +143,10 @@ class App:
         except Exception:
             log.exception("web_error", path=req.path[:200])
             resp = self.error(req, 500, "Internal error; see the journal of sms1708-web.")
+        # the server's own time for this answer (read by the benchmark and browser dev tools)
+        resp.headers.append(
+            ("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
+        )
         return finish(resp, start_response, cache=static)
 
     def error(self, req: Request, status: int, message: str) -> Response:
