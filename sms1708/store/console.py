@@ -65,6 +65,10 @@ def _like(s: str) -> str:
 
 
 class ConsoleStore(StoreBase):
+    def limit_cache(self, kib: int) -> None:
+        """Keep this connection's page cache small (the console runs one per thread)."""
+        self.conn.execute(f"PRAGMA cache_size = -{int(kib)}")
+
     def complaints(
         self, f: ComplaintFilter, *, before_id: int | None = None, limit: int = 50
     ) -> tuple[list[dict[str, Any]], int | None]:

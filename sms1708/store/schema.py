@@ -269,5 +269,8 @@ def m011_web_console(db: Db) -> None:
             at REAL NOT NULL
         );
         CREATE INDEX corrections_message ON corrections(message_id);
+        -- the console's category filter lists the categories in use without a table scan
+        CREATE INDEX messages_category ON messages(category);
+        CREATE INDEX messages_kind ON messages(kind);  -- with the rowid: newest of a kind first
         """
     )

@@ -110,6 +110,7 @@ class App:
         s: Store | None = getattr(self._local, "store", None)
         if s is None:
             s = Store.open(self.cfg.store.path)
+            s.limit_cache(1024)
             self._local.store = s
         return s
 

@@ -14,8 +14,30 @@ from sms1708.web.app import App
 log = structlog.get_logger("sms1708.web")
 
 
+def fixed_mmap_threshold() -> None:
+    """Give big blocks back to the system after use (glibc only).
+
+    glibc raises its mmap threshold after the first large block is freed, so Argon2id's
+    19 MiB work area is served from the heap at the next login and stays in the process's
+    RSS for good. A fixed threshold keeps such blocks mmapped and returned at free().
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
+
+
 def make_server(cfg: Config, listen: str | None = None) -> Any:
     from waitress.server import create_server
+
+    fixed_mmap_threshold()
 
     app = App(cfg)
     app.store()  # open (and migrate) the store now: a broken database fails at start-up
@@ -39,8 +61,7 @@ def serve(cfg: Config, listen: str | None = None) -> int:
     log.info("web_listening", url=f"http://{host}:{port}/")
 
     def stop(*_: object) -> None:
-        server.close()
-        sys.exit(0)
+        sys.exit(0)  # unwinds server.run(); the finally below closes the sockets once
 
     signal.signal(signal.SIGTERM, stop)
     try:
