@@ -110,6 +110,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "correct": ("Koreksi kategori/lokasi", "Correct category/location"),
     "save": ("Simpan", "Save"),
     "corrected": ("Koreksi disimpan.", "Correction saved."),
+    "reparse": ("Baca ulang (tabel terbaru)", "Re-read (current tables)"),
+    "reparsed": ("Dibaca ulang dengan tabel terbaru.", "Read again with the current tables."),
     "block": ("Blokir nomor", "Block number"),
     "unblock": ("Buka blokir", "Unblock"),
     "blocked": ("Nomor diblokir.", "Number blocked."),

@@ -39,6 +39,7 @@ POSTS = [
     "/laporan/1/balas",
     "/laporan/1/nomor",
     "/laporan/1/koreksi",
+    "/laporan/1/baca-ulang",
     "/laporan/1/blokir",
     "/laporan/1/buka-blokir",
     "/logout",
@@ -175,6 +176,17 @@ def test_an_operator_may_act_but_not_read_the_audit_log(site: dict[str, Any]) ->
     assert r.status_code == 303
     page = c.http.get("/laporan/1").text
     assert "Kec. Ujan Mas" in page and "infrastruktur" in page
+
+
+def test_reparse_reads_the_sms_again_and_is_audited(site: dict[str, Any]) -> None:
+    c = client(site, "omar")
+    c.post("/laporan/1/koreksi", {"category": "salah", "location": "Kec. Salah"})
+    assert "Kec. Salah" in c.http.get("/laporan/1").text
+    assert c.post("/laporan/1/baca-ulang").status_code == 303
+    page = c.http.get("/laporan/1").text
+    assert "Desa Tanjung Raja, Kec. Muara Enim" in page
+    entry = site["store"].audit_log(action="reparse", limit=1)[0]
+    assert entry["actor"] == "omar" and "Kec. Salah" in entry["detail"]
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_audited(site: dict[str, Any]) -> None:

@@ -90,6 +90,26 @@ def correct(ctx: Ctx) -> Response:
     return redirect(f"/laporan/{m['id']}?ok=corrected")
 
 
+def reparse(ctx: Ctx) -> Response:
+    """Read the SMS again with the current grammar tables (like `sms1708 reparse`, for one)."""
+    ctx.require("operator")
+    m = load(ctx)
+    if m.get("purged_at"):
+        raise HTTPError(409, "this report's text was purged (retention)")
+    from sms1708.core.grammar import parse
+    from sms1708.daemon import grammar_tables
+    from sms1708.store.maintenance import RECORD_FIELDS
+
+    new = parse(m["raw_text"], grammar_tables(ctx.app.cfg)).as_dict()
+    new["anonymous"], new["confidential"] = int(new["anonymous"]), int(new["confidential"])
+    diff = {k: new[k] for k in RECORD_FIELDS if new[k] != m[k]}
+    if diff:
+        ctx.store.apply_records({m["id"]: diff})
+    detail = "; ".join(f"{k}: {m[k]!r} -> {v!r}" for k, v in diff.items()) or "no change"
+    ctx.audit("reparse", target=f"laporan {m['id']}", detail=detail[:500])
+    return redirect(f"/laporan/{m['id']}?ok=reparsed")
+
+
 def block(ctx: Ctx) -> Response:
     ctx.require("operator")
     m = load(ctx)
@@ -113,5 +133,6 @@ def register(app: App) -> None:
     app.page("POST", "/laporan/<int:id>/balas", reply)
     app.page("POST", "/laporan/<int:id>/nomor", reveal)
     app.page("POST", "/laporan/<int:id>/koreksi", correct)
+    app.page("POST", "/laporan/<int:id>/baca-ulang", reparse)
     app.page("POST", "/laporan/<int:id>/blokir", block)
     app.page("POST", "/laporan/<int:id>/buka-blokir", unblock)
