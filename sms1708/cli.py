@@ -17,6 +17,8 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from sms1708 import __version__, config, logsetup
+from sms1708.core.cells import printable, spreadsheet_safe
+from sms1708.core.gate import COUNTED_GUARDS
 from sms1708.core.grammar import parse as parse_text
 from sms1708.core.mask import mask_number
 from sms1708.core.states import REPLAYABLE
@@ -27,6 +29,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ATTENTION = 1
 EXIT_CONFIG = 2
 EXIT_STORE = 3
+
+PDU_HIDDEN = "(hidden: holds the sender's number; --show-numbers shows it)"
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -323,14 +327,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
     monitoring check.
     """
     from sms1708.health import latest_status, pid_alive
+    from sms1708.store.sendgate import day_start
 
     cfg = get_config(ctx)
     store = open_store(ctx)
     counts = store.counts()
     oldest = store.oldest_pending()
     last = store.last_delivery()
-    midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = store.replies_since(midnight.timestamp())
+    # the same count, from the same midnight, as the gate that enforces the budget
+    today = store.replies_since(day_start(time.time()))
     q = counts["outbox"]
     alarms = []
     daemon = latest_status(cfg.daemon.status_file, cfg.store.path)
@@ -340,7 +345,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     modems = (daemon or {}).get("modems", {}) if running else {}
     for name, m in sorted(modems.items()):
         if not m.get("connected"):
-            alarms.append(f"modem {name} is not connected: {m.get('problem') or 'starting'}")
+            problem = printable(str(m.get("problem") or "starting"))
+            alarms.append(f"modem {name} is not connected: {problem}")
         for mem, (used, total) in sorted(m.get("storage", {}).items()):
             if total and used >= total:
                 alarms.append(f"modem {name}: storage {mem} full ({used}/{total})")
@@ -357,7 +363,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         alarms.append(f"{counts['replies']['dead']} reply SMS could not be sent")
     upstream = (daemon or {}).get("upstream", {}) if running else {}
     if upstream.get("circuit_open_until"):
-        alarms.append(f"upstream unreachable: {upstream.get('problem') or 'paused'}")
+        alarms.append(
+            f"upstream unreachable: {printable(str(upstream.get('problem') or 'paused'))}"
+        )
     data = {
         "database": store.path,
         "daemon_running": running,
@@ -453,7 +461,7 @@ def queue_list(
         return
     click.echo(f"{'ID':>6}  {'STATE':<10} {'KIND':<10} {'SENDER':<16} {'RECEIVED':<25} TEXT")
     for r in rows:
-        text = r["text"].replace("\n", " ")
+        text = printable(r["text"])
         text = text if len(text) <= 50 else text[:47] + "..."
         click.echo(
             f"{r['id']:>6}  {r['state']:<10} {r['kind']:<10} {r['sender']:<16} "
@@ -467,12 +475,17 @@ def queue_list(
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json: bool) -> None:
-    """Show one complaint: the record, its raw SMS parts, every upstream attempt, replies."""
+    """Show one complaint: the record, its raw SMS parts, every upstream attempt, replies.
+
+    The raw PDUs carry the sender's number (in semi-octets): shown only with --show-numbers.
+    """
     m = open_store(ctx).message(message_id)
     if m is None:
         fail(f"no complaint with id {message_id}", EXIT_ATTENTION)
     if not show_numbers:
         m["sender"] = mask_number(m["sender"])
+        for p in m["parts"]:
+            p["pdu"] = PDU_HIDDEN
     if as_json:
         emit_json(m)
         return
@@ -489,11 +502,13 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
         "location",
         "partial",
         "tracking_id",
+        "upstream_status",
         "attempts",
         "last_error",
         "text",
     ):
-        click.echo(f"{k:>13}: {m.get(k) if m.get(k) is not None else '-'}")
+        value = m.get(k)
+        click.echo(f"{k:>13}: {printable(str(value)) if value is not None else '-'}")
     click.echo("        parts:")
     for p in m["parts"]:
         click.echo(
@@ -503,11 +518,12 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
     for a in m["attempts_log"]:
         click.echo(
             f"    {when(a['at'])} {a['outcome']} {a['http_status'] or ''} "
-            f"{(a['detail'] or '')[:100]}"
+            f"{printable(a['detail'] or '')[:100]}"
         )
     click.echo("      replies:")
     for r in m["replies"]:
-        click.echo(f"    #{r['id']} {r['purpose']} {r['state']} {r['reason'] or ''}")
+        why = printable(r["reason"] or r["last_error"] or "")
+        click.echo(f"    #{r['id']} {r['purpose']} {r['state']} {why}")
 
 
 # ---------------------------------------------------------------------------------- replay
@@ -565,10 +581,12 @@ def replay(
 @click.option(
     "--output",
     "-o",
-    type=click.File("w", encoding="utf-8"),
+    type=click.Path(dir_okay=False, allow_dash=True),
     default="-",
-    help="Write here (default: standard output).",
+    help="Write to this new file, mode 0600 (default: standard output). An existing file is "
+    "not overwritten without --force; a symlink is never followed.",
 )
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
 @click.option("--state", default=None, help="Only this state (delivered, dead, local, ...).")
 @click.option("--kind", type=KIND_CHOICE, default=None, help="Only this kind of SMS.")
 @click.option("--since", type=WHEN, default=None, help="Stored since (2026-11-01, 7d, 12h).")
@@ -578,39 +596,53 @@ def replay(
 def export(
     ctx: click.Context,
     fmt: str,
-    output: Any,
+    output: str,
+    force: bool,
     state: str | None,
     kind: str | None,
     since: float | None,
     until: float | None,
     show_numbers: bool,
 ) -> None:
-    """Export complaints as CSV (for spreadsheets) or JSON, optionally filtered."""
+    """Export complaints as CSV (for spreadsheets) or JSON, optionally filtered.
+
+    In CSV, a cell that a spreadsheet would run as a formula (starting with =, +, -, @, a tab
+    or a carriage return; senders written +62... too) starts with a single quote, so it stays
+    text.
+    """
     rows = open_store(ctx).export_rows(state=state, kind=kind, since=since, until=until)
     for r in rows:
         if not show_numbers:
             r["sender"] = mask_number(r["sender"])
-    if fmt == "json":
-        output.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
-        return
-    fields = [
-        "id",
-        "key",
-        "received_at",
-        "sender",
-        "kind",
-        "text",
-        "anonymous",
-        "confidential",
-        "category",
-        "location",
-        "partial",
-        "tracking_id",
-        "state",
-    ]
-    w = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
+    from sms1708.outfile import OutputFileError, private_output
+
+    try:
+        with private_output(output, force=force) as out:
+            if fmt == "json":
+                out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+                return
+            w = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+            w.writeheader()
+            w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
+    except OutputFileError as e:
+        fail(str(e), EXIT_ATTENTION)
+
+
+EXPORT_FIELDS = [
+    "id",
+    "key",
+    "received_at",
+    "sender",
+    "kind",
+    "text",
+    "anonymous",
+    "confidential",
+    "category",
+    "location",
+    "partial",
+    "tracking_id",
+    "state",
+]
 
 
 # ---------------------------------------------------------------------------------- reparse
@@ -727,30 +759,44 @@ def backup(ctx: click.Context, dest: str) -> None:
     "--days",
     type=float,
     default=None,
-    help="Older than this many days (default: retention.days of the config).",
+    help="Finished complaints older than this many days (default: retention.days).",
+)
+@click.option(
+    "--dead-days",
+    type=float,
+    default=None,
+    help="Dead complaints (never delivered) older than this many days "
+    "(default: retention.dead_days).",
 )
 @click.option("--yes", is_flag=True, help="Really purge (default: dry run, count only).")
 @click.pass_context
-def purge(ctx: click.Context, days: float | None, yes: bool) -> None:
-    """Remove personal data (numbers, texts, raw SMS) from finished complaints.
+def purge(ctx: click.Context, days: float | None, dead_days: float | None, yes: bool) -> None:
+    """Remove personal data (numbers, texts, raw SMS, error texts) past the retention period.
 
-    Only complaints delivered upstream (or handled locally) and older than the retention
-    period; kind, category, place and dates stay for statistics. Dry run unless --yes.
+    Complaints delivered upstream (or handled locally) older than retention.days; dead
+    complaints (never delivered) older than the longer retention.dead_days; SMS operators
+    sent, upstream attempt details and error texts of the same age. Kind, category, place,
+    dates and states stay for statistics. Dry run unless --yes.
     """
     cfg = get_config(ctx)
     keep = days if days is not None else cfg.retention.days
-    if keep <= 0:
-        fail("--days must be positive", EXIT_CONFIG)
+    keep_dead = dead_days if dead_days is not None else max(cfg.retention.dead_days, keep)
+    if keep <= 0 or keep_dead <= 0:
+        fail("--days and --dead-days must be positive", EXIT_CONFIG)
     store = open_store(ctx)
-    before = time.time() - keep * 86400
+    now = time.time()
+    before, dead_before = now - keep * 86400, now - keep_dead * 86400
+    ages = f"older than {keep:g} days, dead ones older than {keep_dead:g} days"
     if not yes:
-        n = len(store.purge_candidates(before=before))
+        ids = store.purge_candidates(before=before, dead_before=dead_before)
+        dead = len(ids) - len(store.purge_candidates(before=before))
         click.echo(
-            f"would purge personal data of {n} complaint(s) older than {keep:g} days (add --yes)"
+            f"would purge personal data of {len(ids)} complaint(s) ({dead} dead), {ages}"
+            " (add --yes)"
         )
         return
-    ids = store.purge(before=before, now=time.time())
-    click.echo(f"purged personal data of {len(ids)} complaint(s) older than {keep:g} days")
+    ids = store.purge(before=before, dead_before=dead_before, now=now)
+    click.echo(f"purged personal data of {len(ids)} complaint(s), {ages}")
 
 
 # ---------------------------------------------------------------------------------- check
@@ -791,11 +837,12 @@ def check(ctx: click.Context, probe: bool, port: str | None, baudrate: int | Non
     results = run_checks(cfg, probe_modem=probe)
     failed = False
     for r in results:
-        click.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {r.detail}")
+        # details quote the modem's and the upstream's own answers: printed without controls
+        click.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {printable(r.detail)}")
         if not r.ok:
             failed = True
             if r.hint:
-                click.echo(f"      -> {r.hint}")
+                click.echo(f"      -> {printable(r.hint)}")
     sys.exit(EXIT_ATTENTION if failed else 0)
 
 
@@ -882,9 +929,21 @@ def blocked(ctx: click.Context, show_numbers: bool, as_json: bool) -> None:
 @click.argument("number")
 @click.argument("text")
 @click.option("--modem", "modem_name", default=None, help="Which modem sends it (default: first).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Queue it past the per-number limit, the daily budget and the loop guard (recorded "
+    "with your name and logged). Never past a blocked number, the block list, the own number.",
+)
 @click.pass_context
-def send(ctx: click.Context, number: str, text: str, modem_name: str | None) -> None:
-    """Queue a test SMS to NUMBER; the running daemon sends it on the next loop."""
+def send(ctx: click.Context, number: str, text: str, modem_name: str | None, force: bool) -> None:
+    """Queue an SMS to NUMBER; the running daemon sends it on the next loop.
+
+    It passes the same guards as every SMS the gateway sends (rate limit per number, daily
+    budget, loop guard, block list, blocked numbers, the SIM's hourly ceiling). When a guard
+    refuses it, nothing is sent, the refusal is recorded, and the exit code is 1.
+    """
+    from sms1708.core.gate import Outgoing
     from sms1708.core.pdu import encode_submit, segments
     from sms1708.errors import PduEncodeError
 
@@ -893,15 +952,39 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None) -> 
     name = modem_name or names[0]
     if name not in names:
         fail(f"no modem named {name!r} (configured: {', '.join(names)})", EXIT_CONFIG)
+    number = "".join(c for c in number.strip() if c not in " -.()/")
     try:
         encode_submit(number, text)
     except PduEncodeError as e:
         fail(f"cannot send: {e}", EXIT_CONFIG)
-    rid = open_store(ctx, create=True).queue_reply(
-        modem=name, recipient=number, text=text, purpose="operator", now=time.time()
+    by = operator_name()
+    out = Outgoing(name, number, text, "operator")
+    queued = open_store(ctx, create=True).queue_sms(
+        out, guard=cfg.replies.guard(), now=time.time(), force=force, by=by
     )
+    if queued.refused:
+        hint = ""
+        if queued.refused in COUNTED_GUARDS:
+            hint = "; add --force to send it anyway (recorded with your name)"
+        elif queued.refused == "blocked number":
+            hint = "; `sms1708 unblock` it first if it should get SMS again"
+        fail(
+            f"not sent to {mask_number(number)}: {queued.refused} "
+            f"(recorded as suppressed reply #{queued.reply_id}){hint}",
+            EXIT_ATTENTION,
+        )
+    if queued.overridden:
+        setup_logging(ctx)
+        logsetup.get_logger("sms1708.cli").warning(
+            "operator_send_forced",
+            reply_id=queued.reply_id,
+            recipient=number,
+            guard=queued.overridden,
+            by=by,
+        )
+        click.echo(f"past the guard '{queued.overridden}' (--force, recorded)")
     click.echo(
-        f"queued reply #{rid} to {mask_number(number)} on {name} "
+        f"queued reply #{queued.reply_id} to {mask_number(number)} on {name} "
         f"({segments(text)} SMS part(s)); `sms1708 run` sends it"
     )
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sms1708.core.replies import Guard
 from sms1708.errors import ConfigError
 
 DEFAULT_PATH = Path("/etc/sms1708/sms1708.toml")
@@ -133,6 +134,18 @@ class RepliesConfig:
     retry_cap: float = 1800.0
     max_attempts: int = 5
 
+    def guard(self) -> Guard:
+        """The guards every SMS the gateway sends passes (``core.gate``)."""
+        return Guard(
+            own_number=self.own_number,
+            min_sender_digits=self.min_sender_digits,
+            block_list=self.block_list,
+            per_sender_per_hour=self.per_sender_per_hour,
+            daily_budget=self.daily_budget,
+            loop_repeats=self.loop_repeats,
+            enabled=self.enabled,
+        )
+
 
 @dataclass(frozen=True)
 class MultipartConfig:
@@ -142,7 +155,8 @@ class MultipartConfig:
 
 @dataclass(frozen=True)
 class RetentionConfig:
-    days: float = 365.0
+    days: float = 365.0  # finished complaints (delivered, or handled locally)
+    dead_days: float = 730.0  # complaints that never got through (dead): longer, not never
 
 
 @dataclass(frozen=True)
@@ -372,7 +386,7 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
     },
     "lapor": {"topics": _topics, "default_topic": _int, "source": _str},
     "multipart": {"timeout": _pos_float, "max_parts": _pos_int},
-    "retention": {"days": _pos_float},
+    "retention": {"days": _pos_float, "dead_days": _pos_float},
     "grammar": {"keywords": _str, "categories": _str, "places": _str},
     "daemon": {"status_file": _str, "metrics_file": _str, "metrics_interval": _pos_float},
     "web": {
@@ -454,6 +468,12 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
     cfg = Config(**kwargs)
     if not cfg.store.path:
         raise ConfigError("store.path", "must not be empty")
+    if cfg.retention.dead_days < cfg.retention.days:
+        raise ConfigError(
+            "retention.dead_days",
+            f"must be at least retention.days ({cfg.retention.days:g}): a complaint that never"
+            " got through is kept longer than a finished one, for operators to replay",
+        )
     return cfg
 
 

@@ -21,7 +21,6 @@ import serial
 from sms1708 import sdnotify
 from sms1708.config import Config
 from sms1708.core.intake import IntakeRules
-from sms1708.core.replies import Guard
 from sms1708.errors import StoreDamagedError, StoreError
 from sms1708.health import Health, default_status_path, prometheus, write_atomic
 from sms1708.logsetup import get_logger
@@ -46,14 +45,7 @@ def grammar_tables(cfg: Config) -> Tables:
 def intake_rules(cfg: Config) -> IntakeRules:
     return IntakeRules(
         keywords=grammar_tables(cfg),
-        guard=Guard(
-            own_number=cfg.replies.own_number,
-            min_sender_digits=cfg.replies.min_sender_digits,
-            block_list=cfg.replies.block_list,
-            per_sender_per_hour=cfg.replies.per_sender_per_hour,
-            daily_budget=cfg.replies.daily_budget,
-            loop_repeats=cfg.replies.loop_repeats,
-        ),
+        guard=cfg.replies.guard(),
         language=cfg.replies.language,
         replies_enabled=cfg.replies.enabled,
         max_text_chars=cfg.multipart.max_parts * 153,

@@ -12,6 +12,10 @@ Upstream errors say *what happened*, the way retry logic needs it:
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable
+
 
 class Sms1708Error(Exception):
     """Base class of every error sms1708 raises on purpose."""
@@ -105,3 +109,55 @@ class UpstreamRejected(UpstreamError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+# ---------------------------------------------------------------- errors without data
+
+#: ``repr()`` of a UnicodeEncodeError/UnicodeDecodeError carries the whole string it failed
+#: on, which for a citizen's SMS is the report itself
+_UNICODE_REPR = re.compile(
+    r"(Unicode(?:En|De)codeError)\(\s*'([^']*)',\s*(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""
+    r"|b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\"),\s*(\d+),\s*(\d+),\s*'([^']*)'\)",
+    re.S,
+)
+TEXT_MARK = "[SMS text]"
+#: upper-case hex with letters and digits, 24+ long: a PDU (keys and hashes are lower-case)
+_PDU = re.compile(
+    r"(?<![0-9A-Za-z])(?=[0-9A-F]*[A-F])(?=[0-9A-F]*[0-9])[0-9A-F]{24,}(?![0-9A-Za-z])"
+)
+
+
+def describe(e: BaseException) -> str:
+    """An exception for a log line, a status field or an error text: its type and message,
+    never the data it was handling (``repr`` of a UnicodeError holds the whole text)."""
+    if isinstance(e, UnicodeEncodeError | UnicodeDecodeError | UnicodeTranslateError):
+        codec = getattr(e, "encoding", "?")
+        verb = "encode" if isinstance(e, UnicodeEncodeError) else "decode"
+        return f"{type(e).__name__}: {codec} cannot {verb} at position {e.start}: {e.reason}"
+    text = str(e)
+    return f"{type(e).__name__}: {scrub(text)}" if text else type(e).__name__
+
+
+def scrub(text: str) -> str:
+    """``text`` with the data of any UnicodeError ``repr`` inside it removed, and any raw PDU
+    (a run of 24 or more upper-case hex digits, as modems list them: it holds the sender's
+    number in semi-octets and the SMS text) replaced by its length."""
+    text = _UNICODE_REPR.sub(
+        lambda m: (
+            f"{m.group(1)}({m.group(2)!r}, {TEXT_MARK}, {m.group(3)}, {m.group(4)}, {m.group(5)!r})"
+        ),
+        text,
+    )
+    return _PDU.sub(lambda m: f"[PDU, {len(m.group(0)) // 2} bytes]", text)
+
+
+def redact_texts(text: str, texts: Iterable[str | None]) -> str:
+    """``text`` (an upstream's error answer, say) with every copy of the citizen's SMS texts
+    replaced by ``[SMS text]``: whole, JSON-escaped, or their first 40 characters."""
+    for t in sorted({t for t in texts if t and len(t.strip()) >= 4}, key=len, reverse=True):
+        forms = {t, json.dumps(t, ensure_ascii=False)[1:-1], json.dumps(t)[1:-1]}
+        if len(t) >= 20:
+            forms |= {f[:40] for f in list(forms)}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, TEXT_MARK)
+    return text

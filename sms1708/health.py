@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sms1708.errors import describe, scrub
+
 #: fields that change on every loop and do not make the status file "dirty" by themselves
 VOLATILE = frozenset({"last_poll_at", "heartbeat"})
 
@@ -59,6 +61,7 @@ class Health:
             return self.modems[name]
 
     def update_modem(self, name: str, **changes: Any) -> None:
+        changes = _scrubbed(changes)
         with self._lock:
             m = self.modems.setdefault(name, ModemHealth(name, ""))
             for k, v in changes.items():
@@ -68,6 +71,7 @@ class Health:
                         self._dirty = True
 
     def update_upstream(self, **changes: Any) -> None:
+        changes = _scrubbed(changes)
         with self._lock:
             for k, v in changes.items():
                 if self.upstream.get(k) != v:
@@ -99,6 +103,16 @@ class Health:
                 "modems": {n: asdict(m) for n, m in self.modems.items()},
                 "upstream": dict(self.upstream),
             }
+
+
+def _scrubbed(changes: dict[str, Any]) -> dict[str, Any]:
+    """A ``problem`` (shown by `status`, written to status.json) never carries an SMS text."""
+    problem = changes.get("problem")
+    if isinstance(problem, BaseException):
+        changes["problem"] = describe(problem)
+    elif isinstance(problem, str):
+        changes["problem"] = scrub(problem)
+    return changes
 
 
 def default_status_path(store_path: str) -> str:

@@ -63,6 +63,7 @@ def test_a_block_survives_reopening_the_file(tmp_path: Path) -> None:
 def test_a_number_without_digits_cannot_be_blocked(store: Store) -> None:
     with pytest.raises(ValueError, match="not a phone number"):
         store.block_number("TELKOMSEL", by="ani", now=T0)
+    assert store.unblock_number("TELKOMSEL", by="ani", now=T0) is False
 
 
 def test_a_blocked_number_is_still_heard_but_not_answered(store: Store) -> None:

@@ -157,7 +157,7 @@ def test_queue_list_masks_numbers_unless_asked(filled: Path) -> None:
 
 
 def test_queue_show_has_parts_attempts_and_replies(filled: Path) -> None:
-    r = run("--config", str(filled), "queue", "show", "2", "--json")
+    r = run("--config", str(filled), "queue", "show", "2", "--json", "--show-numbers")
     m = json.loads(r.output)
     assert m["state"] == "dead" and m["key"]
     assert len(m["parts"]) == 1 and re.fullmatch(r"[0-9A-F]+", m["parts"][0]["pdu"])

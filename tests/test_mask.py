@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -103,3 +105,75 @@ def test_numbers_glued_to_words_are_masked(text: str) -> None:
     masked = mask_text(text)
     assert digits not in "".join(c for c in masked if c.isdigit() or c == "*")
     assert "*" in masked
+
+
+# ------------------------------------------------------------------ numbers with separators
+
+GROUP = st.text("0123456789", min_size=3, max_size=4)
+SEPARATOR = st.sampled_from([" ", "  ", "-", ".", "/", " - "])
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("hp 0812.3456.7890 ya", "hp 0812******90 ya"),
+        ("hp (0812) 3456-7890 ya", "hp 0812******90 ya"),
+        ("hp 0811/7654321 ya", "hp 0811*****21 ya"),
+        ("hp +62 812-3456-7890 ya", "hp +62812******90 ya"),
+        ("hp 0812  3456  7890 ya", "hp 0812******90 ya"),
+        ("kantor (021) 555-1234", "kantor 0215****34"),
+        ("tgl 01-12-2026 0812 3456 7890", "tgl 01-12-2026 0812******90"),
+    ],
+)
+def test_numbers_written_with_separators_are_masked(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from(["+62 8", "+628", "62 8", "08", "(08", "+62-8"]),
+    st.text("0123456789", min_size=2, max_size=3),
+    st.lists(GROUP, min_size=2, max_size=3),
+    SEPARATOR,
+    st.sampled_from(["", " ", ", ", ".", ")"]),
+)
+def test_no_middle_group_of_a_separated_number_survives(
+    prefix: str, operator: str, groups: list[str], sep: str, after: str
+) -> None:
+    head = prefix + operator + (") " if prefix.startswith("(") else sep)
+    number = head + sep.join(groups)
+    masked = mask_text(f"LAPOR penipuan dari {number}{after}tolong")
+    assert "*" in masked
+    assert masked.endswith(f"{after}tolong")
+    digits = "".join(c for c in number if c.isdigit())
+    shown = "".join(c for c in masked if c.isdigit())
+    # only the prefix (4 digits, 5 with a +) and the last two digits are shown
+    head = 5 if number.startswith("+") else 4
+    assert shown == digits[:head] + digits[-2:]
+
+
+dates = st.dates(min_value=date(1990, 1, 1))
+times = st.tuples(st.integers(0, 23), st.integers(0, 59))
+
+
+@settings(max_examples=300)
+@given(
+    dates,
+    times,
+    st.integers(min_value=0, max_value=10**13),
+    st.integers(min_value=1_000_000, max_value=9_999_999),
+    st.integers(min_value=1, max_value=999_999),
+)
+def test_dates_amounts_tracking_ids_and_report_numbers_stay_readable(
+    day: Any, hm: tuple[int, int], amount: int, tracking: int, report: int
+) -> None:
+    rupiah = f"{amount:,}".replace(",", ".")
+    h, m = hm
+    for text in (
+        f"kejadian {day.isoformat()} jam {h:02d}:{m:02d}",
+        f"tgl {day:%d/%m/%Y} {h:02d}.{m:02d}-{(h + 1) % 24:02d}.{m:02d} WIB",
+        f"tgl {day:%d.%m.%Y} {h:02d}.{m:02d} dan {day:%d-%m-%Y}",
+        f"pungli Rp {rupiah} di kantor desa",
+        f"CEK {tracking} laporan {report} RT 02/RW 03",
+    ):
+        assert mask_text(text) == text

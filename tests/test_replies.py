@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sms1708.core.gate import History, Outgoing, decide
 from sms1708.core.pdu import gsm7_septets
 from sms1708.core.replies import (
     SMS_LIMIT,
@@ -16,7 +17,6 @@ from sms1708.core.replies import (
     Guard,
     fit_one_sms,
     receipt,
-    refuse_reason,
     render,
     same_number,
     state_words,
@@ -128,6 +128,12 @@ def test_fit_one_sms_always_gives_one_gsm7_part(text: str) -> None:
 
 OWN = "+6281234567890"
 GUARD = Guard(own_number=OWN)
+
+
+def refuse_reason(sender: str, sender_type: str, guard: Guard) -> str | None:
+    """The gate's answer for a receipt to ``sender`` with no earlier traffic."""
+    out = Outgoing("modem0", sender, "tes", "receipt", recipient_type=sender_type)
+    return decide(out, guard, History(), now=0.0).refused
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from sms1708.core.gate import LOOP, History, Outgoing, decide
 from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, encode_deliver
-from sms1708.core.replies import Guard, Recent, near_identical, refuse_reason
+from sms1708.core.replies import Guard, near_identical
 from sms1708.store.store import IncomingPart, Store
 
 WIB = timezone(timedelta(hours=7))
@@ -44,13 +45,23 @@ def reply_states(store: Store) -> list[tuple[str, str | None]]:
 def test_guard_decisions() -> None:
     g = Guard(per_sender_per_hour=3, daily_budget=10, loop_repeats=3, block_list=("08111",))
     ok = "+6281234567890"
-    assert refuse_reason(ok, "international", g, Recent()) is None
-    assert refuse_reason(ok, "international", g, Recent(3, 0, 0)) == "rate limit for this number"
-    assert refuse_reason(ok, "international", g, Recent(0, 10, 0)) == "daily reply budget reached"
-    assert refuse_reason(ok, "international", g, Recent(0, 0, 2)).startswith("loop")
-    assert refuse_reason(ok, "international", g, Recent(0, 0, 1)) is None
-    blocked = Guard(block_list=("081234567890",))
-    assert refuse_reason(ok, "international", blocked) == "block list"
+    now = 100_000.0
+    out = Outgoing("modem0", ok, "tes", "receipt", "international", answers_text="LAPOR x")
+
+    def why(history: History, guard: Guard = g) -> str | None:
+        return decide(out, guard, history, now=now).refused
+
+    assert why(History()) is None
+    assert why(History(to_number=[now - 10] * 3)) == "rate limit for this number"
+    assert why(History(to_number=[now - 3601] * 3)) is None  # an hour ago does not count
+    assert why(History(by_modem_today=[now] * 10, day_start=now - 5)) == (
+        "daily reply budget reached"
+    )
+    assert why(History(by_modem_today=[now - 10] * 10, day_start=now - 5)) is None  # yesterday
+    assert why(History(from_number=[(now - 5, "lapor X!")] * 2)) == LOOP
+    assert why(History(from_number=[(now - 5, "lapor X!")])) is None
+    assert why(History(blocked=True)) == "blocked number"
+    assert why(History(), Guard(block_list=("081234567890",))) == "block list"
 
 
 def test_near_identical() -> None:

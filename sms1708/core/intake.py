@@ -9,9 +9,10 @@ are committed together or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sms1708.core import replies
+from sms1708.core.gate import Outgoing
 from sms1708.core.grammar import FORWARDED_KINDS, Keywords, Record, parse
 
 
@@ -32,7 +33,6 @@ class Plan:
     forward: bool
     reply_text: str | None  # None: no reply
     reply_purpose: str
-    suppressed: str | None  # reason the reply was suppressed (recorded, not sent)
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,9 @@ def plan(
     msg: NewMessage,
     rules: IntakeRules,
     lookup: Lookup,
-    recent: replies.Recent | None = None,
 ) -> Plan:
+    """The record, whether it goes upstream, and the reply it asks for. Whether that reply may
+    be sent is for :func:`sms1708.core.gate.decide` (see :func:`reply`)."""
     record = parse(msg.text, rules.keywords)
     # an alphanumeric sender is a company (operator promos, banks), never a citizen on a
     # feature phone: recorded and visible to operators, not forwarded
@@ -75,9 +76,26 @@ def plan(
         text, purpose = replies.render("receipt_short", lang, ref=ref), "receipt"
     else:
         text, purpose = replies.receipt(ref, lang), "receipt"
-    suppressed = None
-    if not rules.replies_enabled:
-        suppressed = "replies disabled"
-    else:
-        suppressed = replies.refuse_reason(msg.sender, msg.sender_type, rules.guard, recent)
-    return Plan(record, forward, text, purpose, suppressed)
+    return Plan(record, forward, text, purpose)
+
+
+def guard(rules: IntakeRules) -> replies.Guard:
+    """The guard the replies to received SMS pass (``replies.enabled`` included)."""
+    if rules.replies_enabled:
+        return rules.guard
+    return replace(rules.guard, enabled=False)
+
+
+def reply(msg: NewMessage, message_id: int, plan: Plan) -> Outgoing | None:
+    """The SMS this plan asks for, as the gate sees it."""
+    if plan.reply_text is None:
+        return None
+    return Outgoing(
+        modem=msg.modem,
+        recipient=msg.sender,
+        text=plan.reply_text,
+        purpose=plan.reply_purpose,
+        recipient_type=msg.sender_type,
+        message_id=message_id,
+        answers_text=msg.text,
+    )

@@ -105,24 +105,16 @@ def describe(state: str, language: str = "id") -> str:
 
 @dataclass(frozen=True)
 class Guard:
-    """The cost and loop guards of promise P11 (all configurable under ``[replies]``)."""
+    """The cost and loop guards of promise P11 (all configurable under ``[replies]``), applied
+    to every SMS the gateway sends by :func:`sms1708.core.gate.decide`."""
 
     own_number: str = ""
     min_sender_digits: int = 8
     block_list: tuple[str, ...] = ()
-    per_sender_per_hour: int = 3  # replies to one number in an hour
-    daily_budget: int = 300  # replies per modem per calendar day (local time of the box)
+    per_sender_per_hour: int = 3  # SMS to one number in any hour
+    daily_budget: int = 300  # SMS per modem per calendar day (local time of the box)
     loop_repeats: int = 3  # the same sender sending near-identical text this often in an hour
-
-
-@dataclass(frozen=True)
-class Recent:
-    """What the store knows about recent traffic, for one decision."""
-
-    replies_to_sender_last_hour: int = 0
-    replies_by_modem_today: int = 0
-    similar_from_sender_last_hour: int = 0  # earlier messages near-identical to this one
-    blocked: bool = False  # an operator blocked this number (`sms1708 block`)
+    enabled: bool = True  # False: no automatic SMS at all (an operator's `send` still goes)
 
 
 def near_identical(a: str, b: str) -> bool:
@@ -135,14 +127,14 @@ def near_identical(a: str, b: str) -> bool:
     return bool(na) and na == nb
 
 
-def _digits(number: str) -> str:
+def digits_of(number: str) -> str:
     return "".join(c for c in number if c.isdigit())
 
 
 def national_digits(number: str) -> str:
     """The digits that name a subscriber whatever the spelling: ``+62812..``, ``0812..`` and
     ``62812..`` all give ``812..``. Empty when the number has no digits."""
-    d = _digits(number)
+    d = digits_of(number)
     if d.startswith("62"):
         return d[2:]
     if d.startswith("0"):
@@ -152,33 +144,6 @@ def national_digits(number: str) -> str:
 
 def same_number(a: str, b: str) -> bool:
     """True when two numbers are the same subscriber (+62812... == 0812... == 62812...)."""
-    if not _digits(a) or not _digits(b):
+    if not digits_of(a) or not digits_of(b):
         return False
     return national_digits(a) == national_digits(b)
-
-
-def refuse_reason(
-    sender: str, sender_type: str, guard: Guard, recent: Recent | None = None
-) -> str | None:
-    """Why no reply may go to this sender, or None when a reply is allowed."""
-    if sender_type == "alphanumeric":
-        return "alphanumeric sender"
-    digits = _digits(sender)
-    if not digits or any(c not in "+0123456789" for c in sender):
-        return "not a phone number"
-    if len(digits) < guard.min_sender_digits:
-        return "short code"
-    if guard.own_number and same_number(sender, guard.own_number):
-        return "own number"
-    if any(same_number(sender, b) for b in guard.block_list):
-        return "block list"
-    if recent is not None:
-        if recent.blocked:
-            return "blocked number"
-        if recent.similar_from_sender_last_hour + 1 >= guard.loop_repeats:
-            return "loop: same text again and again"
-        if recent.replies_to_sender_last_hour >= guard.per_sender_per_hour:
-            return "rate limit for this number"
-        if recent.replies_by_modem_today >= guard.daily_budget:
-            return "daily reply budget reached"
-    return None

@@ -44,8 +44,11 @@ class BlockedStore(StoreBase):
             )
 
     def unblock_number(self, number: str, *, by: str, now: float) -> bool:
-        """Unblock ``number``. False when it was not blocked."""
-        key = _key(number)
+        """Unblock ``number``. False when it was not blocked (a text without digits never
+        is)."""
+        key = national_digits(number)
+        if not key:
+            return False
         with self.transaction() as c:
             cur = c.execute("DELETE FROM blocked_numbers WHERE national = ?", (key,))
             return cur.rowcount > 0

@@ -11,9 +11,9 @@ from typing import Any
 
 from sms1708.core import intake, keys, multipart
 from sms1708.core.pdu import Deliver, StatusReport
-from sms1708.core.replies import Recent, national_digits, near_identical, same_number
-from sms1708.core.states import State
+from sms1708.core.replies import same_number
 from sms1708.store.base import StoreBase
+from sms1708.store.sendgate import queue_gated
 
 
 @dataclass(frozen=True)
@@ -242,14 +242,7 @@ class IntakeStore(StoreBase):
                 ),
             )
             mid = int(cur.lastrowid or 0)
-            plan = intake.plan(
-                mid,
-                msg,
-                rules,
-                lambda ref, snd: self._lookup(c, ref, snd),
-                self._recent(c, msg, mid, now, rules),
-            )
-            why = (plan.suppressed,) if plan.suppressed else ()
+            plan = intake.plan(mid, msg, rules, lambda ref, snd: self._lookup(c, ref, snd))
             r = plan.record
             c.execute(
                 "UPDATE messages SET kind=?, text=?, anonymous=?, confidential=?, category=?,"
@@ -272,23 +265,10 @@ class IntakeStore(StoreBase):
                     " updated_at) VALUES (?, 'queued', ?, ?, ?)",
                     (mid, now, now, now),
                 )
-            if plan.reply_text is not None:
-                state = State.SUPPRESSED if plan.suppressed else State.QUEUED
-                c.execute(
-                    "INSERT INTO replies (message_id, modem, recipient, text, purpose, state,"
-                    " reason, created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (
-                        mid,
-                        msg.modem,
-                        msg.sender,
-                        plan.reply_text,
-                        plan.reply_purpose,
-                        state.value,
-                        plan.suppressed,
-                        now,
-                        now,
-                    ),
-                )
+            out = intake.reply(msg, mid, plan)
+            if out is not None:
+                queued = queue_gated(c, out, intake.guard(rules), now=now)
+                why = (queued.refused,) if queued.refused else ()
         marks = ",".join("?" for _ in part_keys)
         c.execute(
             f"UPDATE parts SET status='used', message_id=? WHERE part_key IN ({marks})",
@@ -305,42 +285,6 @@ class IntakeStore(StoreBase):
                 (mid, group, mid),
             )
         return mid, why
-
-    def _recent(
-        self,
-        c: sqlite3.Connection,
-        msg: intake.NewMessage,
-        mid: int,
-        now: float,
-        rules: intake.IntakeRules,
-    ) -> Recent:
-        """Recent traffic for the reply guards: per number, per modem and day, repeats."""
-        hour_ago = now - 3600
-        local = datetime.fromtimestamp(now).astimezone()
-        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-        to_sender = c.execute(
-            "SELECT COUNT(*) FROM replies WHERE recipient = ? AND created_at >= ?"
-            " AND state != 'suppressed'",
-            (msg.sender, hour_ago),
-        ).fetchone()[0]
-        by_modem = c.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM replies INDEXED BY replies_budget"
-            " WHERE modem = ? AND created_at >= ? AND state != 'suppressed' LIMIT ?)",
-            (msg.modem, day_start, rules.guard.daily_budget),
-        ).fetchone()[0]
-        similar = sum(
-            1
-            for (text,) in c.execute(
-                "SELECT raw_text FROM messages WHERE sender = ? AND stored_at >= ? AND id != ?"
-                " ORDER BY id DESC LIMIT 20",
-                (msg.sender, hour_ago, mid),
-            )
-            if near_identical(text, msg.text)
-        )
-        blocked = national_digits(msg.sender) or "-"
-        sql = "SELECT 1 FROM blocked_numbers WHERE national = ?"
-        is_blocked = c.execute(sql, (blocked,)).fetchone() is not None
-        return Recent(int(to_sender), int(by_modem), similar, is_blocked)
 
     def _lookup(self, c: sqlite3.Connection, ref: str, sender: str) -> str | None:
         if not ref.isdigit():

@@ -63,26 +63,32 @@ class MaintenanceStore(StoreBase):
             raise StoreDamagedError(f"{d}: the backup failed its check: {check}")
         return d.stat().st_size
 
-    def purge_candidates(self, *, before: float) -> list[int]:
+    def purge_candidates(self, *, before: float, dead_before: float | None = None) -> list[int]:
         """Messages stored before ``before`` that are finished: delivered upstream, or handled
-        locally (status, bantuan). Undelivered ones (dead included) are never purged."""
-        return [
-            int(r[0])
-            for r in self.conn.execute(
-                "SELECT m.id FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
-                " WHERE m.purged_at IS NULL AND m.stored_at < ?"
-                " AND (o.state IS NULL OR o.state = 'delivered') ORDER BY m.id",
-                (before,),
-            )
-        ]
+        locally (status, bantuan); and, with ``dead_before``, ``dead`` ones stored before that
+        (a longer retention). Other undelivered ones are never purged."""
+        sql = (
+            "SELECT m.id FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+            " WHERE m.purged_at IS NULL AND ((m.stored_at < ?"
+            " AND (o.state IS NULL OR o.state = 'delivered'))"
+        )
+        args: list[Any] = [before]
+        if dead_before is not None:
+            sql += " OR (o.state = 'dead' AND m.stored_at < ?)"
+            args.append(dead_before)
+        return [int(r[0]) for r in self.conn.execute(sql + ") ORDER BY m.id", args)]
 
-    def purge(self, *, before: float, now: float) -> list[int]:
-        """Remove personal data from finished messages older than ``before`` (UU 27/2022).
+    def purge(self, *, before: float, now: float, dead_before: float | None = None) -> list[int]:
+        """Remove personal data from messages past their retention (UU 27/2022): finished ones
+        stored before ``before``, dead ones stored before ``dead_before`` (None: never).
 
-        Kept for statistics: kind, category, location, dates, states. Removed: the number,
-        the text, the raw PDUs of its parts, reply texts and recipients, report recipients.
+        Kept for statistics: kind, category, location, dates, states, attempt outcomes and
+        HTTP statuses. Removed: the number, the text, the raw PDUs of its parts, reply texts,
+        recipients and send errors, report recipients, upstream attempt details and the last
+        error text. SMS an operator sent (`sms1708 send`) and their errors go after ``before``
+        too, as do quarantined parts and unmatched delivery reports.
         """
-        ids = self.purge_candidates(before=before)
+        ids = self.purge_candidates(before=before, dead_before=dead_before)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" for _ in chunk)
@@ -93,12 +99,13 @@ class MaintenanceStore(StoreBase):
                     [now, *chunk],
                 )
                 c.execute(
-                    f"UPDATE parts SET pdu='', sender=NULL, text=NULL"
+                    f"UPDATE parts SET pdu='', sender=NULL, text=NULL, error=NULL"
                     f" WHERE message_id IN ({marks})",
                     chunk,
                 )
                 c.execute(
-                    f"UPDATE replies SET recipient='', text='' WHERE message_id IN ({marks})",
+                    f"UPDATE replies SET recipient='', text='', last_error=NULL"
+                    f" WHERE message_id IN ({marks})",
                     chunk,
                 )
                 c.execute(
@@ -106,10 +113,23 @@ class MaintenanceStore(StoreBase):
                     f" (SELECT id FROM replies WHERE message_id IN ({marks}))",
                     chunk,
                 )
-        with self.transaction() as c:  # quarantined/data parts and unmatched reports age out too
+                c.execute(f"UPDATE attempts SET detail=NULL WHERE message_id IN ({marks})", chunk)
+                c.execute(f"UPDATE outbox SET last_error=NULL WHERE message_id IN ({marks})", chunk)
+        with self.transaction() as c:  # what belongs to no complaint ages out too
             c.execute(
-                "UPDATE parts SET pdu='', sender=NULL, text=NULL WHERE message_id IS NULL"
-                " AND status IN ('quarantined', 'data') AND stored_at < ? AND pdu != ''",
+                "UPDATE parts SET pdu='', sender=NULL, text=NULL, error=NULL"
+                " WHERE message_id IS NULL AND status IN ('quarantined', 'data')"
+                " AND stored_at < ? AND pdu != ''",
+                (before,),
+            )
+            c.execute(
+                "UPDATE reports SET recipient='', pdu='' WHERE reply_id IN (SELECT id FROM"
+                " replies WHERE message_id IS NULL AND created_at < ? AND recipient != '')",
+                (before,),
+            )
+            c.execute(
+                "UPDATE replies SET recipient='', text='', last_error=NULL"
+                " WHERE message_id IS NULL AND created_at < ? AND recipient != ''",
                 (before,),
             )
             c.execute(

@@ -7,9 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sms1708.core.gate import Outgoing
 from sms1708.core.policy import Decision
+from sms1708.core.replies import Guard
 from sms1708.core.states import CLAIMABLE, REPLAYABLE, State
 from sms1708.store.base import StoreBase, message_filters
+from sms1708.store.sendgate import queue_gated
+
+DEFAULT = Guard()
 
 
 @dataclass(frozen=True)
@@ -100,14 +105,19 @@ class OutboxStore(StoreBase):
         http_status: int | None = None,
         detail: str = "",
         tracking_id: str | None = None,
+        guard: Guard = DEFAULT,
     ) -> None:
         """Store one attempt and the state it leads to, in one transaction."""
         self.record_attempts(
-            [Attempt(message_id, decision, outcome, now, http_status, detail, tracking_id)]
+            [Attempt(message_id, decision, outcome, now, http_status, detail, tracking_id)],
+            guard=guard,
         )
 
-    def record_attempts(self, attempts: Sequence[Attempt]) -> None:
+    def record_attempts(self, attempts: Sequence[Attempt], *, guard: Guard = DEFAULT) -> None:
         """Store a batch of attempts and their states, in one transaction.
+
+        A tracking id is texted to the citizen (``notify_text``) through the gate, with
+        ``guard`` (the ``[replies]`` config).
 
         Each attempt is always logged. The state moves only if the item is still ``sending``
         (a late answer must not undo an operator's replay), except that ``delivered`` always
@@ -117,9 +127,9 @@ class OutboxStore(StoreBase):
             return
         with self.transaction() as c:
             for a in attempts:
-                self._record(c, a)
+                self._record(c, a, guard)
 
-    def _record(self, c: sqlite3.Connection, a: Attempt) -> None:
+    def _record(self, c: sqlite3.Connection, a: Attempt, guard: Guard) -> None:
         d = a.decision
         delivered = d.state is State.DELIVERED
         c.execute(
@@ -145,23 +155,23 @@ class OutboxStore(StoreBase):
         )
         if a.tracking_id:
             prev = c.execute(
-                "SELECT tracking_id, modem, sender FROM messages WHERE id=?", (a.message_id,)
+                "SELECT tracking_id, modem, sender, sender_type FROM messages WHERE id=?",
+                (a.message_id,),
             ).fetchone()
             c.execute(
                 "UPDATE messages SET tracking_id=? WHERE id=?", (a.tracking_id[:64], a.message_id)
             )
-            answered = c.execute(
-                "SELECT 1 FROM replies WHERE message_id=? AND purpose='receipt'"
-                " AND state != 'suppressed'",
-                (a.message_id,),
-            ).fetchone()
-            if a.notify_text and prev is not None and prev[0] is None and answered:
-                # the citizen learns the tracking id once; only where a receipt could be sent
-                c.execute(
-                    "INSERT INTO replies (message_id, modem, recipient, text, purpose, state,"
-                    " created_at, next_attempt_at) VALUES (?,?,?,?,'tracking','queued',?,?)",
-                    (a.message_id, prev[1], prev[2], a.notify_text, a.now, a.now),
+            if a.notify_text and prev is not None and prev[0] is None:
+                # the citizen learns the tracking id once, through the one gate
+                out = Outgoing(
+                    modem=prev[1],
+                    recipient=prev[2],
+                    text=a.notify_text,
+                    purpose="tracking",
+                    recipient_type=prev[3],
+                    message_id=a.message_id,
                 )
+                queue_gated(c, out, guard, now=a.now)
 
     def release_claims(self, message_ids: Sequence[int], *, now: float) -> None:
         """Give back claimed items not attempted (graceful stop): due again at once."""
@@ -200,7 +210,8 @@ class OutboxStore(StoreBase):
         """
         where, args = message_filters(state=state, since=since, until=until)
         replayable = ",".join(f"'{s.value}'" for s in REPLAYABLE)
-        where = f"{where or ' WHERE 1'} AND o.state IN ({replayable})"
+        # a purged complaint has no text left to send
+        where = f"{where or ' WHERE 1'} AND o.state IN ({replayable}) AND m.purged_at IS NULL"
         if message_id is not None:
             where += " AND m.id = ?"
             args.append(message_id)
@@ -241,13 +252,20 @@ class OutboxStore(StoreBase):
         ]
 
     def record_status(
-        self, message_id: int, status: str | None, *, now: float, notify_text: str | None
+        self,
+        message_id: int,
+        status: str | None,
+        *,
+        now: float,
+        notify_text: str | None,
+        guard: Guard = DEFAULT,
     ) -> bool:
         """Store what the upstream says now. Returns True when the status changed; then the
-        citizen is told (``notify_text``), where a receipt could be sent to them."""
+        citizen is told (``notify_text``) if the gate lets that SMS through."""
         with self.transaction() as c:
             row = c.execute(
-                "SELECT upstream_status, modem, sender FROM messages WHERE id = ?", (message_id,)
+                "SELECT upstream_status, modem, sender, sender_type FROM messages WHERE id = ?",
+                (message_id,),
             ).fetchone()
             c.execute("UPDATE messages SET status_checked_at = ? WHERE id = ?", (now, message_id))
             if row is None or status is None or status == row[0]:
@@ -256,15 +274,14 @@ class OutboxStore(StoreBase):
                 "UPDATE messages SET upstream_status = ?, upstream_status_at = ? WHERE id = ?",
                 (status[:200], now, message_id),
             )
-            answered = c.execute(
-                "SELECT 1 FROM replies WHERE message_id=? AND purpose='receipt'"
-                " AND state != 'suppressed'",
-                (message_id,),
-            ).fetchone()
-            if notify_text and answered and row[2]:
-                c.execute(
-                    "INSERT INTO replies (message_id, modem, recipient, text, purpose, state,"
-                    " created_at, next_attempt_at) VALUES (?,?,?,?,'status_change','queued',?,?)",
-                    (message_id, row[1], row[2], notify_text, now, now),
+            if notify_text and row[2]:
+                out = Outgoing(
+                    modem=row[1],
+                    recipient=row[2],
+                    text=notify_text,
+                    purpose="status_change",
+                    recipient_type=row[3],
+                    message_id=message_id,
                 )
+                queue_gated(c, out, guard, now=now)
             return True

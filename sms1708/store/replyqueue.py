@@ -7,10 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sms1708.core import gate
+from sms1708.core.gate import Outgoing
 from sms1708.core.policy import Decision
-from sms1708.core.replies import national_digits
+from sms1708.core.replies import Guard, national_digits
 from sms1708.core.states import State
 from sms1708.store.base import StoreBase
+from sms1708.store.sendgate import Queued, queue_gated
+
+DEFAULT = Guard()
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,15 @@ class ReplyStore(StoreBase):
                 [now, *reply_ids],
             )
 
+    def queue_sms(
+        self, out: Outgoing, *, guard: Guard, now: float, force: bool = False, by: str = ""
+    ) -> Queued:
+        """Queue one SMS through the gate (:func:`sms1708.core.gate.decide`), in one
+        transaction. A refused SMS is kept as ``suppressed`` with the reason; ``force`` (an
+        operator's override, named ``by``) passes the counted guards and is recorded."""
+        with self.transaction() as c:
+            return queue_gated(c, out, guard, now=now, force=force, by=by)
+
     def queue_reply(
         self,
         *,
@@ -122,29 +136,25 @@ class ReplyStore(StoreBase):
         purpose: str,
         now: float,
         message_id: int | None = None,
+        guard: Guard = DEFAULT,
     ) -> int:
+        """:meth:`queue_sms` spelled with keywords; returns the reply's id (queued or not)."""
+        out = Outgoing(modem, recipient, text, purpose, message_id=message_id)
         with self.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO replies (message_id, modem, recipient, text, purpose, state,"
-                " created_at, next_attempt_at) VALUES (?,?,?,?,?,'queued',?,?)",
-                (message_id, modem, recipient, text, purpose, now, now),
-            )
-            return int(cur.lastrowid or 0)
+            return queue_gated(c, out, guard, now=now).reply_id
 
     def throttled_until(self, modem: str, *, now: float, max_per_hour: int) -> float | None:
-        """When ``modem`` may send again if it sent ``max_per_hour`` SMS in the last hour.
-
-        Operators treat a burst of SMS from one number as spam (XL: more than 360 an hour);
-        staying well below keeps the gateway's SIM alive. None: not throttled.
-        """
-        rows = self.conn.execute(
-            "SELECT sent_at FROM replies WHERE modem = ? AND state = 'sent' AND sent_at > ?"
-            " ORDER BY sent_at DESC LIMIT ?",
-            (modem, now - 3600, max_per_hour),
-        ).fetchall()
-        if len(rows) < max_per_hour:
-            return None
-        return float(rows[-1][0]) + 3600
+        """When ``modem`` may send again if it reached the SIM's hourly ceiling (None: it
+        may send now); decided by :func:`sms1708.core.gate.ceiling_until`."""
+        sent = [
+            float(r[0])
+            for r in self.conn.execute(
+                "SELECT sent_at FROM replies WHERE modem = ? AND state = 'sent' AND sent_at > ?"
+                " ORDER BY sent_at DESC LIMIT ?",
+                (modem, now - gate.HOUR, max_per_hour),
+            )
+        ]
+        return gate.ceiling_until(sent, max_per_hour=max_per_hour, now=now)
 
     def next_reply_due(self, modem: str) -> float | None:
         row = self.conn.execute(

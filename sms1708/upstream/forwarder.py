@@ -132,7 +132,7 @@ class Forwarder(threading.Thread):
             results.extend(self._post_wave(wave))
             if not self.breaker.allow(self.clock()):
                 break  # the upstream is down: do not hammer it with the rest of the batch
-        store.record_attempts(results)
+        store.record_attempts(results, guard=self.cfg.replies.guard())
         for a in results:
             self._log(a)
         if any(a.notify_text for a in results):
@@ -144,7 +144,7 @@ class Forwarder(threading.Thread):
     def attempt(self, store: Store, item: OutboxItem) -> None:
         """Attempt one claimed item and record the outcome."""
         [result] = self._post_wave([item])
-        store.record_attempts([result])
+        store.record_attempts([result], guard=self.cfg.replies.guard())
         self._log(result)
 
     def _post_wave(self, items: list[OutboxItem]) -> list[Attempt]:
@@ -259,7 +259,14 @@ class Forwarder(threading.Thread):
                     tracking=row["tracking_id"],
                     state=status,
                 )
-            if store.record_status(row["id"], status, now=self.clock(), notify_text=text):
+            changed = store.record_status(
+                row["id"],
+                status,
+                now=self.clock(),
+                notify_text=text,
+                guard=self.cfg.replies.guard(),
+            )
+            if changed:
                 log.info("upstream_status_changed", message_id=row["id"], status=status)
                 self.on_reply()
         return len(due)

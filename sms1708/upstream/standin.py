@@ -37,6 +37,8 @@ class StandIn:
         self.mode = "up"
         self.hang_seconds = hang_seconds
         self.reject_if: Callable[[dict[str, Any]], bool] | None = None
+        #: a rejection quotes the record's text back, as some validating APIs do
+        self.reject_echo = False
         self.requests: list[Received] = []
         self.tracking: dict[str, str] = {}
         #: tracking id -> status text answered on GET /status/<tracking id>
@@ -163,7 +165,10 @@ class StandIn:
         if mode == "fail":
             self._answer(h, 503, {"error": "temporarily unavailable"}, {"Retry-After": "1"})
         elif mode == "reject":
-            self._answer(h, 422, {"error": "record rejected by the stand-in"})
+            error = "record rejected by the stand-in"
+            if self.reject_echo:
+                error = f"text {json.dumps(body.get('text'))} is not acceptable"
+            self._answer(h, 422, {"error": error})
         elif mode == "reset":
             h.close_connection = True
             h.connection.close()

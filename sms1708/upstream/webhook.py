@@ -36,6 +36,7 @@ from sms1708.errors import (
     UpstreamRejected,
     UpstreamRetryable,
     UpstreamUnreachable,
+    redact_texts,
 )
 
 SIGNATURE_HEADER = "X-Sms1708-Signature"
@@ -124,7 +125,7 @@ class WebhookClient:
             with attempt:
                 if self.secret:
                     headers[SIGNATURE_HEADER] = sign(self.secret, int(time.time()), content)
-                return self._post(content, headers)
+                return self._post(content, headers, record)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def fetch_status(self, tracking_id: str, key: str) -> str | None:
@@ -156,7 +157,9 @@ class WebhookClient:
                     return " ".join(v.split())
         return None
 
-    def _post(self, content: bytes, headers: dict[str, str]) -> Delivered:
+    def _post(
+        self, content: bytes, headers: dict[str, str], record: dict[str, Any] | None = None
+    ) -> Delivered:
         try:
             resp = self.client.post(self.cfg.url, content=content, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
@@ -171,7 +174,10 @@ class WebhookClient:
         except httpx.HTTPError as e:
             raise UpstreamUnreachable(f"request to {self.cfg.url} failed: {e!r}") from e
         outcome = classify_status(resp.status_code)
-        snippet = resp.text[:300].replace("\n", " ") if resp.content else ""
+        answer = resp.text if resp.content else ""
+        if record is not None:  # an upstream that quotes the report back: not into our logs
+            answer = redact_texts(answer, [record.get("text"), record.get("raw_text")])
+        snippet = answer[:300].replace("\n", " ")
         if outcome is Outcome.DELIVERED:
             return Delivered(resp.status_code, _tracking_id(resp))
         if outcome is Outcome.REJECTED:

@@ -102,6 +102,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Balasan masuk antrean; modem mengirimnya pada putaran berikut.",
         "Reply queued; the modem sends it on its next round.",
     ),
+    "reply_refused": (
+        "Balasan tidak dikirim: {reason} (tercatat sebagai ditahan).",
+        "Reply not sent: {reason} (recorded as suppressed).",
+    ),
     "reply_empty": ("Tulis balasan dulu.", "Write a reply first."),
     "chars": ("karakter", "characters"),
     "parts": ("bagian SMS", "SMS parts"),

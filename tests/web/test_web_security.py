@@ -178,6 +178,20 @@ def test_an_operator_may_act_but_not_read_the_audit_log(site: dict[str, Any]) ->
     assert "Kec. Ujan Mas" in page and "infrastruktur" in page
 
 
+def test_a_reply_to_a_blocked_number_is_refused_by_the_send_gate(site: dict[str, Any]) -> None:
+    c = client(site, "omar")
+    assert c.post("/laporan/1/blokir", {"reason": "uji"}).status_code == 303
+    try:
+        r = c.post("/laporan/1/balas", {"text": "Terima kasih atas laporannya"})
+        assert r.status_code == 409 and "Balasan tidak dikirim" in r.text
+        entry = site["store"].audit_log(action="reply_refused", limit=1)[0]
+        assert entry["actor"] == "omar" and "blocked" in entry["detail"]
+    finally:
+        assert c.post("/laporan/1/buka-blokir").status_code == 303
+    r = c.post("/laporan/1/balas", {"text": "Terima kasih atas laporannya"})
+    assert r.status_code == 303 and "reply_queued" in r.headers["location"]
+
+
 def test_reparse_reads_the_sms_again_and_is_audited(site: dict[str, Any]) -> None:
     c = client(site, "omar")
     c.post("/laporan/1/koreksi", {"category": "salah", "location": "Kec. Salah"})
@@ -274,6 +288,9 @@ def test_every_action_lands_in_the_audit_log_and_its_export(site: dict[str, Any]
     assert {"login", "login_failed", "export", "block_number", "unblock_number"} <= actions
     assert all(row["actor"] and row["at"] for row in rows)
     assert CITIZEN not in r.text
+    # cells a spreadsheet would run as formulas are quoted, in both exports
+    report = c.http.get("/ekspor/laporan.csv").text
+    assert "\n1," in report and ",'+62812******90," in report
 
 
 def test_a_session_expires_when_idle_and_at_its_maximum_age(tmp_path: Path) -> None:

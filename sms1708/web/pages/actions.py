@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sms1708.core.gate import Outgoing
 from sms1708.core.mask import mask_number
 from sms1708.core.pdu import encode_submit
 from sms1708.errors import PduEncodeError
@@ -54,16 +55,17 @@ def reply(ctx: Ctx) -> Response:
         encode_submit(m["sender"], text)
     except PduEncodeError as e:
         raise HTTPError(400, f"cannot send: {e}") from None
-    # the operator `send` path: the reply queue, sent by the daemon's modem loop
-    rid = ctx.store.queue_reply(
-        modem=ctx.app.cfg.modems[0].name,
-        recipient=m["sender"],
-        text=text,
-        purpose="operator",
-        now=ctx.now,
-        message_id=m["id"],
-    )
-    ctx.audit("reply", target=f"laporan {m['id']}", detail=f"reply #{rid}, {len(text)} chars")
+    # the operator `send` path: through the gate into the reply queue; the daemon sends it
+    out = Outgoing(ctx.app.cfg.modems[0].name, m["sender"], text, "operator", message_id=m["id"])
+    queued = ctx.store.queue_sms(out, guard=ctx.app.cfg.replies.guard(), now=ctx.now, by=ctx.user)
+    target = f"laporan {m['id']}"
+    if queued.refused:
+        ctx.audit(
+            "reply_refused", target=target, detail=f"reply #{queued.reply_id}: {queued.refused}"
+        )
+        ctx.notices.append(ctx.t("reply_refused", reason=queued.refused))
+        return detail_page(ctx, status=409, draft=text)
+    ctx.audit("reply", target=target, detail=f"reply #{queued.reply_id}, {len(text)} chars")
     return redirect(f"/laporan/{m['id']}?ok=reply_queued")
 
 

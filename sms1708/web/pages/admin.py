@@ -9,6 +9,7 @@ import os
 import shutil
 from typing import TYPE_CHECKING, Any
 
+from sms1708.core.cells import spreadsheet_safe
 from sms1708.health import latest_status, pid_alive
 from sms1708.web.app import Ctx
 from sms1708.web.http import Response
@@ -82,7 +83,8 @@ def audit_export(ctx: Ctx) -> Response:
     w = csv.DictWriter(buf, fieldnames=AUDIT_FIELDS, extrasaction="ignore")
     w.writeheader()
     for r in reversed(rows):
-        w.writerow({**r, "at": ctx.app.when(r["at"]) if r["at"] else ""})
+        row = {**r, "at": ctx.app.when(r["at"]) if r["at"] else ""}
+        w.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     return Response(
         buf.getvalue().encode("utf-8"),
         200,

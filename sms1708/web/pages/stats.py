@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from sms1708 import chart, reports
+from sms1708.core.cells import spreadsheet_safe
 from sms1708.core.mask import mask_number
 from sms1708.web.app import Ctx
 from sms1708.web.http import Response
@@ -82,7 +83,7 @@ def export(ctx: Ctx) -> Response:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
         body = buf.getvalue().encode("utf-8")
         ctype = "text/csv; charset=utf-8"
     disposition = f'attachment; filename="sms1708-laporan-{stamp}.{fmt}"'
