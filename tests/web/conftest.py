@@ -77,12 +77,14 @@ class WebServer:
         deadline = time.monotonic() + 60  # a hang guard
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                self._log.close()
                 raise RuntimeError(self.log_path.read_text(errors="replace"))
             try:
                 httpx.get(self.url + "/login", timeout=2)
                 return
             except httpx.TransportError:
                 time.sleep(0.1)
+        self.stop()
         raise RuntimeError("sms1708 web did not start")
 
     def stop(self) -> None:

@@ -6,6 +6,7 @@ Writes the screenshots used by the README and docs/console.md to docs/screenshot
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,46 +33,52 @@ POISON = "pungli"  # the stand-in refuses this report (422) until the operator r
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     chromium_paths()
     folder = tmp_path_factory.mktemp("console")
-    upstream = StandIn().up()
-    upstream.reject_if = lambda body: POISON in str(body.get("text", ""))
-    modem = EmulatedModem(str(folder / "modem"), own_number=GATEWAY_NUMBER)
-    modem.start()
-    port = free_port()
-    cfg = write_config(
-        folder / "sms1708.toml",
-        {
-            "modem": {"port": modem.port, "poll_interval": 1.0},
-            "store": {"path": str(folder / "sms1708.db")},
-            "upstream": {
-                "url": upstream.url,
-                "token_env": "",
-                "timeout": 3.0,
-                "connect_timeout": 1.0,
-                "retry_base": 0.5,
-                "retry_cap": 1.0,
+    with contextlib.ExitStack() as cleanup:  # everything started is stopped, even mid set-up
+        upstream = StandIn().up()
+        cleanup.callback(upstream.stop)
+        upstream.reject_if = lambda body: POISON in str(body.get("text", ""))
+        modem = EmulatedModem(str(folder / "modem"), own_number=GATEWAY_NUMBER)
+        modem.start()
+        cleanup.callback(modem.stop)
+        port = free_port()
+        cfg = write_config(
+            folder / "sms1708.toml",
+            {
+                "modem": {"port": modem.port, "poll_interval": 1.0},
+                "store": {"path": str(folder / "sms1708.db")},
+                "upstream": {
+                    "url": upstream.url,
+                    "token_env": "",
+                    "timeout": 3.0,
+                    "connect_timeout": 1.0,
+                    "retry_base": 0.5,
+                    "retry_cap": 1.0,
+                },
+                "replies": {"own_number": GATEWAY_NUMBER},
+                "web": {"listen": f"127.0.0.1:{port}"},
+                "log": {"format": "json"},
             },
-            "replies": {"own_number": GATEWAY_NUMBER},
-            "web": {"listen": f"127.0.0.1:{port}"},
-            "log": {"format": "json"},
-        },
-    )
-    daemon = DaemonProcess(cfg).start()
-    store = Store.open(folder / "sms1708.db")
-    texts = BEFORE_OUTAGE + DURING_OUTAGE
-    for sender, text in texts:
-        modem.receive_sms(sender, text)
-    assert wait_until(lambda: store.counts()["messages"]["total"] == len(texts), 60)
-    people = sum(1 for s, _ in texts if s.startswith("+"))
-    assert wait_until(lambda: len(upstream.tracking) >= people - 1, 60)
-    assert wait_until(lambda: store.counts()["outbox"].get("dead") == 1, 60)
-    for name, role in (("ada", "admin"), ("omar", "operator"), ("vera", "viewer")):
-        add_user(cfg, name, role)
-    web = WebServer(cfg, port)
-    downloads = folder / "downloads"
-    downloads.mkdir()
-    driver: Any = start_chromium(folder / "profile", downloads)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+        )
+        daemon = DaemonProcess(cfg).start()
+        cleanup.callback(daemon.terminate)  # SIGTERM, then kill if it does not stop
+        store = Store.open(folder / "sms1708.db")
+        cleanup.callback(store.close)
+        texts = BEFORE_OUTAGE + DURING_OUTAGE
+        for sender, text in texts:
+            modem.receive_sms(sender, text)
+        assert wait_until(lambda: store.counts()["messages"]["total"] == len(texts), 60)
+        people = sum(1 for s, _ in texts if s.startswith("+"))
+        assert wait_until(lambda: len(upstream.tracking) >= people - 1, 60)
+        assert wait_until(lambda: store.counts()["outbox"].get("dead") == 1, 60)
+        for name, role in (("ada", "admin"), ("omar", "operator"), ("vera", "viewer")):
+            add_user(cfg, name, role)
+        web = WebServer(cfg, port)
+        cleanup.callback(web.stop)
+        downloads = folder / "downloads"
+        downloads.mkdir()
+        driver: Any = start_chromium(folder / "profile", downloads)
+        cleanup.callback(driver.quit)
+        SHOTS.mkdir(parents=True, exist_ok=True)
         yield {
             "driver": driver,
             "url": web.url,
@@ -81,13 +88,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "downloads": downloads,
             "texts": texts,
         }
-    finally:
-        driver.quit()
-        web.stop()
-        daemon.terminate()
-        modem.stop()
-        upstream.stop()
-        store.close()
 
 
 def go(w: dict[str, Any], path: str) -> Any:
@@ -108,6 +108,17 @@ def finds(d: Any, css: str) -> list[Any]:
     return list(d.find_elements(By.CSS_SELECTOR, css))
 
 
+def click_and_load(d: Any, css: str) -> None:
+    """Click what submits a form or follows a link, and wait until the next page replaced this
+    one (a click may return before the navigation; reading then would see the old page)."""
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    html = find(d, "html")
+    find(d, css).click()
+    WebDriverWait(d, 60).until(ec.staleness_of(html))  # a hang guard
+
+
 def shot(d: Any, name: str, size: tuple[int, int] = DESKTOP) -> None:
     d.set_window_size(*size)
     height = d.execute_script("return document.documentElement.scrollHeight")
@@ -119,11 +130,11 @@ def shot(d: Any, name: str, size: tuple[int, int] = DESKTOP) -> None:
 def login(w: dict[str, Any], name: str, password: str = PASSWORD) -> Any:
     d = go(w, "/login")
     if not finds(d, "input[name=username]"):  # still logged in: log out first
-        find(d, "form[action='/logout'] button").click()
+        click_and_load(d, "form[action='/logout'] button")
         d.get(w["url"] + "/login")
     find(d, "input[name=username]").send_keys(name)
     find(d, "input[name=password]").send_keys(password)
-    find(d, "form[action='/login'] button").click()
+    click_and_load(d, "form[action='/login'] button")
     return d
 
 
@@ -151,11 +162,11 @@ def test_filter_the_list_and_open_a_complaint(world: dict[str, Any]) -> None:
     from selenium.webdriver.support.ui import Select
 
     Select(find(d, "select[name=kind]")).select_by_visible_text("aspirasi")
-    find(d, ".filters button[type=submit]").click()
+    click_and_load(d, ".filters button[type=submit]")
     rows = finds(d, "table.list tbody tr")
     assert len(rows) == 1 and "jembatan" in rows[0].text
     shot(d, "laporan-ponsel", PHONE)
-    find(d, "table.list tbody tr td a").click()
+    click_and_load(d, "table.list tbody tr td a")
     assert "/laporan/" in d.current_url
     assert "jembatan gantung" in find(d, "dd.sms").text
     assert "delivered" in find(d, "h1 .state").text
@@ -166,12 +177,12 @@ def test_replay_a_dead_one_and_see_it_delivered(world: dict[str, Any]) -> None:
     d = go(world, "/laporan?state=dead")
     rows = finds(d, "table.list tbody tr")
     assert len(rows) == 1 and POISON in rows[0].text
-    find(d, "table.list tbody tr td a").click()
-    find(d, "#replay").click()  # the dry run first
+    click_and_load(d, "table.list tbody tr td a")
+    click_and_load(d, "#replay")  # the dry run first
     assert finds(d, "#replay-confirm")
     assert "Uji dulu" in d.page_source
     world["upstream"].reject_if = None  # the upstream takes it now
-    find(d, "#replay-confirm").click()
+    click_and_load(d, "#replay-confirm")
     assert "kembali ke antrean" in d.page_source
     store: Store = world["store"]
     assert wait_until(lambda: store.counts()["outbox"].get("dead") is None, 60)
@@ -184,19 +195,19 @@ def test_replay_a_dead_one_and_see_it_delivered(world: dict[str, Any]) -> None:
 def test_reply_to_a_citizen_and_the_modem_sends_it(world: dict[str, Any]) -> None:
     sender, _ = world["texts"][0]
     d = go(world, "/laporan?q=Tanjung")
-    find(d, "table.list tbody tr td a").click()
+    click_and_load(d, "table.list tbody tr td a")
     box = find(d, "#reply-text")
     text = "Terima kasih, laporan jalan rusak sudah diteruskan ke Dinas PU. Petugas datang Senin."
     box.send_keys(text)
     counter = find(d, "#reply-counter").text
     assert f"{len(text)} karakter" in counter and "GSM-7" in counter and "1 bagian" in counter
     shot(d, "balas")
-    find(d, "#reply-send").click()
+    click_and_load(d, "#reply-send")
     assert "Balasan masuk antrean" in d.page_source
     assert wait_until(lambda: (sender, text) in sent_replies(world["modem"]), 60)
     d.refresh()
     assert text in find(d, ".timeline").text
-    find(d, "a[href^='/percakapan/']").click()
+    click_and_load(d, "a[href^='/percakapan/']")
     bubbles = finds(d, ".bubble")
     assert len(bubbles) >= 3 and text in bubbles[-1].text
     shot(d, "percakapan", PHONE)
@@ -228,7 +239,7 @@ def test_download_a_csv(world: dict[str, Any]) -> None:
 def test_a_viewer_cannot_replay(world: dict[str, Any]) -> None:
     d = login(world, "vera")
     go(world, "/laporan")
-    find(d, "table.list tbody tr td a").click()
+    click_and_load(d, "table.list tbody tr td a")
     assert not finds(d, "#replay") and not finds(d, "#reply-send")
     mid = d.current_url.rsplit("/", 1)[-1]
     go(world, f"/laporan/{mid}/kirim-ulang")
@@ -239,21 +250,21 @@ def test_a_viewer_cannot_replay(world: dict[str, Any]) -> None:
 def test_a_form_posted_without_its_csrf_token_is_refused(world: dict[str, Any]) -> None:
     d = login(world, "omar")
     go(world, "/laporan")
-    find(d, "table.list tbody tr td a").click()
+    click_and_load(d, "table.list tbody tr td a")
     d.execute_script("document.querySelector('form.reply input[name=csrf]').remove()")
     find(d, "#reply-text").send_keys("tanpa token")
-    find(d, "#reply-send").click()
+    click_and_load(d, "#reply-send")
     assert "403" in find(d, "h1").text
     assert "Formulir kedaluwarsa" in d.page_source
 
 
 def test_the_sixth_wrong_password_is_throttled(world: dict[str, Any]) -> None:
     d = go(world, "/")
-    find(d, "form[action='/logout'] button").click()
+    click_and_load(d, "form[action='/logout'] button")
     for attempt in range(6):
         find(d, "input[name=username]").send_keys("ada")
         find(d, "input[name=password]").send_keys(f"salah-{attempt}")
-        find(d, "form[action='/login'] button").click()
+        click_and_load(d, "form[action='/login'] button")
         message = find(d, ".error").text
         if attempt < 5:
             assert "salah" in message
