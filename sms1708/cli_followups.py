@@ -29,7 +29,7 @@ def detach(ctx: click.Context, message_id: int, yes: bool) -> None:
     Its whole SMS is read again by the grammar; it gets a fresh idempotency key and goes
     upstream as a new report (not as an update) on the normal queue. The report it was
     attached to is not changed upstream. Without --yes nothing changes (dry run). The action
-    is logged with the operator's name.
+    is written to the audit log (the console's `/audit`) and the log, with the operator's name.
     """
     from sms1708.daemon import grammar_tables
 
@@ -49,6 +49,14 @@ def detach(ctx: click.Context, message_id: int, yes: bool) -> None:
             f"{what}, forwarded with a new key. Add --yes to do it."
         )
         return
+    by = operator_name()
+    store.audit(
+        f"cli:{by}",
+        "detach",
+        now=time.time(),
+        target=f"laporan {d.message_id}",
+        detail=f"from laporan {d.report_id}, now {d.kind}",
+    )
     setup_logging(ctx)
     logsetup.get_logger("sms1708.cli").warning(
         "operator_detached_followup",
@@ -56,7 +64,7 @@ def detach(ctx: click.Context, message_id: int, yes: bool) -> None:
         report_id=d.report_id,
         kind=d.kind,
         forwarded=d.forwarded,
-        by=operator_name(),
+        by=by,
     )
     tail = "; `sms1708 run` forwards it" if d.forwarded else ""
     click.echo(f"detached SMS #{d.message_id} from report #{d.report_id}: now {what}{tail}")

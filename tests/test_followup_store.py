@@ -279,6 +279,8 @@ def test_the_detach_command_is_a_dry_run_first(store: Store, tmp_path: Path) -> 
     assert message(store, more)["update_of"] == report
     out = runner.invoke(main, ["--config", str(cfg), "detach", str(more), "--yes"])
     assert out.exit_code == 0 and f"detached SMS #{more} from report #{report}" in out.output
+    [entry] = store.audit_log(action="detach", limit=5)
+    assert entry["actor"].startswith("cli:") and entry["target"] == f"laporan {more}"
     assert message(store, more)["update_of"] is None
     out = runner.invoke(main, ["--config", str(cfg), "detach", str(report), "--yes"])
     assert out.exit_code == 1 and "not a follow-up" in out.output

@@ -8,6 +8,7 @@ from typing import Any
 
 from sms1708.errors import StoreError
 from sms1708.store.base import StoreBase
+from sms1708.store.followups import followups_of
 
 CORRECTABLE = ("category", "location")
 
@@ -128,6 +129,7 @@ class ConsoleStore(StoreBase):
             " delivery, delivery_at FROM replies WHERE message_id = ? ORDER BY id",
             message_id,
         )
+        out["followups"] = followups_of(self.conn, message_id)  # in the order they arrived
         out["corrections"] = self._rows(
             "SELECT field, old, new, by, at FROM corrections WHERE message_id = ? ORDER BY id",
             message_id,

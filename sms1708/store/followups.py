@@ -88,6 +88,20 @@ def add_report_fields(c: sqlite3.Connection, records: list[dict[str, Any]]) -> N
             r["update_of_key"], r["update_of_tracking_id"] = row["key"], row["tracking_id"]
 
 
+def followups_of(c: sqlite3.Connection, report_id: int) -> list[dict[str, Any]]:
+    """A report's follow-up SMS, in the order they arrived (for `queue show` and the console)."""
+    return [
+        dict(r)
+        for r in c.execute(
+            "SELECT m.id, m.key, m.received_at, m.text, m.detached_at,"
+            " COALESCE(o.state, 'local') AS state, o.attempts, o.last_error"
+            " FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+            " WHERE m.update_of = ? ORDER BY m.id",
+            (report_id,),
+        )
+    ]
+
+
 @dataclass(frozen=True)
 class Detached:
     message_id: int

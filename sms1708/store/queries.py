@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sms1708.store.base import StoreBase, message_filters
+from sms1708.store.followups import followups_of
 
 
 class ReadStore(StoreBase):
@@ -97,16 +98,7 @@ class ReadStore(StoreBase):
             return None
         out = dict(row)
         # a report's follow-up SMS, in the order they arrived (schema m015)
-        out["followups"] = [
-            dict(r)
-            for r in self.conn.execute(
-                "SELECT m.id, m.key, m.received_at, m.text, m.detached_at,"
-                " COALESCE(o.state, 'local') AS state, o.attempts, o.last_error"
-                " FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
-                " WHERE m.update_of = ? ORDER BY m.id",
-                (message_id,),
-            )
-        ]
+        out["followups"] = followups_of(self.conn, message_id)
         out["parts"] = [
             dict(r)
             for r in self.conn.execute(

@@ -116,6 +116,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "corrected": ("Koreksi disimpan.", "Correction saved."),
     "reparse": ("Baca ulang (tabel terbaru)", "Re-read (current tables)"),
     "reparsed": ("Dibaca ulang dengan tabel terbaru.", "Read again with the current tables."),
+    "followups": ("SMS tambahan (berurutan)", "Follow-up SMS (in order)"),
+    "followup_of": ("SMS ini tambahan untuk laporan", "This SMS is a follow-up of report"),
+    "detach": ("Pisahkan jadi laporan sendiri", "Detach: make it a report of its own"),
+    "detached": (
+        "Dipisahkan: kini laporan sendiri, dikirim ke hulu dengan kunci baru.",
+        "Detached: now a report of its own, forwarded with a new key.",
+    ),
     "block": ("Blokir nomor", "Block number"),
     "unblock": ("Buka blokir", "Unblock"),
     "blocked": ("Nomor diblokir.", "Number blocked."),

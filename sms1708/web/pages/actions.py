@@ -1,6 +1,7 @@
 """What operators do to one complaint: replay (dry run first), reply to the citizen, reveal the
-number, correct category/location, block the number. Each needs the operator role, a valid
-CSRF token (checked by the app for every POST) and is written to the audit log."""
+number, correct category/location, detach a follow-up SMS, block the number. Each needs the
+operator role, a valid CSRF token (checked by the app for every POST) and is written to the
+audit log."""
 
 from __future__ import annotations
 
@@ -102,6 +103,9 @@ def reparse(ctx: Ctx) -> Response:
     from sms1708.daemon import grammar_tables
     from sms1708.store.maintenance import RECORD_FIELDS
 
+    if m.get("update_of") is not None:
+        # its record is its report's (kind, flags, category): detach it to read it on its own
+        raise HTTPError(409, "a follow-up SMS takes its record from its report; detach it first")
     new = parse(m["raw_text"], grammar_tables(ctx.app.cfg)).as_dict()
     new["anonymous"], new["confidential"] = int(new["anonymous"]), int(new["confidential"])
     diff = {k: new[k] for k in RECORD_FIELDS if new[k] != m[k]}
@@ -110,6 +114,25 @@ def reparse(ctx: Ctx) -> Response:
     detail = "; ".join(f"{k}: {m[k]!r} -> {v!r}" for k, v in diff.items()) or "no change"
     ctx.audit("reparse", target=f"laporan {m['id']}", detail=detail[:500])
     return redirect(f"/laporan/{m['id']}?ok=reparsed")
+
+
+def detach(ctx: Ctx) -> Response:
+    """A follow-up SMS joined the wrong report: make it a report of its own (like
+    `sms1708 detach --yes`): read again, a fresh key, forwarded as a new report."""
+    ctx.require("operator")
+    m = load(ctx)
+    from sms1708.daemon import grammar_tables
+
+    try:
+        d = ctx.store.detach(
+            m["id"], tables=grammar_tables(ctx.app.cfg), now=ctx.now, dry_run=False
+        )
+    except (LookupError, ValueError) as e:
+        raise HTTPError(409, str(e.args[0])) from None
+    ctx.audit(
+        "detach", target=f"laporan {m['id']}", detail=f"from laporan {d.report_id}, now {d.kind}"
+    )
+    return redirect(f"/laporan/{m['id']}?ok=detached")
 
 
 def block(ctx: Ctx) -> Response:
@@ -136,5 +159,6 @@ def register(app: App) -> None:
     app.page("POST", "/laporan/<int:id>/nomor", reveal)
     app.page("POST", "/laporan/<int:id>/koreksi", correct)
     app.page("POST", "/laporan/<int:id>/baca-ulang", reparse)
+    app.page("POST", "/laporan/<int:id>/pisahkan", detach)
     app.page("POST", "/laporan/<int:id>/blokir", block)
     app.page("POST", "/laporan/<int:id>/buka-blokir", unblock)

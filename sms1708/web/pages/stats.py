@@ -32,6 +32,7 @@ EXPORT_FIELDS = (
     "partial",
     "tracking_id",
     "state",
+    "update_of",  # a follow-up SMS: the id of the report it adds to
 )
 
 
