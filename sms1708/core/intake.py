@@ -2,7 +2,8 @@
 
 Given the assembled text of an SMS, decide the complaint record (grammar), whether it goes
 upstream, and which reply (if any) the citizen gets. The store runs this inside the same
-transaction that creates the message, so a message, its upstream queue entry and its reply
+transaction that creates the message (the grammar may have read the text before, outside
+it: :func:`plan` takes that reading), so a message, its upstream queue entry and its reply
 are committed together or not at all.
 """
 
@@ -53,10 +54,14 @@ def plan(
     msg: NewMessage,
     rules: IntakeRules,
     lookup: Lookup,
+    *,
+    record: Record | None = None,
 ) -> Plan:
     """The record, whether it goes upstream, and the reply it asks for. Whether that reply may
-    be sent is for :func:`sms1708.core.gate.decide` (see :func:`reply`)."""
-    record = parse(msg.text, rules.keywords)
+    be sent is for :func:`sms1708.core.gate.decide` (see :func:`reply`). ``record``: the
+    grammar's reading of ``msg.text``, when it was read already (outside the transaction)."""
+    if record is None:
+        record = parse(msg.text, rules.keywords)
     # an alphanumeric sender is a company (operator promos, banks), never a citizen on a
     # feature phone: recorded and visible to operators, not forwarded
     forward = record.kind in FORWARDED_KINDS and msg.sender_type != "alphanumeric"

@@ -373,15 +373,13 @@ class ModemWorker(threading.Thread):
                 now=self.clock,
                 list_timeout=self.modem.list_timeout,
                 command_timeout=self.modem.command_timeout,
+                on_commit=self._committed,
             )
             self._note_answers(memory, r)
             if r.total and memory != "SR":
                 storage = dict(self.health.modem(self.modem.name).storage)
                 storage[memory] = [max(r.used - r.deleted, 0), r.total]
                 self.health.update_modem(self.modem.name, storage=storage)
-            if r.messages:
-                self.health.update_modem(self.modem.name, last_sms_at=self.clock())
-                self.on_message()
             if r.committed:
                 log.info(
                     "sms_drained",
@@ -396,6 +394,13 @@ class ModemWorker(threading.Thread):
         self.last_poll_at = self.clock()
         self.health.update_modem(self.modem.name, last_poll_at=self.last_poll_at)
         self.guard.ok()
+
+    def _committed(self, so_far: receiver.DrainResult) -> None:
+        """A batch of a listing is committed: the forwarder starts on it while the rest of
+        the listing is still on the line."""
+        if so_far.messages:
+            self.health.update_modem(self.modem.name, last_sms_at=self.clock())
+            self.on_message()
 
     def _note_answers(self, memory: str, r: receiver.DrainResult) -> None:
         """An ERROR answer is an answer: a memory the modem does not have is not polled again

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sms1708.core import intake, keys, multipart
+from sms1708.core.grammar import Record
 from sms1708.core.pdu import Deliver, StatusReport, decode_deliver
 from sms1708.core.replies import same_number
 from sms1708.errors import PduDecodeError, StoreError
@@ -28,6 +29,8 @@ class IncomingPart:
     deliver: Deliver | None
     error: str | None = None
     report: StatusReport | None = None
+    #: the grammar's reading of a one-part SMS, done before the write transaction (or None)
+    record: Record | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,7 @@ class IntakeStore(StoreBase):
                 [pkey],
                 now,
                 rules,
+                record=part.record,
             )
             return IngestResult(part.memory, part.index, pkey, True, False, (mid,), why)
         assert d.concat is not None
@@ -255,6 +259,7 @@ class IntakeStore(StoreBase):
         now: float,
         rules: intake.IntakeRules,
         group: str | None = None,
+        record: Record | None = None,
     ) -> tuple[int, tuple[str, ...]]:
         """Create the message (unless its key exists), its queue entry and its reply.
 
@@ -285,7 +290,9 @@ class IntakeStore(StoreBase):
                 ),
             )
             mid = int(cur.lastrowid or 0)
-            plan = intake.plan(mid, msg, rules, lambda ref, snd: self._lookup(c, ref, snd))
+            plan = intake.plan(
+                mid, msg, rules, lambda ref, snd: self._lookup(c, ref, snd), record=record
+            )
             r = plan.record
             c.execute(
                 "UPDATE messages SET kind=?, text=?, anonymous=?, confidential=?, category=?,"
