@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from functools import partial
 
 from sms1708.config import Config
-from sms1708.core import replies
+from sms1708.core import pacing, replies
 from sms1708.core.ack import clean_text
 from sms1708.core.breaker import Breaker
 from sms1708.core.loopbackoff import Pacing
@@ -44,6 +44,8 @@ STORE_RETRY = 5.0  # seconds before trying the store again after it failed
 #: a complaint whose post fails with an unexpected error (not an upstream answer) this many
 #: times goes to ``dead`` with the error: an operator can look and replay it
 ITEM_QUARANTINE_AFTER = 10
+#: while requests run, a step claims up to this many more batches as places free up
+TOP_UP = 4
 IDLE_RECHECK = 10.0  # an operator's replay is picked up within this (a read, no write)
 #: outcomes that say "the upstream is not well" (a rejection means it is up and answering)
 _BREAKER_FAILURES = frozenset(
@@ -95,6 +97,10 @@ class Forwarder(threading.Thread):
             "status-poller", self.health, Pacing(base=5.0, cap=600.0), clock=clock
         )
         self._pool = DaemonPool(cfg.upstream.concurrency, "upstream")
+        #: requests in flight the upstream allows now (429/503 pause it and narrow it: AIMD)
+        self.pace_rules = pacing.PaceRules(ceiling=cfg.upstream.concurrency)
+        self.pace = pacing.start(self.pace_rules)
+        self._retry_after: dict[int, float | None] = {}  # message id -> its answer's Retry-After
 
     def run(self) -> None:
         store = self._open_store()
@@ -129,6 +135,8 @@ class Forwarder(threading.Thread):
         due = store.next_outbox_due()
         if not self.breaker.allow(self.clock()):
             due = max(due or 0.0, self.breaker.open_until)
+        if due is not None and self.pace.paused_until > self.clock():
+            due = max(due, self.pace.paused_until)  # the upstream asked us to wait (429/503)
         wait = IDLE_RECHECK if due is None else max(0.05, due - self.clock())
         if self.cfg.upstream.status_url:  # the next status poll is work too
             wait = min(wait, max(0.05, self._next_status_poll - self.clock()))
@@ -168,18 +176,24 @@ class Forwarder(threading.Thread):
         keep-alive client); each outcome is recorded in its own transaction as soon as its
         request returns, so one slow request never holds back the others' results. Once
         ``concurrency`` requests in a row have failed, the rest of the batch is not sent (its
-        claims are released). The circuit breaker counts the whole batch as one outcome: a
+        claims are released). While requests run, more items are claimed as places free up
+        (up to ``TOP_UP`` batches per step), so the connections stay busy instead of waiting
+        for the slowest request of a batch. A 429/503 pauses the whole upstream for its
+        ``Retry-After`` and narrows the requests allowed in flight (:mod:`sms1708.core.pacing`).
+        The circuit breaker counts the whole step as one outcome: a
         success if any request got an answer from the upstream, else one failure. While the
         breaker is open nothing is claimed; when its pause ends, one item goes out as a probe.
         """
         now = self.clock()
-        if not self.breaker.allow(now):
+        if not self.breaker.allow(now) or not pacing.allowed(self.pace, self.pace_rules, now):
             return 0
-        limit = 1 if self.breaker.probing(now) else self.cfg.upstream.batch
+        probing = self.breaker.probing(now)
+        limit = 1 if probing else self.cfg.upstream.batch
         items = store.claim_outbox(now=now, lease=self.cfg.upstream.lease_seconds, limit=limit)
         if not items:
             return 0
-        width = self.cfg.upstream.concurrency
+        width = ceiling = self.cfg.upstream.concurrency
+        top_ups = 0 if probing else TOP_UP
         pending = list(items)
         running: dict[Future[Attempt], OutboxItem] = {}
         answered = failed = in_a_row = 0
@@ -188,7 +202,19 @@ class Forwarder(threading.Thread):
             self.in_flight.update(i.message_id for i in items)
         try:
             while pending or running:
-                while pending and len(running) < width and in_a_row < width:
+                width = pacing.allowed(self.pace, self.pace_rules, self.clock())
+                if not pending and top_ups and in_a_row < ceiling and len(running) < width:
+                    top_ups -= 1
+                    more = store.claim_outbox(
+                        now=self.clock(),
+                        lease=self.cfg.upstream.lease_seconds,
+                        limit=self.cfg.upstream.batch,
+                    )
+                    with self._lock:
+                        self.in_flight.update(i.message_id for i in more)
+                    items += more
+                    pending += more
+                while pending and len(running) < width and in_a_row < ceiling:
                     if self.stop_event.is_set():
                         break
                     item = pending.pop(0)
@@ -219,7 +245,16 @@ class Forwarder(threading.Thread):
                         self._item_faults.discard(a.message_id)
                     if item_fault:
                         continue  # about this one complaint, not about the upstream
-                    if a.outcome in _BREAKER_FAILURES:
+                    with self._lock:
+                        retry_after = self._retry_after.pop(a.message_id, None)
+                    if a.http_status in pacing.SLOW_DOWN:
+                        self.pace = pacing.slow_down(
+                            self.pace, self.pace_rules, self.clock(), retry_after
+                        )
+                    elif a.http_status is not None:
+                        self.pace = pacing.answered(self.pace, self.pace_rules)
+                    if a.outcome in _BREAKER_FAILURES and a.http_status != 429:
+                        # (a 429 is an answer: the upstream is up, it asks for less)
                         failed += 1
                         in_a_row += 1
                         last_failure = a
@@ -264,6 +299,8 @@ class Forwarder(threading.Thread):
         except UpstreamRetryable as e:
             outcome, status, detail = Outcome.RETRYABLE, e.status, str(e)
             retry_after = e.retry_after
+            with self._lock:
+                self._retry_after[item.message_id] = retry_after
         except UpstreamAmbiguous as e:
             outcome, detail = Outcome.AMBIGUOUS, str(e)
         except UpstreamError as e:
