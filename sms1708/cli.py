@@ -422,6 +422,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             " open the upstream URL in a browser on the box: a captive portal or an exhausted"
             " data quota answers like this"
         )
+    backlog, backlog_oldest = store.reply_backlog()
     data = {
         "database": store.path,
         "daemon_running": running,
@@ -430,6 +431,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         "upstream_queue": q,
         "replies": counts["replies"],
         "replies_unconfirmed": unconfirmed,
+        "reply_queue": {"waiting": backlog, "oldest_queued_at": backlog_oldest},
         "replies_today": today,
         "daily_budget": cfg.replies.daily_budget,
         "parts": counts["parts"],
@@ -461,6 +463,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
         r = counts["replies"]
         click.echo(
             "replies         " + (", ".join(f"{k}={v}" for k, v in sorted(r.items())) or "none")
+        )
+        click.echo(
+            f"reply queue     {backlog} waiting"
+            + (f", oldest queued {ago(backlog_oldest)}" if backlog_oldest is not None else "")
         )
         used = ", ".join(f"{k} {v}/{cfg.replies.daily_budget}" for k, v in sorted(today.items()))
         click.echo(f"replies today   {used or '0'}")

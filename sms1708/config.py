@@ -146,6 +146,8 @@ class RepliesConfig:
     loop_repeats: int = 3
     max_per_hour: int = 200
     notify_tracking: bool = True
+    #: seconds a receipt waits for the upstream's tracking id, so that one SMS carries both
+    receipt_wait_seconds: float = 5.0
     delivery_reports: bool = True
     retry_base: float = 30.0
     retry_cap: float = 1800.0
@@ -238,6 +240,12 @@ def _pos_int(key: str, v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
         raise ConfigError(key, f"must be a positive integer, got {v!r}")
     return v
+
+
+def _nonneg_float(key: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < math.inf:
+        raise ConfigError(key, f"must be a number >= 0 (seconds), got {v!r}")
+    return float(v)
 
 
 def _pos_float(key: str, v: Any) -> float:
@@ -408,6 +416,7 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
         "loop_repeats": _pos_int,
         "max_per_hour": _pos_int,
         "notify_tracking": _bool,
+        "receipt_wait_seconds": _nonneg_float,
         "delivery_reports": _bool,
         "retry_base": _pos_float,
         "retry_cap": _pos_float,

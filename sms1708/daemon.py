@@ -53,6 +53,8 @@ def intake_rules(cfg: Config) -> IntakeRules:
         language=cfg.replies.language,
         replies_enabled=cfg.replies.enabled,
         max_text_chars=cfg.multipart.max_parts * 153,
+        # a receipt waits briefly for the tracking id only when one would be texted anyway
+        receipt_wait=cfg.replies.receipt_wait_seconds if cfg.replies.notify_tracking else 0.0,
     )
 
 

@@ -62,7 +62,7 @@ def test_a_slow_down_pauses_the_whole_destination_for_its_retry_after(
             continue
         wait = rules.default_pause if signal <= 0 else min(signal, rules.max_pause)
         assert pace.paused_until >= now + wait - 1e-9
-        assert pacing.allowed(pace, rules, now) == 0 or wait == 0
+        assert pacing.allowed(pace, rules, now) == 0 or wait < 1e-6
         if now >= before.paused_until:  # a new signal: cut once, multiplicatively
             assert pace.limit == max(rules.floor, before.limit * rules.decrease)
         else:  # answers to requests sent before the pause: no second cut
@@ -102,3 +102,19 @@ def test_examples() -> None:
     assert pacing.allowed(pace, rules, 13.0) == 5  # about one more per window of answers
     with pytest.raises(ValueError):
         PaceRules(ceiling=0)
+
+
+@given(RULES, st.floats(0.5, 200.0), st.integers(0, 500))
+def test_after_a_429_starts_are_spaced_below_the_accepted_rate_and_speed_up_slowly(
+    rules: PaceRules, accepted: float, answers: int
+) -> None:
+    pace = pacing.start(rules)
+    assert pacing.start_interval(pace) == 0.0  # no spacing before any signal
+    pace = pacing.slow_down(pace, rules, 0.0, 1.0, accepted)
+    assert pace.rate == max(0.1, accepted * rules.rate_share)
+    assert pacing.start_interval(pace) >= 1.0 / accepted  # below what the upstream took
+    for _ in range(answers):
+        before = pace.rate
+        pace = pacing.answered(pace, rules)
+        assert before is not None and pace.rate is not None
+        assert 0 < pace.rate - before <= rules.rate_increase / max(1.0, before) + 1e-9

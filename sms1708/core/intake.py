@@ -43,6 +43,9 @@ class IntakeRules:
     replies_enabled: bool = True
     keywords: Keywords = field(default_factory=Keywords)
     max_text_chars: int = 40 * 153  # multipart.max_parts parts of GSM-7
+    #: seconds the receipt of a forwarded complaint waits for the upstream's tracking id
+    #: (then one SMS carries both); 0: the receipt is due at once
+    receipt_wait: float = 0.0
 
 
 #: (reference, sender) -> local state of that report if it belongs to that sender, else None
@@ -82,6 +85,14 @@ def plan(
     else:
         text, purpose = replies.receipt(ref, lang), "receipt"
     return Plan(record, forward, text, purpose)
+
+
+def reply_due(plan: Plan, rules: IntakeRules, now: float) -> float:
+    """When the reply is due: a plain receipt of a forwarded complaint waits up to
+    ``receipt_wait`` for the tracking id (the upstream side folds it in and makes it due at
+    once); every other reply is due now."""
+    waits = plan.forward and plan.reply_purpose == "receipt" and plan.record.hint != "short"
+    return now + rules.receipt_wait if waits else now
 
 
 def guard(rules: IntakeRules) -> replies.Guard:

@@ -318,7 +318,9 @@ class IntakeStore(StoreBase):
                 )
             out = intake.reply(msg, mid, plan)
             if out is not None:
-                queued = queue_gated(c, out, intake.guard(rules), now=now)
+                queued = queue_gated(
+                    c, out, intake.guard(rules), now=now, due=intake.reply_due(plan, rules, now)
+                )
                 why = (queued.refused,) if queued.refused else ()
         marks = ",".join("?" for _ in part_keys)
         c.execute(

@@ -42,6 +42,8 @@ class Attempt:
     detail: str = ""
     tracking_id: str | None = None
     notify_text: str | None = None  # an SMS telling the citizen the tracking id
+    #: the receipt with the tracking id in it: replaces a receipt still waiting to be sent
+    receipt_text: str | None = None
 
 
 class OutboxStore(StoreBase):
@@ -164,6 +166,16 @@ class OutboxStore(StoreBase):
             c.execute(
                 "UPDATE messages SET tracking_id=? WHERE id=?", (a.tracking_id[:64], a.message_id)
             )
+            if a.receipt_text and prev is not None and prev[0] is None:
+                # one SMS per complaint: a receipt still waiting (never tried) carries the id
+                folded = c.execute(
+                    "UPDATE replies SET text=?, next_attempt_at=MIN(next_attempt_at, ?)"
+                    " WHERE message_id=? AND purpose='receipt' AND state='queued'"
+                    " AND attempts=0 AND next_attempt_at > created_at",
+                    (a.receipt_text, a.now, a.message_id),
+                ).rowcount
+                if folded:
+                    return
             if a.notify_text and prev is not None and prev[0] is None:
                 # the citizen learns the tracking id once, through the one gate
                 out = Outgoing(

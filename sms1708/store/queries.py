@@ -23,6 +23,14 @@ class ReadStore(StoreBase):
         }
         return out
 
+    def reply_backlog(self) -> tuple[int, float | None]:
+        """Replies waiting to be sent (queued, retry, sending) and when the oldest was queued."""
+        row = self.conn.execute(
+            "SELECT COUNT(*), MIN(created_at) FROM replies"
+            " WHERE state IN ('queued', 'retry', 'sending')"
+        ).fetchone()
+        return int(row[0]), None if row[1] is None else float(row[1])
+
     def reply_counts(self) -> dict[str, dict[str, int]]:
         """Replies by purpose (receipt, tracking, bantuan, status, operator) and state."""
         out: dict[str, dict[str, int]] = {}

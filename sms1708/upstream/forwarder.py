@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from functools import partial
@@ -101,6 +102,8 @@ class Forwarder(threading.Thread):
         self.pace_rules = pacing.PaceRules(ceiling=cfg.upstream.concurrency)
         self.pace = pacing.start(self.pace_rules)
         self._retry_after: dict[int, float | None] = {}  # message id -> its answer's Retry-After
+        self._accepted: deque[float] = deque(maxlen=1000)  # when answers came (monotonic)
+        self._next_start = 0.0  # monotonic: when the next request may start (after a 429)
 
     def run(self) -> None:
         store = self._open_store()
@@ -214,14 +217,21 @@ class Forwarder(threading.Thread):
                         self.in_flight.update(i.message_id for i in more)
                     items += more
                     pending += more
-                while pending and len(running) < width and in_a_row < ceiling:
+                gap = self._next_start - time.monotonic()
+                while pending and len(running) < width and in_a_row < ceiling and gap <= 0:
                     if self.stop_event.is_set():
                         break
                     item = pending.pop(0)
                     running[self._pool.submit(partial(self._post, item))] = item
+                    self._next_start = time.monotonic() + pacing.start_interval(self.pace)
+                    gap = self._next_start - time.monotonic()
                 if not running:
+                    if pending and width and gap > 0 and not self.stop_event.is_set():
+                        self.stop_event.wait(gap)  # spaced starts after a 429
+                        continue
                     break
-                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                tick = min(0.5, gap) if gap > 0 else 0.5
+                done, _ = wait(running, timeout=tick, return_when=FIRST_COMPLETED)
                 if not done and self.stop_event.is_set():
                     # stopping: requests still waiting for an answer become ambiguous (sent
                     # again with the same key on the next start); nothing more is sent
@@ -248,10 +258,13 @@ class Forwarder(threading.Thread):
                     with self._lock:
                         retry_after = self._retry_after.pop(a.message_id, None)
                     if a.http_status in pacing.SLOW_DOWN:
+                        second_ago = time.monotonic() - 1.0
+                        accepted = sum(1 for t in self._accepted if t >= second_ago)
                         self.pace = pacing.slow_down(
-                            self.pace, self.pace_rules, self.clock(), retry_after
+                            self.pace, self.pace_rules, self.clock(), retry_after, accepted or None
                         )
                     elif a.http_status is not None:
+                        self._accepted.append(time.monotonic())
                         self.pace = pacing.answered(self.pace, self.pace_rules)
                     if a.outcome in _BREAKER_FAILURES and a.http_status != 429:
                         # (a 429 is an answer: the upstream is up, it asks for less)
@@ -324,12 +337,16 @@ class Forwarder(threading.Thread):
             retry_after=retry_after,
             detail=detail,
         )
-        notify = None
+        if status == 429 and d.state is State.RETRY:  # the pace, not this complaint: no backoff
+            d = Decision(d.state, pacing.resume_at(self.pace_rules, now, retry_after), d.reason)
+        notify = receipt = None
         if tracking and self.cfg.replies.notify_tracking and len(tracking) <= 20:
-            notify = replies.render(
-                "tracking", self.cfg.replies.language, ref=str(item.message_id), tracking=tracking
-            )
-        return Attempt(item.message_id, d, outcome.value, now, status, detail, tracking, notify)
+            lang, ref = self.cfg.replies.language, str(item.message_id)
+            notify = replies.render("tracking", lang, ref=ref, tracking=tracking)
+            receipt = replies.render("receipt_tracking", lang, ref=ref, tracking=tracking)
+        return Attempt(
+            item.message_id, d, outcome.value, now, status, detail, tracking, notify, receipt
+        )
 
     def _log(self, a: Attempt) -> None:
         if a.decision.state is State.DELIVERED:
