@@ -51,8 +51,8 @@ def _ready_mono(d: Daemon, name: str = "modem_ready") -> float:
     return iso_to_epoch(d.wait_event(name, timeout=60)["timestamp"]) - mono_offset()
 
 
-def stream(n: int, baud: int) -> dict[str, Any]:
-    """One modem, N complaints on the SIM, the upstream up and near."""
+def stream(n: int, baud: int, *, upstream: bool = True) -> dict[str, Any]:
+    """One modem, N complaints on the SIM, the upstream up and near (or none configured)."""
     with tempfile.TemporaryDirectory(prefix="sms1708-bench-stream-") as tmp:
         work = Path(tmp)
         modem = EmulatedModem(work / "modem", baudrate=baud, sm_capacity=n + 10)
@@ -61,12 +61,13 @@ def stream(n: int, baud: int) -> dict[str, Any]:
         d: Daemon | None = None
         try:
             _fill(modem, n)
-            cfg = daemon_config(work, port=modem.port, url=server.url, modem={"baudrate": baud})
+            url = server.url if upstream else ""
+            cfg = daemon_config(work, port=modem.port, url=url, modem={"baudrate": baud})
             d = Daemon(cfg).start()
             t_ready = _ready_mono(d)
             if not modem.wait_until(lambda: not modem.stored(), timeout=600):
                 raise TimeoutError("SIM not empty after 600 s")
-            if not server.wait_for(n, timeout=120):
+            if upstream and not server.wait_for(n, timeout=120):
                 raise TimeoutError(f"{len(server.delivered())}/{n} upstream after 120 s")
             time.sleep(0.3)
             offset = mono_offset()
@@ -74,13 +75,14 @@ def stream(n: int, baud: int) -> dict[str, Any]:
             sim_empty = cmgd[-1]
             log = list(modem.log)
             t_list = next(t for _s, t, di, x in log if di == "rx" and "AT+CMGL" in x)
-            ups = sorted(r.at - offset for r in server.delivered().values())
+            ups = sorted(r.at - offset for r in server.delivered().values()) or [float("nan")]
             start = next(e[0] for e in log if e[2] == "rx" and e[1] > t_ready)
             window = [e for e in log if e[0] >= start and e[1] <= sim_empty]
             nbytes = sum(len(e[3]) for e in window)
             elapsed = sim_empty - t_ready
             return {
                 "baud": baud,
+                "upstream": upstream,
                 "messages": n,
                 "elapsed_s": elapsed,
                 "sms_per_s": n / elapsed,
