@@ -259,7 +259,12 @@ class ATSession:
             return pending.lines
 
     def stream(
-        self, command: str, *, timeout: float = 10.0, idle: float | None = None
+        self,
+        command: str,
+        *,
+        timeout: float = 10.0,
+        idle: float | None = None,
+        write_timeout: float | None = None,
     ) -> Iterator[str]:
         """Send one AT command and yield its information lines as they arrive (a long
         ``AT+CMGL`` listing is worked on while the rest of it is still on the line).
@@ -270,6 +275,8 @@ class ATSession:
         lines that came before it were yielded; ModemTimeout and ModemGone as for
         :meth:`command`. ``timeout`` bounds the whole answer. With ``idle``, an empty string
         is yielded whenever no line came for that long (the consumer can act on a quiet line).
+        ``write_timeout`` bounds writing the command itself (a modem that does not take a few
+        bytes within a command's timeout has stopped reading; default: ``timeout``).
         """
         with self._lock:
             if self.gone is not None or self._ser is None:
@@ -284,7 +291,9 @@ class ATSession:
                 self._pending = pending
             finished = False
             try:
-                self._write((command + "\r").encode("ascii", "replace"), timeout, shown)
+                self._write(
+                    (command + "\r").encode("ascii", "replace"), write_timeout or timeout, shown
+                )
                 quiet_since = time.monotonic()
                 while True:
                     try:

@@ -254,7 +254,10 @@ def drain_memory(
             on_commit(result)
 
     try:
-        for line in session.stream("AT+CMGL=4", timeout=list_timeout, idle=batch_seconds):
+        listing = session.stream(
+            "AT+CMGL=4", timeout=list_timeout, idle=batch_seconds, write_timeout=command_timeout
+        )
+        for line in listing:
             if line:
                 take(reader.feed(line))
             if batch and (
