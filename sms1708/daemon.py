@@ -53,6 +53,7 @@ def intake_rules(cfg: Config) -> IntakeRules:
         language=cfg.replies.language,
         replies_enabled=cfg.replies.enabled,
         max_text_chars=cfg.multipart.max_parts * 153,
+        routing=cfg.upstream.routing(),
     )
 
 

@@ -23,6 +23,27 @@ class ReadStore(StoreBase):
         }
         return out
 
+    def destination_counts(self) -> dict[str, dict[str, int]]:
+        """Deliveries by destination and state (one complaint may go to several)."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.conn.execute(
+            "SELECT destination, state, COUNT(*) AS n FROM deliveries GROUP BY destination, state"
+        ):
+            out.setdefault(str(r["destination"]), {})[str(r["state"])] = int(r["n"])
+        return out
+
+    def deliveries(self, message_id: int) -> list[dict[str, Any]]:
+        """One complaint's delivery to each destination."""
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT destination, state, attempts, queued_at, next_attempt_at, last_error,"
+                " ambiguous_count, delivered_at, tracking_id FROM deliveries"
+                " WHERE message_id = ? ORDER BY destination",
+                (message_id,),
+            )
+        ]
+
     def reply_counts(self) -> dict[str, dict[str, int]]:
         """Replies by purpose (receipt, tracking, bantuan, status, operator) and state."""
         out: dict[str, dict[str, int]] = {}
@@ -45,13 +66,13 @@ class ReadStore(StoreBase):
 
     def oldest_pending(self) -> float | None:
         row = self.conn.execute(
-            "SELECT MIN(queued_at) FROM outbox WHERE state IN "
+            "SELECT MIN(queued_at) FROM deliveries WHERE state IN "
             "('queued','sending','retry','ambiguous')"
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
     def last_delivery(self) -> float | None:
-        row = self.conn.execute("SELECT MAX(delivered_at) FROM outbox").fetchone()
+        row = self.conn.execute("SELECT MAX(delivered_at) FROM deliveries").fetchone()
         return None if row[0] is None else float(row[0])
 
     def list_messages(
@@ -102,11 +123,13 @@ class ReadStore(StoreBase):
         out["attempts_log"] = [
             dict(r)
             for r in self.conn.execute(
-                "SELECT at, outcome, http_status, detail FROM attempts WHERE message_id = ?"
+                "SELECT at, destination, outcome, http_status, detail FROM attempts"
+                " WHERE message_id = ?"
                 " ORDER BY id",
                 (message_id,),
             )
         ]
+        out["deliveries"] = self.deliveries(message_id)
         out["replies"] = [
             dict(r)
             for r in self.conn.execute(
