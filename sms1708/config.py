@@ -143,7 +143,7 @@ class UpstreamConfig:
         """The destinations to forward to: the entries, else ``[upstream]`` when it has a url."""
         if self.destinations:
             return self.destinations
-        return (self,) if self.url else ()
+        return (replace(self, primary=True),) if self.url else ()
 
     def routing(self) -> Routing:
         """Every complaint's destinations, for intake (queued even while no url is set)."""

@@ -84,10 +84,17 @@ class ReadStore(StoreBase):
         until: float | None = None,
         sender: str | None = None,
         limit: int | None = 100,
+        destination: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Complaints, newest first, filtered. ``since``/``until`` are unix times of storage."""
+        """Complaints, newest first, filtered. ``since``/``until`` are unix times of storage;
+        with ``destination``, ``state`` is that delivery's state."""
         where, args = message_filters(
-            state=state, kind=kind, since=since, until=until, sender=sender
+            state=state,
+            kind=kind,
+            since=since,
+            until=until,
+            sender=sender,
+            destination=destination,
         )
         sql = (
             "SELECT m.id, m.key, m.sender, m.sender_type, m.received_at, m.kind, m.text,"
