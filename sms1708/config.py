@@ -133,11 +133,9 @@ class UpstreamConfig:
     @property
     def where(self) -> str:
         """How errors name this destination's keys."""
-        return (
-            "upstream"
-            if not self.destinations and self.name == DEFAULT_DESTINATION
-            else (f"upstream.destination[{self.name}]")
-        )
+        if self.name == DEFAULT_DESTINATION:
+            return "upstream"
+        return f"upstream.destination[{self.name}]"
 
     def active(self) -> tuple[UpstreamConfig, ...]:
         """The destinations to forward to: the entries, else ``[upstream]`` when it has a url."""

@@ -642,3 +642,55 @@ def test_metrics_per_destination() -> None:
     assert 'sms1708_destination_last_success_timestamp_seconds{destination="lapor"} 1000.0' in text
     assert h.snapshot()["upstream"]["last_success_at"] == 1000.0  # the primary's
     assert h.snapshot()["upstream"].get("circuit_open_until") is None
+
+
+def test_the_commented_example_of_several_destinations_loads_when_uncommented(
+    tmp_path: Path,
+) -> None:
+    example = Path(__file__).parent.parent / "config" / "sms1708.example.toml"
+    lines = example.read_text(encoding="utf-8").splitlines()
+    start = lines.index("# BEGIN EXAMPLE: several destinations")
+    end = lines.index("# END EXAMPLE")
+    lines[start + 1 : end] = [
+        line.removeprefix("# ").removeprefix("#") for line in lines[start + 1 : end]
+    ]
+    conf = tmp_path / "c.toml"
+    conf.write_text("\n".join(lines), encoding="utf-8")
+    from sms1708.config import load
+
+    cfg = load(conf)
+    assert [(d.name, d.primary, d.profile) for d in cfg.upstream.active()] == [
+        ("lapor", True, "lapor"),
+        ("spikm", False, "generic"),
+        ("ppid", False, "generic"),
+    ]
+    r = cfg.upstream.routing()
+    assert r.select("informasi", None, "Lawang Kidul") == ("lapor", "ppid")
+    assert r.select("pengaduan", None, "Desa Sukarami, Lawang Kidul") == ("lapor", "spikm")
+    assert r.select("aspirasi", None, "Muara Enim") == ("lapor",)
+
+
+def test_check_names_each_destination_and_its_missing_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sms1708.diagnose import run_checks
+
+    monkeypatch.setenv("LAPOR_TOKEN", "t0k3n")
+    monkeypatch.delenv("SPIKM_TOKEN", raising=False)
+    cfg = from_mapping(
+        {
+            "store": {"path": str(tmp_path / "s.db")},
+            "upstream": {
+                "destination": [
+                    {"name": "lapor", "url": "https://lapor.example", "token_env": "LAPOR_TOKEN"},
+                    {"name": "spikm", "url": "https://spikm.example", "token_env": "SPIKM_TOKEN"},
+                ]
+            },
+        }
+    )
+    checks = {c.name: c for c in run_checks(cfg, probe_modem=False)}
+    assert checks["upstream.destination[lapor].url"].ok
+    assert checks["upstream.destination[spikm].url"].ok
+    assert not checks["upstream.destination[spikm] token"].ok
+    assert "upstream.destination[lapor] token" not in checks
+    assert "upstream.url" not in checks
