@@ -448,7 +448,7 @@ def pick_destination(cfg: Config, name: str | None = None) -> UpstreamConfig:
     """The destination called ``name`` (default: the primary, else ``[upstream]`` itself)."""
     active = cfg.upstream.active()
     if name is None:
-        return next((d for d in active if d.primary), cfg.upstream)
+        return next((d for d in active if d.primary), replace(cfg.upstream, primary=True))
     for d in active:
         if d.name == name:
             return d
