@@ -227,6 +227,21 @@ class DaemonConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The operator console (`sms1708 web`)."""
+
+    listen: str = "127.0.0.1:8708"
+    #: "auto": Secure cookies when the request came over HTTPS (through the TLS proxy, which
+    #: must send X-Forwarded-Proto); true: always (the browser then needs HTTPS); false: never
+    secure_cookies: str = "auto"
+    trusted_proxy: str = "127.0.0.1"  # the reverse proxy whose X-Forwarded-* headers count
+    session_minutes: float = 30.0  # a session ends after this long without a request
+    session_max_hours: float = 12.0  # and after this long in any case
+    language: str = "id"  # id | en: the default language of the pages
+    threads: int = 4
+
+
+@dataclass(frozen=True)
 class LogConfig:
     format: str = "auto"
     level: str = "info"
@@ -244,6 +259,7 @@ class Config:
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     grammar: GrammarConfig = field(default_factory=GrammarConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     source: str = "built-in defaults"
 
     @property
@@ -479,6 +495,22 @@ def _destinations(raw: Mapping[str, Any]) -> UpstreamConfig:
     return replace(up, destinations=tuple(dests))
 
 
+def _listen(key: str, v: Any) -> str:
+    s = _str(key, v).strip()
+    host, sep, port = s.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(key, f"must be HOST:PORT, e.g. 127.0.0.1:8708, got {s!r}")
+    return s
+
+
+def _tristate(key: str, v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v in ("auto", "true", "false"):
+        return str(v)
+    raise ConfigError(key, f'must be true, false or "auto", got {v!r}')
+
+
 def _memories(key: str, v: Any) -> tuple[str, ...]:
     mems = _str_tuple(key, v)
     for m in mems:
@@ -561,6 +593,15 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
     "retention": {"days": _pos_float, "dead_days": _pos_float},
     "grammar": {"keywords": _str, "categories": _str, "places": _str},
     "daemon": {"status_file": _str, "metrics_file": _str, "metrics_interval": _pos_float},
+    "web": {
+        "listen": _listen,
+        "secure_cookies": _tristate,
+        "trusted_proxy": _str,
+        "session_minutes": _pos_float,
+        "session_max_hours": _pos_float,
+        "language": _choice("id", "en"),
+        "threads": _pos_int,
+    },
     "log": {
         "format": _choice("auto", "json", "console"),
         "level": _choice("debug", "info", "warning", "error"),
@@ -578,6 +619,7 @@ _CLASSES: dict[str, type] = {
     "daemon": DaemonConfig,
     "grammar": GrammarConfig,
     "log": LogConfig,
+    "web": WebConfig,
 }
 
 
@@ -627,6 +669,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
         "daemon",
         "grammar",
         "log",
+        "web",
     ):
         kwargs[name] = _section(name, data.get(name, {}))
     cfg = Config(**kwargs)
