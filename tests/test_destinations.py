@@ -694,3 +694,33 @@ def test_check_names_each_destination_and_its_missing_token(
     assert not checks["upstream.destination[spikm] token"].ok
     assert "upstream.destination[lapor] token" not in checks
     assert "upstream.url" not in checks
+
+
+def test_status_shows_the_rows_of_a_destination_no_longer_configured(tmp_path: Path) -> None:
+    """A store from the previous release, and a config switched to two named destinations: the
+    old queue belongs to `upstream`; status says so (an alarm, exit 1), nothing is lost."""
+    db = tmp_path / "old.db"
+    shutil.copy(FIXTURE, db)
+    conf = tmp_path / "c.toml"
+    conf.write_text(
+        f"""
+[store]
+path = "{db}"
+
+[[upstream.destination]]
+name = "lapor"
+url = "https://lapor.example/in"
+
+[[upstream.destination]]
+name = "spikm"
+url = "https://spikm.example/in"
+""",
+        encoding="utf-8",
+    )
+    res = cli(conf, "status")
+    assert res.code == 1
+    assert "-> upstream" in res.out and "(NOT CONFIGURED)" in res.out, res.out
+    assert "destination upstream is not configured any more: its 4 pending" in res.out
+    data = cli(conf, "status", "--json").json()
+    assert data["destinations"]["upstream"]["configured"] is False
+    assert sum(data["destinations"]["upstream"]["queue"].values()) == 6
