@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from sms1708.core import replies
 from sms1708.core.gate import Outgoing
 from sms1708.core.grammar import FORWARDED_KINDS, Keywords, Record, parse
+from sms1708.core.routing import Routing
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class IntakeRules:
     #: seconds the receipt of a forwarded complaint waits for the upstream's tracking id
     #: (then one SMS carries both); 0: the receipt is due at once
     receipt_wait: float = 0.0
+    #: which destinations each forwarded complaint goes to (``[[upstream.destination]]``)
+    routing: Routing = field(default_factory=Routing)
 
 
 #: (reference, sender) -> local state of that report if it belongs to that sender, else None
