@@ -316,3 +316,22 @@ def m012_place_codes_and_lapor_topics(db: Db) -> None:
         );
         """
     )
+
+
+@migrations()
+def m017_status_history(db: Db) -> None:
+    """Every change of a complaint's upstream status, kept for its timeline (``messages`` holds
+    only the latest). ``destination`` names the upstream that said it ('' for the one
+    upstream)."""
+    db.executescript(
+        """
+        CREATE TABLE status_changes (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            destination TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX status_changes_message ON status_changes(message_id);
+        """
+    )
