@@ -451,7 +451,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
             missing = "".join(f", no {mem} memory" for mem in m.get("unsupported_memories") or [])
             click.echo(
                 f"modem {name:<9} {'connected' if m.get('connected') else 'DOWN'}, "
-                f"{m.get('family') or '?'}, signal {sig}, storage {storage or '-'}{missing}, "
+                f"{m.get('family') or '?'}, signal {sig}, operator {m.get('operator') or '?'}, "
+                f"storage {storage or '-'}{missing}, "
                 f"last SMS {ago(m.get('last_sms_at'))}"
             )
         click.echo(f"messages        {data['messages']}")
