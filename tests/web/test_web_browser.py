@@ -124,12 +124,25 @@ def finds(d: Any, css: str) -> list[Any]:
 def click_and_load(d: Any, css: str) -> None:
     """Click what submits a form or follows a link, and wait until the next page replaced this
     one (a click may return before the navigation; reading then would see the old page)."""
-    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     html = find(d, "html")
     find(d, css).click()
-    WebDriverWait(d, 60).until(ec.staleness_of(html))  # a hang guard
+
+    def replaced(_d: Any) -> bool:
+        try:
+            html.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            # Chromium under load may say this instead of "stale": the same fact
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+        return False
+
+    WebDriverWait(d, 60).until(replaced)  # a hang guard
 
 
 def shot(d: Any, name: str, size: tuple[int, int] = DESKTOP) -> None:
