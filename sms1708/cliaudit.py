@@ -1,21 +1,22 @@
 """The command line's actions in the console's audit log (who, when, what), like the console's
-own: replay, reparse, send, block/unblock, export and purge. The actor is the operator at the
-terminal (the sudo caller where there is one); the address column says ``cli``."""
+own: replay, reparse, send, block/unblock, export and purge. The actor is ``cli:`` and the
+operator at the terminal (the sudo caller where there is one), as `sms1708 user` writes its
+account changes."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-#: the address column of an entry made at the command line (the console writes an IP address)
-CLI = "cli"
+#: how an actor at the command line is written (the console writes the account name)
+CLI = "cli:"
 
 
 def audit(store: Any, action: str, target: str | None = None, detail: str | None = None) -> None:
     """Record one command-line action, with the operator's name, now."""
     from sms1708.cli import operator_name
 
-    store.audit(operator_name(), action, now=time.time(), target=target, detail=detail, address=CLI)
+    store.audit(CLI + operator_name(), action, now=time.time(), target=target, detail=detail)
 
 
 def ids(items: Any) -> str:

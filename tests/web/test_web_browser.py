@@ -24,7 +24,7 @@ from sms1708.upstream.standin import StandIn
 from tests.conftest import ROOT, DaemonProcess, wait_until, write_config
 from tests.faults import sent_replies
 from tests.web.browser import chromium_paths, start_chromium
-from tests.web.conftest import PASSWORD, WebServer, add_user, free_port
+from tests.web.conftest import PASSWORD, WebServer, add_user, free_port, run_cli
 
 #: where shot() writes: set by the world fixture (SMS1708_SCREENSHOTS, else a temporary folder)
 SHOTS = ROOT / "build" / "screenshots"
@@ -92,6 +92,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "upstream": upstream,
             "downloads": downloads,
             "texts": texts,
+            "config": cfg,
         }
 
 
@@ -270,10 +271,13 @@ def test_download_a_csv(world: dict[str, Any]) -> None:
     go(world, "/kesehatan")
     assert "PASS" in d.page_source
     shot(d, "kesehatan")
+    r = run_cli(world["config"], "export", "--format", "json", env={"SUDO_USER": "teknisi"})
+    assert r.returncode == 0, r.stderr
     go(world, "/audit")
     actions = d.page_source
     for action in ("login", "replay", "reply", "export"):
         assert f'<span class="action">{action}</span>' in actions
+    assert "cli:teknisi" in find(d, "table.list tbody tr").text  # the command line, newest
     shot(d, "audit")
 
 
