@@ -18,7 +18,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from sms1708 import __version__, config, logsetup
+from sms1708 import __version__, cliaudit, config, logsetup
 from sms1708.core.cells import printable, spreadsheet_safe
 from sms1708.core.gate import COUNTED_GUARDS
 from sms1708.core.grammar import parse as parse_text
@@ -475,7 +475,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
             missing = "".join(f", no {mem} memory" for mem in m.get("unsupported_memories") or [])
             click.echo(
                 f"modem {name:<9} {'connected' if m.get('connected') else 'DOWN'}, "
-                f"{m.get('family') or '?'}, signal {sig}, storage {storage or '-'}{missing}, "
+                f"{m.get('family') or '?'}, signal {sig}, operator {m.get('operator') or '?'}, "
+                f"storage {storage or '-'}{missing}, "
                 f"last SMS {ago(m.get('last_sms_at'))}"
             )
         click.echo(f"messages        {data['messages']}")
@@ -704,6 +705,8 @@ def replay(
         dry_run=not yes,
         destination=destination,
     )
+    if yes:
+        cliaudit.audit(store, "replay", cliaudit.ids(ids), f"{len(ids)} complaint(s)")
     if not ids:
         click.echo("nothing to replay")
         return
@@ -751,7 +754,14 @@ def export(
     or a carriage return; senders written +62... too) starts with a single quote, so it stays
     text.
     """
-    rows = open_store(ctx).export_rows(state=state, kind=kind, since=since, until=until)
+    store = open_store(ctx)
+    rows = store.export_rows(state=state, kind=kind, since=since, until=until)
+    cliaudit.audit(
+        store,
+        "export",
+        f"laporan.{fmt}",
+        f"{len(rows)} rows" + (", numbers shown" if show_numbers else ""),
+    )
     for r in rows:
         if not show_numbers:
             r["sender"] = mask_number(r["sender"])
@@ -824,6 +834,10 @@ def reparse(ctx: click.Context, since: float | None, yes: bool, as_json: bool) -
         emit_json({str(k): v for k, v in changes.items()})
     if yes and changes:
         store.apply_records(changes)
+    if yes:
+        cliaudit.audit(
+            store, "reparse", cliaudit.ids(changes), f"{len(changes)} complaint(s) updated"
+        )
     if not as_json:
         verb = "updated" if yes else "would update (add --yes)"
         click.echo(f"{verb}: {len(changes)} complaint(s)")
@@ -938,6 +952,7 @@ def purge(ctx: click.Context, days: float | None, dead_days: float | None, yes: 
         )
         return
     ids = store.purge(before=before, dead_before=dead_before, now=now)
+    cliaudit.audit(store, "purge", cliaudit.ids(ids), f"{len(ids)} complaint(s), {ages}")
     click.echo(f"purged personal data of {len(ids)} complaint(s), {ages}")
 
 
@@ -1052,6 +1067,7 @@ def block(ctx: click.Context, number: str, reason: str) -> None:
     store = open_store(ctx, create=True)
     was = store.is_blocked(number)
     store.block_number(number, by=operator_name(), reason=reason, now=time.time())
+    cliaudit.audit(store, "block_number", mask_number(number), reason)
     click.echo(f"{mask_number(number)} {'was already' if was else 'is now'} blocked")
 
 
@@ -1061,8 +1077,10 @@ def block(ctx: click.Context, number: str, reason: str) -> None:
 def unblock(ctx: click.Context, number: str) -> None:
     """Allow SMS to NUMBER again. Exit code 1 when it was not blocked."""
     number = phone_number_arg(number)
-    if not open_store(ctx).unblock_number(number, by=operator_name(), now=time.time()):
+    store = open_store(ctx)
+    if not store.unblock_number(number, by=operator_name(), now=time.time()):
         fail(f"{mask_number(number)} was not blocked", EXIT_ATTENTION)
+    cliaudit.audit(store, "unblock_number", mask_number(number))
     click.echo(f"{mask_number(number)} is no longer blocked")
 
 
@@ -1129,9 +1147,9 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None, for
         fail(f"cannot send: {e}", EXIT_CONFIG)
     by = operator_name()
     out = Outgoing(name, number, text, "operator")
-    queued = open_store(ctx, create=True).queue_sms(
-        out, guard=cfg.replies.guard(), now=time.time(), force=force, by=by
-    )
+    store = open_store(ctx, create=True)
+    queued = store.queue_sms(out, guard=cfg.replies.guard(), now=time.time(), force=force, by=by)
+    cliaudit.audit(store, "send", mask_number(number), cliaudit.sent(queued))
     if queued.refused:
         hint = ""
         if queued.refused in COUNTED_GUARDS:

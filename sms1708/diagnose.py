@@ -16,6 +16,7 @@ from sms1708.config import Config, ModemConfig
 from sms1708.errors import CommandFailed, ModemError, SimPinError, SimPinRejected
 from sms1708.modem import pinrecord
 from sms1708.modem.at import ATSession
+from sms1708.modem.network import read_operator
 from sms1708.modem.setup import check_pin, rssi_to_dbm
 from sms1708.store.base import StoreBase
 
@@ -215,10 +216,11 @@ def _registered(s: ATSession) -> Check:
         3: "denied",
         0: "not registered",
     }
+    operator = read_operator(s, timeout=5) if code in (1, 5) else None
     return Check(
         "network",
         code in (1, 5),
-        names.get(code, f"unknown ({lines})"),
+        names.get(code, f"unknown ({lines})") + (f", operator {operator}" if operator else ""),
         ""
         if code in (1, 5)
         else "check coverage, the antenna, and that the SIM is "

@@ -31,6 +31,7 @@ class ModemHealth:
     port: str
     connected: bool = False
     family: str | None = None
+    operator: str | None = None  # the network operator, as AT+COPS? names it ("TELKOMSEL")
     csq: int | None = None
     signal_dbm: int | None = None
     storage: dict[str, list[int]] = field(default_factory=dict)  # memory -> [used, total]

@@ -174,6 +174,7 @@ class EmulatedModem:
         imei: str = "867773020000018",
         imsi: str = "510101234567890",
         operator: str = "TELKOMSEL",
+        operator_format: int = 0,
         rssi: int = 18,
         sm_capacity: int = 30,
         me_capacity: int = 100,
@@ -195,6 +196,11 @@ class EmulatedModem:
         self.pin, self.own_number, self.smsc = pin, own_number, smsc
         self.imei, self.imsi = imei, imsi
         self.operator, self.rssi, self.smmemfull = operator, rssi, smmemfull
+        #: how AT+COPS? names the operator after power-up (0 long, 1 short, 2 numeric
+        #: MCC+MNC from the IMSI), until AT+COPS=3,<format> changes it
+        self.operator_format, self.cops_format = operator_format, operator_format
+        #: test hook: AT+COPS=3,<format> answers ERROR (a modem that keeps its numeric names)
+        self.refuse_cops_format = False
         self.manufacturer, self.model, self.revision = manufacturer, model, revision
         self.baudrate, self.latency, self.cmgs_latency = baudrate, latency, cmgs_latency
         self.cmgd_empty_error, self.write_timeout = cmgd_empty_error, write_timeout
@@ -359,6 +365,7 @@ class EmulatedModem:
             self.cpms = ["SM", "SM", "SM"]
             if power_cycle:
                 self.cfun, self.creg_n = 1, 0
+                self.cops_format = self.operator_format
                 if self.pin and self._pin_state != "SIM PUK":
                     self._pin_state = "SIM PIN"
 
@@ -570,7 +577,8 @@ class EmulatedModem:
             (r"\+CSQ", info(lambda: f"+CSQ: {self.rssi},99"), False),
             (r"\+CREG\?", info(lambda: f"+CREG: {self.creg_n},1"), False),
             (r"\+CREG=([0-2])", self._set("creg_n"), False),
-            (r"\+COPS\?", info(lambda: f'+COPS: 0,0,"{self.operator}",0'), False),
+            (r"\+COPS\?", info(self._cops), False),
+            (r"\+COPS=3,([012])", self._cmd_cops_format, False),
             (r"\+COPS=.*", ok, False),
             (r"\+CGMI", info(lambda: self.manufacturer), False),
             (r"\+CGMM", info(lambda: self.model), False),
@@ -647,6 +655,16 @@ class EmulatedModem:
             return _Reply()
 
         return handler
+
+    def _cops(self) -> str:
+        name = {0: self.operator, 1: self.operator[:8], 2: self.imsi[:5]}[self.cops_format]
+        return f'+COPS: 0,{self.cops_format},"{name}",0'
+
+    def _cmd_cops_format(self, m: re.Match[str]) -> _Reply:
+        if self.refuse_cops_format:
+            return _Reply(final="ERROR")
+        self.cops_format = int(m[1])
+        return _Reply()
 
     def _cmd_cfun(self, m: re.Match[str]) -> _Reply:
         if m[2] == "1":

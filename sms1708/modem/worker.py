@@ -36,6 +36,7 @@ from sms1708.logsetup import get_logger
 from sms1708.loopguard import LoopGuard
 from sms1708.modem import pinrecord, receiver, sender
 from sms1708.modem.at import ATSession, Urc
+from sms1708.modem.network import refresh_operator
 from sms1708.modem.setup import initialise, rssi_to_dbm
 from sms1708.store.intake import safe_error
 from sms1708.store.store import Store
@@ -227,6 +228,7 @@ class ModemWorker(threading.Thread):
             problem=None,
         )
         self.last_csq_at = time.monotonic()
+        refresh_operator(session, self.health, self.modem.name, timeout=self.modem.command_timeout)
         log.info(
             "modem_ready",
             modem=self.modem.name,
@@ -350,6 +352,7 @@ class ModemWorker(threading.Thread):
 
     def _read_signal(self, session: ATSession) -> None:
         self.last_csq_at = time.monotonic()
+        refresh_operator(session, self.health, self.modem.name, timeout=PING_TIMEOUT)
         for line in session.try_command("AT+CSQ", timeout=PING_TIMEOUT) or []:
             if line.startswith("+CSQ:"):
                 with contextlib.suppress(ValueError, IndexError):

@@ -138,6 +138,11 @@ class ConsoleStore(StoreBase):
             " delivery, delivery_at FROM replies WHERE message_id = ? ORDER BY id",
             message_id,
         )
+        out["status_history"] = self._rows(
+            "SELECT destination, status, at FROM status_changes WHERE message_id = ?"
+            " ORDER BY at, id",
+            message_id,
+        )
         out["corrections"] = self._rows(
             "SELECT field, old, new, by, at FROM corrections WHERE message_id = ? ORDER BY id",
             message_id,

@@ -340,6 +340,10 @@ class OutboxStore(StoreBase):
                 "UPDATE messages SET upstream_status = ?, upstream_status_at = ? WHERE id = ?",
                 (status[:200], now, message_id),
             )
+            c.execute(
+                "INSERT INTO status_changes (message_id, status, at) VALUES (?, ?, ?)",
+                (message_id, status[:200], now),
+            )
             if notify_text and row[2]:
                 out = Outgoing(
                     modem=row[1],

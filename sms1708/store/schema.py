@@ -393,3 +393,22 @@ def m014_destinations(db: Db) -> None:
             WHERE d.message_id = x.message_id);
         """
     )
+
+
+@migrations()
+def m017_status_history(db: Db) -> None:
+    """Every change of a complaint's upstream status, kept for its timeline (``messages`` holds
+    only the latest). ``destination`` names the upstream that said it ('' for the one
+    upstream)."""
+    db.executescript(
+        """
+        CREATE TABLE status_changes (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            destination TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX status_changes_message ON status_changes(message_id);
+        """
+    )
