@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck bench clean help deploy-test deploy-trial
+.PHONY: demo test lint typecheck bench clean help deploy-test deploy-trial screenshots
 
 help:
 	@echo "make demo   - create .venv, install, run the demo (emulated modem, ~10 s)"
 	@echo "make test   - create .venv, install with test extras, run lint, types and the suite"
 	@echo "make bench  - benchmarks (figures go in the README)"
+	@echo "make screenshots - refresh docs/screenshots/ from the real-browser test"
 	@echo "make deploy-test  - install.sh/uninstall.sh in a throwaway root, systemd-analyze verify"
 	@echo "make deploy-trial - what install.sh would put on a box, under build/trial-root"
 	@echo "make clean  - remove .venv and caches"
@@ -40,6 +41,10 @@ typecheck: $(TSTAMP)
 test: $(TSTAMP) lint typecheck
 	@bash tests/web/ensure-chromium.sh
 	$(BIN)/pytest
+
+screenshots: $(TSTAMP)
+	@bash tests/web/ensure-chromium.sh
+	SMS1708_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/web/test_web_browser.py
 
 bench: $(TSTAMP)
 	$(BIN)/python -m benchmarks

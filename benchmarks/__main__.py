@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 from types import FrameType
 
-from benchmarks import backlog, drain, idle, latency, web
+from benchmarks import backlog, drain, idle, latency, realworld, web
 from benchmarks.common import Outcome, Row, machine
 
 BENCHMARKS: dict[str, tuple[str, Callable[[bool], Outcome]]] = {
@@ -19,6 +19,11 @@ BENCHMARKS: dict[str, tuple[str, Callable[[bool], Outcome]]] = {
     "latency": ("latency from +CMTI to committed (115200 baud)", latency.run),
     "backlog": ("upstream backlog drain into the StandIn", backlog.run),
     "idle": ("idle daemon: memory, CPU, disk writes", idle.run),
+    "realworld": (
+        "real-world timings: streamed listing (115200/19200), burst with slow sends and a"
+        " small SIM, far upstream (latency, 429), four modems",
+        realworld.run,
+    ),
     "web": ("operator console: page server time and RSS on 50,000 complaints", web.run),
 }
 

@@ -1,4 +1,5 @@
-"""A chart a coordinator can paste into a report: reports per day or ISO week, stacked by kind.
+"""A chart a coordinator can paste into a report: reports per day or ISO week, stacked by kind
+(or by category, or by kecamatan: the largest few, the rest as one "lainnya" band).
 
 :func:`write_chart` picks the format by the file's extension: ``.svg`` is written by hand (plain
 XML, no dependency), ``.png`` is drawn with Pillow, imported only then. Both come from the same
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 from xml.sax.saxutils import escape, quoteattr
 
-from sms1708.reports import Stats, period_start
+from sms1708.reports import NO_CATEGORY, NO_KECAMATAN, Stats, period_start
 
 #: logical size; the PNG is drawn at PNG_SCALE times this, sharp when pasted into a document
 WIDTH, HEIGHT = 900, 500
@@ -39,6 +40,21 @@ BULAN = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "
 NO_DATA = "belum ada data (no data yet)"
 
 Anchor = Literal["start", "middle", "end"]
+#: what the bars are stacked by
+By = Literal["kind", "category", "kecamatan"]
+BY: tuple[By, ...] = ("kind", "category", "kecamatan")
+#: categories / kecamatan with their own colour; the others share one band
+TOP = 7
+OTHERS = "lainnya (others)"
+#: Okabe-Ito again, then greys; "tanpa ..." and "lainnya" are grey
+SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+NONE_COLOUR, OTHERS_COLOUR = "#BBBBBB", "#777777"
+#: (Bahasa Indonesia, English) words of the titles
+BY_WORDS = {
+    "kind": ("jenis", "kind"),
+    "category": ("kategori", "category"),
+    "kecamatan": ("kecamatan", "kecamatan"),
+}
 
 
 @dataclass(frozen=True)
@@ -112,11 +128,13 @@ def colour_of(kind: str, extra: list[str]) -> str:
     return EXTRA_COLOURS[(extra.index(kind)) % len(EXTRA_COLOURS)]
 
 
-def titles(stats: Stats) -> tuple[str, str]:
+def titles(stats: Stats, by: By = "kind") -> tuple[str, str]:
+    kata, word = BY_WORDS[by]
     if stats.period == "day":
-        title, sub = "Laporan SMS per hari menurut jenis", "SMS reports per day by kind"
+        title, sub = f"Laporan SMS per hari menurut {kata}", f"SMS reports per day by {word}"
     else:
-        title, sub = "Laporan SMS per minggu menurut jenis", "SMS reports per ISO week by kind"
+        title = f"Laporan SMS per minggu menurut {kata}"
+        sub = f"SMS reports per ISO week by {word}"
     if stats.first is not None and stats.last is not None:
         first, last = period_start(stats.first), period_start(stats.last)
         if stats.period == "week":
@@ -128,21 +146,60 @@ def titles(stats: Stats) -> tuple[str, str]:
     return title, sub
 
 
-def layout(stats: Stats, width: float = WIDTH, height: float = HEIGHT) -> list[Shape]:
+def series(
+    stats: Stats, by: By
+) -> tuple[list[str], dict[str, int], dict[str, str], list[tuple[str, dict[str, int]]]]:
+    """The stacked series of a chart: names (bottom first), their totals, their colours, and
+    the counts per period."""
+    if by == "kind":
+        kinds = [k for k in stats.kinds if stats.by_kind.get(k)]
+        extra: list[str] = []
+        return (
+            kinds,
+            stats.by_kind,
+            {k: colour_of(k, extra) for k in kinds},
+            list(stats.by_period.items()),
+        )
+    totals, per, none = (
+        (stats.by_category, stats.by_period_category, NO_CATEGORY)
+        if by == "category"
+        else (stats.by_kecamatan, stats.by_period_kecamatan, NO_KECAMATAN)
+    )
+    named = [k for k in totals if k != none and totals[k]]
+    top, rest = named[:TOP], set(named[TOP:])
+    names = top + ([OTHERS] if rest else []) + ([none] if totals.get(none) else [])
+    sums = {k: totals[k] for k in top}
+    if rest:
+        sums[OTHERS] = sum(totals[k] for k in rest)
+    if totals.get(none):
+        sums[none] = totals[none]
+    colours = {k: SERIES_COLOURS[i % len(SERIES_COLOURS)] for i, k in enumerate(top)}
+    colours[OTHERS], colours[none] = OTHERS_COLOUR, NONE_COLOUR
+    periods: list[tuple[str, dict[str, int]]] = []
+    for key, counts in per.items():
+        row: dict[str, int] = {}
+        for k, n in counts.items():
+            band = OTHERS if k in rest else k
+            row[band] = row.get(band, 0) + n
+        periods.append((key, row))
+    return names, sums, colours, periods
+
+
+def layout(
+    stats: Stats, width: float = WIDTH, height: float = HEIGHT, *, by: By = "kind"
+) -> list[Shape]:
     """The chart as shapes in a ``width`` x ``height`` box (y grows downwards)."""
     shapes: list[Shape] = [Rect(0, 0, width, height, BACKGROUND)]
-    title, sub = titles(stats)
+    title, sub = titles(stats, by)
     shapes.append(Text(24, 34, title, 20, bold=True))
     shapes.append(Text(24, 56, sub, 12, fill=MUTED))
 
-    kinds = [k for k in stats.kinds if stats.by_kind.get(k)]
-    extra: list[str] = []
-    colours = {k: colour_of(k, extra) for k in kinds}
+    kinds, sums, colours, periods = series(stats, by)
 
-    # legend: swatch and label per kind, left to right under the titles (wrapping if need be)
+    # legend: swatch and label per series, left to right under the titles (wrapping if need be)
     x, y = 24.0, 86.0
     for k in kinds:
-        label = f"{k} ({stats.by_kind[k]})"
+        label = f"{k} ({sums[k]})"
         w = 12 + 6 + text_width(label, 12)
         if x + w > width - 24 and x > 24:
             x, y = 24.0, y + 20
@@ -155,7 +212,6 @@ def layout(stats: Stats, width: float = WIDTH, height: float = HEIGHT) -> list[S
     axis = "tanggal (date)" if stats.period == "day" else "minggu ISO (ISO week)"
     shapes.append(Text((left + right) / 2, height - 16, axis, 13, anchor="middle", fill=MUTED))
 
-    periods = list(stats.by_period.items())
     if not periods or stats.total == 0:
         shapes.append(Line(left, bottom, right, bottom, INK))
         shapes.append(Text((left + right) / 2, (top + bottom) / 2, NO_DATA, 20, "middle", MUTED))

@@ -18,12 +18,14 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from sms1708 import __version__, config, logsetup
+from sms1708 import __version__, cliaudit, config, logsetup
 from sms1708.core.cells import printable, spreadsheet_safe
 from sms1708.core.gate import COUNTED_GUARDS
 from sms1708.core.grammar import parse as parse_text
 from sms1708.core.mask import mask_number
+from sms1708.core.routing import DEFAULT_DESTINATION
 from sms1708.core.states import REPLAYABLE
+from sms1708.destinations import PENDING, destination_status, unknown_destination
 from sms1708.errors import ConfigError, StoreDamagedError, StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -410,6 +412,25 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 f" {when(t.get('since'))}, backing off (next try in {t.get('retry_in')} s);"
                 f" last error: {t.get('last_error')}"
             )
+    dests = destination_status(cfg, store, (daemon or {}) if running else {})
+    for name, d in dests.items():
+        if not d["configured"] and any(d["queue"].get(s) for s in PENDING):
+            alarms.append(
+                f"destination {name} is not configured any more: its"
+                f" {sum(d['queue'].get(s, 0) for s in PENDING)} pending complaint(s) wait"
+                " (configure it again, or see the README: several destinations)"
+            )
+        if d["primary"] or len(dests) == 1:
+            continue  # the primary's trouble is the upstream's, below
+        if d.get("circuit_open_until"):
+            alarms.append(
+                f"destination {name} unreachable: {printable(str(d.get('problem') or 'paused'))}"
+            )
+        if d["queue"].get("dead"):
+            alarms.append(
+                f"destination {name}: {d['queue']['dead']} complaint(s) dead"
+                f" (`sms1708 queue list --destination {name} --state dead`)"
+            )
     upstream = (daemon or {}).get("upstream", {}) if running else {}
     if upstream.get("circuit_open_until"):
         alarms.append(
@@ -422,14 +443,17 @@ def status(ctx: click.Context, as_json: bool) -> None:
             " open the upstream URL in a browser on the box: a captive portal or an exhausted"
             " data quota answers like this"
         )
+    backlog, backlog_oldest = store.reply_backlog()
     data = {
         "database": store.path,
         "daemon_running": running,
         "modems": modems,
         "messages": counts["messages"]["total"],
         "upstream_queue": q,
+        "destinations": dests,
         "replies": counts["replies"],
         "replies_unconfirmed": unconfirmed,
+        "reply_queue": {"waiting": backlog, "oldest_queued_at": backlog_oldest},
         "replies_today": today,
         "daily_budget": cfg.replies.daily_budget,
         "parts": counts["parts"],
@@ -451,16 +475,33 @@ def status(ctx: click.Context, as_json: bool) -> None:
             missing = "".join(f", no {mem} memory" for mem in m.get("unsupported_memories") or [])
             click.echo(
                 f"modem {name:<9} {'connected' if m.get('connected') else 'DOWN'}, "
-                f"{m.get('family') or '?'}, signal {sig}, storage {storage or '-'}{missing}, "
+                f"{m.get('family') or '?'}, signal {sig}, operator {m.get('operator') or '?'}, "
+                f"storage {storage or '-'}{missing}, "
                 f"last SMS {ago(m.get('last_sms_at'))}"
             )
         click.echo(f"messages        {data['messages']}")
         click.echo(
             "upstream queue  " + (", ".join(f"{k}={v}" for k, v in sorted(q.items())) or "empty")
         )
+        if len(dests) > 1 or any(n != DEFAULT_DESTINATION for n in dests):
+            for name, d in dests.items():
+                counts_text = ", ".join(f"{k}={v}" for k, v in sorted(d["queue"].items()))
+                flags = " (primary)" if d["primary"] else ""
+                if not d["configured"]:
+                    flags = " (NOT CONFIGURED)"
+                elif d.get("circuit_open_until"):
+                    flags += " (CIRCUIT OPEN)"
+                click.echo(
+                    f"  -> {name:<12} {counts_text or 'empty'}{flags},"
+                    f" last delivery {ago(d.get('last_delivery_at'))}"
+                )
         r = counts["replies"]
         click.echo(
             "replies         " + (", ".join(f"{k}={v}" for k, v in sorted(r.items())) or "none")
+        )
+        click.echo(
+            f"reply queue     {backlog} waiting"
+            + (f", oldest queued {ago(backlog_oldest)}" if backlog_oldest is not None else "")
         )
         used = ", ".join(f"{k} {v}/{cfg.replies.daily_budget}" for k, v in sorted(today.items()))
         click.echo(f"replies today   {used or '0'}")
@@ -490,6 +531,11 @@ def queue() -> None:
 @click.option("--since", type=WHEN, default=None, help="Stored since (2026-11-01, 7d, 12h).")
 @click.option("--until", type=WHEN, default=None, help="Stored before this.")
 @click.option("--sender", default=None, help="Only from this number (any spelling: 0812.., +62..).")
+@click.option(
+    "--destination",
+    default=None,
+    help="Only complaints going to this destination; --state is then their state there.",
+)
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--show-numbers", is_flag=True, help="Show senders' numbers unmasked.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
@@ -501,16 +547,29 @@ def queue_list(
     since: float | None,
     until: float | None,
     sender: str | None,
+    destination: str | None,
     limit: int,
     show_numbers: bool,
     as_json: bool,
 ) -> None:
     """List complaints, newest first. Senders are masked unless --show-numbers.
 
+    A complaint going to several destinations shows the state that most needs an operator
+    (dead, then ambiguous, retry, sending, queued; delivered only when delivered everywhere).
     Follow-up SMS that joined a report are counted on it (+N; `queue show` lists them); with
-    --state they are listed too, marked with the report they belong to."""
-    rows = open_store(ctx).list_messages(
-        state=state, kind=kind, since=since, until=until, sender=sender, limit=limit
+    --state they are listed too, marked with the report they belong to.
+    """
+    store = open_store(ctx)
+    if destination is not None and (problem := unknown_destination(store, destination)):
+        fail(problem, EXIT_CONFIG)
+    rows = store.list_messages(
+        state=state,
+        kind=kind,
+        since=since,
+        until=until,
+        sender=sender,
+        limit=limit,
+        destination=destination,
     )
     for r in rows:
         if not show_numbers:
@@ -591,10 +650,18 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
         click.echo(
             f"    #{p['id']} {p['memory']}:{p['sim_index']} seq={p['concat_seq'] or 1} {p['pdu']}"
         )
+    click.echo("   deliveries:")
+    for d in m["deliveries"]:
+        due = "" if d["state"] == "delivered" else f" next {when(d['next_attempt_at'])}"
+        tracking = f" tracking {printable(d['tracking_id'])}" if d["tracking_id"] else ""
+        error = f" {printable(d['last_error'])[:100]}" if d["last_error"] else ""
+        click.echo(
+            f"    {d['destination']}: {d['state']} attempts={d['attempts']}{tracking}{due}{error}"
+        )
     click.echo("     attempts:")
     for a in m["attempts_log"]:
         click.echo(
-            f"    {when(a['at'])} {a['outcome']} {a['http_status'] or ''} "
+            f"    {when(a['at'])} {a['destination']} {a['outcome']} {a['http_status'] or ''} "
             f"{printable(a['detail'] or '')[:100]}"
         )
     click.echo("      replies:")
@@ -618,6 +685,11 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
 )
 @click.option("--since", type=WHEN, default=None, help="Stored since (2026-11-01, 7d, 12h).")
 @click.option("--until", type=WHEN, default=None, help="Stored before this.")
+@click.option(
+    "--destination",
+    default=None,
+    help="Only the deliveries to this destination (default: every destination's).",
+)
 @click.option("--yes", is_flag=True, help="Really move them (default: dry run, list only).")
 @click.pass_context
 def replay(
@@ -626,28 +698,37 @@ def replay(
     state: str | None,
     since: float | None,
     until: float | None,
+    destination: str | None,
     yes: bool,
 ) -> None:
     """Send dead/ambiguous complaints again: back to `queued`, with the same idempotency key.
 
     Give one MESSAGE_ID, or --state and/or a time range (--since/--until). Without --yes,
-    only lists what would move.
+    only lists what would move. With --destination, only the deliveries to that destination
+    move (another destination that has the complaint already is not sent it again).
     """
     if message_id is None and state is None and since is None and until is None:
         fail("give a MESSAGE_ID, --state (e.g. --state dead) or --since/--until", EXIT_CONFIG)
-    ids = open_store(ctx).replay(
+    store = open_store(ctx)
+    if destination is not None and (problem := unknown_destination(store, destination)):
+        fail(problem, EXIT_CONFIG)
+    ids = store.replay(
         state=state,
         message_id=message_id,
         since=since,
         until=until,
         now=time.time(),
         dry_run=not yes,
+        destination=destination,
     )
+    if yes:
+        cliaudit.audit(store, "replay", cliaudit.ids(ids), f"{len(ids)} complaint(s)")
     if not ids:
         click.echo("nothing to replay")
         return
     verb = "replayed" if yes else "would replay (add --yes)"
-    click.echo(f"{verb}: {len(ids)} complaint(s): {', '.join(map(str, ids))}")
+    where = f" to {destination}" if destination else ""
+    click.echo(f"{verb}{where}: {len(ids)} complaint(s): {', '.join(map(str, ids))}")
 
 
 # ---------------------------------------------------------------------------------- export
@@ -689,7 +770,14 @@ def export(
     or a carriage return; senders written +62... too) starts with a single quote, so it stays
     text.
     """
-    rows = open_store(ctx).export_rows(state=state, kind=kind, since=since, until=until)
+    store = open_store(ctx)
+    rows = store.export_rows(state=state, kind=kind, since=since, until=until)
+    cliaudit.audit(
+        store,
+        "export",
+        f"laporan.{fmt}",
+        f"{len(rows)} rows" + (", numbers shown" if show_numbers else ""),
+    )
     for r in rows:
         if not show_numbers:
             r["sender"] = mask_number(r["sender"])
@@ -763,6 +851,10 @@ def reparse(ctx: click.Context, since: float | None, yes: bool, as_json: bool) -
         emit_json({str(k): v for k, v in changes.items()})
     if yes and changes:
         store.apply_records(changes)
+    if yes:
+        cliaudit.audit(
+            store, "reparse", cliaudit.ids(changes), f"{len(changes)} complaint(s) updated"
+        )
     if not as_json:
         verb = "updated" if yes else "would update (add --yes)"
         click.echo(f"{verb}: {len(changes)} complaint(s)")
@@ -877,6 +969,7 @@ def purge(ctx: click.Context, days: float | None, dead_days: float | None, yes: 
         )
         return
     ids = store.purge(before=before, dead_before=dead_before, now=now)
+    cliaudit.audit(store, "purge", cliaudit.ids(ids), f"{len(ids)} complaint(s), {ages}")
     click.echo(f"purged personal data of {len(ids)} complaint(s), {ages}")
 
 
@@ -991,6 +1084,7 @@ def block(ctx: click.Context, number: str, reason: str) -> None:
     store = open_store(ctx, create=True)
     was = store.is_blocked(number)
     store.block_number(number, by=operator_name(), reason=reason, now=time.time())
+    cliaudit.audit(store, "block_number", mask_number(number), reason)
     click.echo(f"{mask_number(number)} {'was already' if was else 'is now'} blocked")
 
 
@@ -1000,8 +1094,10 @@ def block(ctx: click.Context, number: str, reason: str) -> None:
 def unblock(ctx: click.Context, number: str) -> None:
     """Allow SMS to NUMBER again. Exit code 1 when it was not blocked."""
     number = phone_number_arg(number)
-    if not open_store(ctx).unblock_number(number, by=operator_name(), now=time.time()):
+    store = open_store(ctx)
+    if not store.unblock_number(number, by=operator_name(), now=time.time()):
         fail(f"{mask_number(number)} was not blocked", EXIT_ATTENTION)
+    cliaudit.audit(store, "unblock_number", mask_number(number))
     click.echo(f"{mask_number(number)} is no longer blocked")
 
 
@@ -1068,9 +1164,9 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None, for
         fail(f"cannot send: {e}", EXIT_CONFIG)
     by = operator_name()
     out = Outgoing(name, number, text, "operator")
-    queued = open_store(ctx, create=True).queue_sms(
-        out, guard=cfg.replies.guard(), now=time.time(), force=force, by=by
-    )
+    store = open_store(ctx, create=True)
+    queued = store.queue_sms(out, guard=cfg.replies.guard(), now=time.time(), force=force, by=by)
+    cliaudit.audit(store, "send", mask_number(number), cliaudit.sent(queued))
     if queued.refused:
         hint = ""
         if queued.refused in COUNTED_GUARDS:

@@ -34,12 +34,16 @@ def detach(ctx: click.Context, message_id: int, yes: bool) -> None:
     from sms1708.daemon import grammar_tables
 
     try:
-        tables = grammar_tables(get_config(ctx))
+        cfg = get_config(ctx)
+        tables = grammar_tables(cfg)
+        routing = cfg.upstream.routing()
     except ConfigError as e:
         fail(str(e), EXIT_CONFIG)
     store = open_store(ctx)
     try:
-        d = store.detach(message_id, tables=tables, now=time.time(), dry_run=not yes)
+        d = store.detach(
+            message_id, tables=tables, routing=routing, now=time.time(), dry_run=not yes
+        )
     except (LookupError, ValueError) as e:
         fail(str(e.args[0]), EXIT_ATTENTION)
     what = f"a report of its own ({d.kind})" + ("" if d.forwarded else ", handled locally")

@@ -16,6 +16,7 @@ from sms1708.config import Config, ModemConfig
 from sms1708.errors import CommandFailed, ModemError, SimPinError, SimPinRejected
 from sms1708.modem import pinrecord
 from sms1708.modem.at import ATSession
+from sms1708.modem.network import read_operator
 from sms1708.modem.setup import check_pin, rssi_to_dbm
 from sms1708.store.base import StoreBase
 
@@ -37,18 +38,19 @@ def run_checks(
 ) -> list[Check]:
     out = [Check("config", True, f"loaded from {cfg.source}")]
     out.append(_store_dir(cfg))
-    if cfg.upstream.url:
-        out.append(Check("upstream.url", True, cfg.upstream.url))
-        if cfg.upstream.token_env and not cfg.upstream.token():
+    for d in cfg.upstream.active():
+        where = d.where
+        out.append(Check(f"{where}.url", True, d.url))
+        if d.token_env and not d.token():
             out.append(
                 Check(
-                    "upstream token",
+                    f"{where} token" if cfg.upstream.destinations else "upstream token",
                     False,
-                    f"${cfg.upstream.token_env} is not set",
+                    f"${d.token_env} is not set",
                     "put it in the service's EnvironmentFile (mode 0600)",
                 )
             )
-    else:
+    if not cfg.upstream.active():
         out.append(
             Check(
                 "upstream.url",
@@ -214,10 +216,11 @@ def _registered(s: ATSession) -> Check:
         3: "denied",
         0: "not registered",
     }
+    operator = read_operator(s, timeout=5) if code in (1, 5) else None
     return Check(
         "network",
         code in (1, 5),
-        names.get(code, f"unknown ({lines})"),
+        names.get(code, f"unknown ({lines})") + (f", operator {operator}" if operator else ""),
         ""
         if code in (1, 5)
         else "check coverage, the antenna, and that the SIM is "

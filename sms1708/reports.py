@@ -90,6 +90,9 @@ class Stats:
     #: since / until as local times in ``tz`` ("2026-11-01 00:00"), for people
     since_local: str | None = field(default=None)
     until_local: str | None = field(default=None)
+    #: period key -> category (kecamatan) -> count, the periods of ``by_period``, non-zero only
+    by_period_category: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_period_kecamatan: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -237,6 +240,8 @@ def compute(
         return (since is None or t >= since) and (until is None or t < until)
 
     per: dict[str, Counter[str]] = {}
+    per_category: dict[str, Counter[str]] = {}
+    per_kecamatan: dict[str, Counter[str]] = {}
     kinds: Counter[str] = Counter()
     categories: Counter[str] = Counter()
     locations: Counter[str] = Counter()
@@ -253,12 +258,17 @@ def compute(
             companies += 1
             continue
         kind = _text(m.get("kind")) or "pengaduan"
-        per.setdefault(period_key(t, period, tz), Counter())[kind] += 1
+        key = period_key(t, period, tz)
+        per.setdefault(key, Counter())[kind] += 1
         kinds[kind] += 1
-        categories[_text(m.get("category")) or NO_CATEGORY] += 1
+        category = _text(m.get("category")) or NO_CATEGORY
+        categories[category] += 1
+        per_category.setdefault(key, Counter())[category] += 1
         place = _text(m.get("location"))
         locations[place or NO_LOCATION] += 1
-        kecamatan[kecamatan_of(place) or NO_KECAMATAN] += 1
+        kec = kecamatan_of(place) or NO_KECAMATAN
+        kecamatan[kec] += 1
+        per_kecamatan.setdefault(key, Counter())[kec] += 1
         codes[_text(m.get("location_code")) or NO_CODE] += 1
         state = m.get("state")
         delivered_at = m.get("delivered_at")
@@ -303,6 +313,8 @@ def compute(
         last=span[-1] if span else None,
         since_local=_local(since, tz),
         until_local=_local(until, tz),
+        by_period_category={p: dict(per_category.get(p, Counter())) for p in span},
+        by_period_kecamatan={p: dict(per_kecamatan.get(p, Counter())) for p in span},
     )
 
 

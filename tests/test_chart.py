@@ -195,3 +195,24 @@ def test_many_days_thin_the_labels_and_keep_every_bar(tmp_path: Path) -> None:
 
 def test_nice_steps() -> None:
     assert [chart.nice_step(n) for n in (1, 4, 7, 12, 23, 99, 480)] == [1, 1, 2, 5, 5, 20, 100]
+
+
+def test_category_and_kecamatan_charts_stack_the_largest_and_band_the_rest() -> None:
+    day = "2026-11-02T08:00:00+07:00"
+    rows = [
+        {"received_at": day, "stored_at": 1_794_000_000, "kind": "pengaduan",
+         "category": f"kategori {i}", "location": f"Desa X, Kec. K{i % 3}"}
+        for i in range(10)
+        for _ in range(10 - i)
+    ] + [{"received_at": day, "stored_at": 1_794_000_000, "kind": "aspirasi"}]  # fmt: skip
+    st = compute(rows, tz=WIB)
+    assert sum(st.by_period_category["2026-11-02"].values()) == st.total == 56
+    root = ET.fromstring(chart.svg(chart.layout(st, by="category")))
+    assert "Laporan SMS per hari menurut kategori" in svg_texts(root)
+    legend = svg_texts(root, "legend")
+    assert legend[:2] == ["kategori 0 (10)", "kategori 1 (9)"] and len(legend) == chart.TOP + 2
+    assert legend[-2:] == [f"{chart.OTHERS} (6)", "tanpa kategori (1)"]  # 3 + 2 + 1; the aspirasi
+    bars = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "bar"]
+    assert sum(float(b.get("height") or 0) for b in bars) > 0 and len(bars) == chart.TOP + 2
+    kec = svg_texts(ET.fromstring(chart.svg(chart.layout(st, by="kecamatan"))), "legend")
+    assert kec == ["Kec. K0 (22)", "Kec. K1 (18)", "Kec. K2 (15)", "tanpa kecamatan (1)"]

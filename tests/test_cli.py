@@ -211,6 +211,7 @@ def test_check_talks_to_the_emulated_modem(modem, make_config) -> None:
     r = CliRunner().invoke(main, ["--config", str(make_config(modem)), "check"])
     for name in ("AT", "SIM", "network", "signal", "SMSC", "storage", "notifications"):
         assert re.search(rf"PASS  .*{name}", r.output), r.output
+    assert "PASS  network: registered (home), operator TELKOMSEL" in r.output
 
 
 def test_backup_is_a_checked_private_copy_and_never_overwrites(

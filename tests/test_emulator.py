@@ -110,6 +110,9 @@ def test_identity_network_and_unknown_commands(modem: EmulatedModem, client: AtC
     assert client.cmd("AT+CREG?") == b"\r\n+CREG: 0,1\r\n\r\nOK\r\n"
     assert client.cmd("AT+COPS?") == b'\r\n+COPS: 0,0,"TELKOMSEL",0\r\n\r\nOK\r\n'
     assert client.cmd("AT+COPS=3,0") == b"\r\nOK\r\n"
+    assert client.cmd("AT+COPS=3,2") == b"\r\nOK\r\n"
+    assert client.cmd("AT+COPS?") == b'\r\n+COPS: 0,2,"51010",0\r\n\r\nOK\r\n'
+    assert client.cmd("AT+COPS=3,0") == b"\r\nOK\r\n"
     assert client.cmd("AT+CGSN") == f"\r\n{modem.imei}\r\n\r\nOK\r\n".encode()
     assert client.cmd("AT+CIMI") == b"\r\n510101234567890\r\n\r\nOK\r\n"
     assert b'+CNUM: "","+6281299990000",145' in client.cmd("AT+CNUM")

@@ -19,6 +19,7 @@ from sms1708.config import LaporConfig
 from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
+from sms1708.core.routing import Routing
 from sms1708.core.states import State
 from sms1708.store.schema import migrations
 from sms1708.store.store import IncomingPart, Store
@@ -198,10 +199,10 @@ def test_detach_makes_a_followup_its_own_report_with_a_fresh_key(store: Store) -
     deliver(store, wrong, T0 + 6)  # already sent as an update
     before = message(store, wrong)
     tables = default_tables()
-    d = store.detach(wrong, tables=tables, now=T0 + 100, dry_run=True)
+    d = store.detach(wrong, tables=tables, routing=Routing(), now=T0 + 100, dry_run=True)
     assert (d.report_id, d.kind, d.forwarded) == (report, "pengaduan", True)
     assert message(store, wrong) == before  # a dry run changes nothing
-    store.detach(wrong, tables=tables, now=T0 + 100, dry_run=False)
+    store.detach(wrong, tables=tables, routing=Routing(), now=T0 + 100, dry_run=False)
     after = message(store, wrong)
     assert after["update_of"] is None and after["detached_at"] == T0 + 100
     assert after["key"] == d.key != before["key"]
@@ -212,9 +213,9 @@ def test_detach_makes_a_followup_its_own_report_with_a_fresh_key(store: Store) -
     assert item.message_id == wrong and item.key == d.key
     assert webhook.body(item.record, item.key)["update_of"] is None  # a report now
     with pytest.raises(ValueError, match="not a follow-up"):
-        store.detach(report, tables=tables, now=T0 + 200, dry_run=False)
+        store.detach(report, tables=tables, routing=Routing(), now=T0 + 200, dry_run=False)
     with pytest.raises(LookupError):
-        store.detach(999, tables=tables, now=T0 + 200, dry_run=False)
+        store.detach(999, tables=tables, routing=Routing(), now=T0 + 200, dry_run=False)
 
 
 def test_detach_refuses_while_the_update_is_being_sent(store: Store) -> None:
@@ -223,7 +224,7 @@ def test_detach_refuses_while_the_update_is_being_sent(store: Store) -> None:
     deliver(store, report, T0 + 1)
     assert claim_ids(store, T0 + 2) == [more]  # in flight with its old key
     with pytest.raises(ValueError, match="being sent"):
-        store.detach(more, tables=default_tables(), now=T0 + 3, dry_run=False)
+        store.detach(more, tables=default_tables(), routing=Routing(), now=T0 + 3, dry_run=False)
 
 
 # ------------------------------------------------------------------ what operators read
@@ -301,9 +302,10 @@ def test_a_store_written_before_m015_upgrades_without_losing_a_row(tmp_path: Pat
              1714532400, 'LAPOR jalan rusak', 'pengaduan', 'jalan rusak'),
             (2, 'k2', 'modem0', '+6281234567890', 'international', '2024-05-01T10:01:00+07:00',
              1714532460, 'lubangnya besar', 'pengaduan', 'lubangnya besar');
-        INSERT INTO outbox (message_id, state, queued_at, next_attempt_at, updated_at) VALUES
-            (1, 'delivered', 1714532400, 1714532400, 1714532400),
-            (2, 'queued', 1714532460, 1714532460, 1714532460);
+        INSERT INTO deliveries (message_id, destination, state, queued_at, next_attempt_at,
+            updated_at) VALUES
+            (1, 'upstream', 'delivered', 1714532400, 1714532400, 1714532400),
+            (2, 'upstream', 'queued', 1714532460, 1714532460, 1714532460);
         """
     )
     db.conn.commit()

@@ -21,6 +21,7 @@ from .conftest import wait_until
 def test_status_shows_the_running_daemon_and_its_modem(
     modem: EmulatedModem, upstream: StandIn, make_config, daemon, tmp_path: Path
 ) -> None:
+    modem.cops_format = 2  # answers AT+COPS? with "51010" until asked for the long name
     cfg = make_config(
         modem, upstream, daemon={"metrics_file": str(tmp_path / "m.prom"), "metrics_interval": 1.0}
     )
@@ -38,11 +39,12 @@ def test_status_shows_the_running_daemon_and_its_modem(
     assert s["daemon_running"] is True
     m = s["modems"]["modem0"]
     assert m["connected"] is True and m["family"] == "generic"
+    assert m["operator"] == "TELKOMSEL"
     assert m["signal_dbm"] == -113 + 2 * 18
     assert m["storage"]["SM"][1] == 30
     assert s["replies_today"]["modem0"] >= 1
     human = CliRunner().invoke(main, ["--config", str(cfg), "status"])
-    assert "connected, generic, signal -77 dBm" in human.output
+    assert "connected, generic, signal -77 dBm, operator TELKOMSEL," in human.output
     assert wait_until(lambda: (tmp_path / "m.prom").exists(), 30)
     prom = (tmp_path / "m.prom").read_text()
     assert 'sms1708_modem_connected{modem="modem0"} 1' in prom

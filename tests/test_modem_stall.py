@@ -71,6 +71,27 @@ def test_a_modem_that_stops_reading_times_out_the_command(modem: EmulatedModem) 
         s.close()
 
 
+def test_a_long_listing_to_a_modem_that_stopped_reading_times_out_at_the_write(
+    modem: EmulatedModem,
+) -> None:
+    """A listing may take a minute to arrive, but writing its command is bounded by a
+    command's timeout: a modem that stopped reading is noticed then, not a minute later."""
+    s = ATSession(modem.port)
+    s.open()
+    try:
+        s.command("ATE0")
+        assert modem.stop_reading() > 0
+        t, out = in_thread(
+            lambda: list(s.stream("AT+CMGL=4", timeout=3 * HANG_GUARD, write_timeout=1.0))
+        )
+        t.join(HANG_GUARD)
+        assert not t.is_alive(), "the listing waited for its whole timeout to write"
+        assert isinstance(out.get("error"), ModemTimeout), out
+        assert "stopped reading" in str(out["error"])
+    finally:
+        s.close()
+
+
 class StuckDrainSerial(serial.Serial):  # type: ignore[misc]
     """A port whose output never drains: ``flush()`` (tcdrain) never returns and the driver
     keeps bytes queued, as on a ttyUSB with CTS held low."""

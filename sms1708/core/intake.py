@@ -2,7 +2,8 @@
 
 Given the assembled text of an SMS, decide the complaint record (grammar), whether it goes
 upstream, and which reply (if any) the citizen gets. The store runs this inside the same
-transaction that creates the message, so a message, its upstream queue entry and its reply
+transaction that creates the message (the grammar may have read the text before, outside
+it: :func:`plan` takes that reading), so a message, its upstream queue entry and its reply
 are committed together or not at all.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from sms1708.core import followup, replies
 from sms1708.core.gate import Outgoing
 from sms1708.core.grammar import FORWARDED_KINDS, Keywords, Record, parse
+from sms1708.core.routing import Routing
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class IntakeRules:
     keywords: Keywords = field(default_factory=Keywords)
     max_text_chars: int = 40 * 153  # multipart.max_parts parts of GSM-7
     followup_window: float = followup.DEFAULT_WINDOW  # seconds; 0: no joining by time
+    #: seconds the receipt of a forwarded complaint waits for the upstream's tracking id
+    #: (then one SMS carries both); 0: the receipt is due at once
+    receipt_wait: float = 0.0
+    #: which destinations each forwarded complaint goes to (``[[upstream.destination]]``)
+    routing: Routing = field(default_factory=Routing)
 
 
 #: (reference, sender) -> local state of that report if it belongs to that sender, else None
@@ -58,13 +65,17 @@ def plan(
     rules: IntakeRules,
     lookup: Lookup,
     reports: Reports | None = None,
+    *,
+    record: Record | None = None,
 ) -> Plan:
     """The record, whether it goes upstream, and the reply it asks for. Whether that reply may
-    be sent is for :func:`sms1708.core.gate.decide` (see :func:`reply`).
+    be sent is for :func:`sms1708.core.gate.decide` (see :func:`reply`). ``record``: the
+    grammar's reading of ``msg.text``, when it was read already (outside the transaction).
 
     With ``reports``, an SMS that adds to an earlier report (:mod:`sms1708.core.followup`) is
     planned as a follow-up of it: forwarded as an update, answered with a short receipt."""
-    record = parse(msg.text, rules.keywords)
+    if record is None:
+        record = parse(msg.text, rules.keywords)
     joined = attach(msg, record, rules, reports) if reports is not None else None
     if joined is not None:
         text = replies.render("update_receipt", rules.language, ref=str(joined.report_id))
@@ -110,6 +121,14 @@ def attach(
         sender_type=msg.sender_type,
         keyword_first=followup.opens_with_keyword(ref.text if ref else msg.text, t),
     )
+
+
+def reply_due(plan: Plan, rules: IntakeRules, now: float) -> float:
+    """When the reply is due: a plain receipt of a forwarded complaint waits up to
+    ``receipt_wait`` for the tracking id (the upstream side folds it in and makes it due at
+    once); every other reply is due now."""
+    waits = plan.forward and plan.reply_purpose == "receipt" and plan.record.hint != "short"
+    return now + rules.receipt_wait if waits else now
 
 
 def guard(rules: IntakeRules) -> replies.Guard:

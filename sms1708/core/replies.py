@@ -18,6 +18,10 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
             "Terima kasih, laporan Anda sudah kami terima. No. laporan: {ref}. "
             "Untuk cek status, kirim: CEK {ref}"
         ),
+        "receipt_tracking": (
+            "Terima kasih, laporan Anda diterima. No. laporan: {ref}, No. Tracking LAPOR!: "
+            "{tracking}. Untuk cek status, kirim: CEK {ref}"
+        ),
         "status_change": "Laporan {ref} (LAPOR! {tracking}): {state}",
         "receipt_short": (
             "Laporan Anda kami terima, No. {ref}. Agar bisa ditindaklanjuti, kirim lagi: "
@@ -38,6 +42,10 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
     "en": {
         "receipt": (
             "Thank you, your report was received. Report no. {ref}. To check: send CEK {ref}"
+        ),
+        "receipt_tracking": (
+            "Thank you, your report was received. Report no. {ref}, LAPOR! tracking no. "
+            "{tracking}. To check: send CEK {ref}"
         ),
         "status_change": "Report {ref} (LAPOR! {tracking}): {state}",
         "receipt_short": (

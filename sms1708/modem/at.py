@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import re
 import select
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,6 +116,8 @@ class _Pending:
     final: str | None = None
     error: ModemError | None = None
     handed_over: bool = False  # the SMS data (PDU + Ctrl-Z) went to the port: it may be sent
+    #: when streaming (:meth:`ATSession.stream`): each information line as it arrives
+    sink: queue.SimpleQueue[str] | None = None
     prompt: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -252,15 +255,69 @@ class ATSession:
                 if isinstance(pending.error, ModemGone):
                     raise _after_send(pending, shown, pending.error)
                 raise pending.error
-            final = pending.final or ""
-            if final != "OK":
-                m = _FINAL_ERROR.match(final)
-                code = None
-                if m and m.group(2):
-                    with contextlib.suppress(ValueError):
-                        code = int(m.group(2).strip())
-                raise CommandFailed(shown, final, code)
+            _check_final(shown, pending.final or "")
             return pending.lines
+
+    def stream(
+        self,
+        command: str,
+        *,
+        timeout: float = 10.0,
+        idle: float | None = None,
+        write_timeout: float | None = None,
+    ) -> Iterator[str]:
+        """Send one AT command and yield its information lines as they arrive (a long
+        ``AT+CMGL`` listing is worked on while the rest of it is still on the line).
+
+        The session stays locked until the generator ends; a consumer that stops early (an
+        exception, ``close()``) leaves the rest of the answer owed, as after a timeout. The
+        final result is checked at the end: ERROR / +CME / +CMS raise CommandFailed after the
+        lines that came before it were yielded; ModemTimeout and ModemGone as for
+        :meth:`command`. ``timeout`` bounds the whole answer. With ``idle``, an empty string
+        is yielded whenever no line came for that long (the consumer can act on a quiet line).
+        ``write_timeout`` bounds writing the command itself (a modem that does not take a few
+        bytes within a command's timeout has stopped reading; default: ``timeout``).
+        """
+        with self._lock:
+            if self.gone is not None or self._ser is None:
+                raise self.gone or ModemGone("session not open")
+            if self._owed:
+                self._wait_owed()
+            pending = _Pending(command, response_prefix(command), sink=queue.SimpleQueue())
+            assert pending.sink is not None
+            shown = redact_at(command)
+            deadline = time.monotonic() + timeout
+            with self._state_lock:
+                self._pending = pending
+            finished = False
+            try:
+                self._write(
+                    (command + "\r").encode("ascii", "replace"), write_timeout or timeout, shown
+                )
+                quiet_since = time.monotonic()
+                while True:
+                    try:
+                        yield pending.sink.get(timeout=0.05)
+                        quiet_since = time.monotonic()
+                        continue
+                    except queue.Empty:
+                        pass
+                    if idle is not None and time.monotonic() - quiet_since >= idle:
+                        quiet_since = time.monotonic()
+                        yield ""
+                    if pending.done.is_set() and pending.sink.empty():
+                        break  # lines are queued before ``done`` is set: none is left behind
+                    if time.monotonic() >= deadline:
+                        raise ModemTimeout(f"{shown}: no answer within {timeout:g}s")
+                finished = True
+            finally:
+                if not finished and not pending.done.is_set():
+                    self._owe(max(timeout, deadline - time.monotonic()))
+                with self._state_lock:
+                    self._pending = None
+            if pending.error is not None:
+                raise pending.error
+            _check_final(shown, pending.final or "")
 
     def _owe(self, timeout: float) -> None:
         with self._state_lock:
@@ -414,7 +471,10 @@ class ATSession:
             p.final = line
             p.done.set()
             return None
-        p.lines.append(line)
+        if p.sink is not None:
+            p.sink.put(line)
+        else:
+            p.lines.append(line)
         return None
 
     def _dispatch_urc(self, urc: Urc) -> None:
@@ -436,6 +496,18 @@ class ATSession:
             p.error = err
             p.prompt.set()
             p.done.set()
+
+
+def _check_final(shown: str, final: str) -> None:
+    """Raise CommandFailed unless the final result code is OK."""
+    if final == "OK":
+        return
+    m = _FINAL_ERROR.match(final)
+    code = None
+    if m and m.group(2):
+        with contextlib.suppress(ValueError):
+            code = int(m.group(2).strip())
+    raise CommandFailed(shown, final, code)
 
 
 def _after_send(pending: _Pending, shown: str, gone: ModemGone) -> ModemGone:

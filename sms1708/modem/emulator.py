@@ -28,8 +28,11 @@ input is stuck: the DTE's writes block), ``reset_on_send`` (a stick that resets 
 SMS's Ctrl-Z), ``swallow`` (commands read but never answered), :meth:`refuse_delete` (a slot
 whose ``AT+CMGD`` answers ``+CMS ERROR: 500`` N times), ``memories`` (a modem without "SR":
 ``AT+CPMS="SR"`` answers ``+CMS ERROR: 302``), ``unlistable`` (memories whose ``AT+CMGL``
-answers ``+CMS ERROR: 302``), ``latency`` / ``cmgs_latency``
-/ ``baudrate`` pacing and ``before_delete``; observation through ``log``, ``commands``,
+answers ``+CMS ERROR: 302``), ``latency`` / ``cmgs_latency`` (a real ``AT+CMGS`` takes 2-6 s;
+the line is blocked meanwhile and URCs wait for its answer) / ``baudrate`` pacing, the SIM's size
+(``sm_capacity``), ``network_retry`` (the network holds SMS while the SIM is full and offers them
+again only after that many seconds; each such SMS counts in ``sim_full_events``) and
+``before_delete``; observation through ``log``, ``commands``,
 ``sent``, :meth:`stored` and :meth:`wait_until`. It runs in-process with one reader thread per
 pty; public methods are thread-safe. Only the stdlib is used (:meth:`receive_sms` imports
 ``encode_deliver`` lazily).
@@ -171,6 +174,7 @@ class EmulatedModem:
         imei: str = "867773020000018",
         imsi: str = "510101234567890",
         operator: str = "TELKOMSEL",
+        operator_format: int = 0,
         rssi: int = 18,
         sm_capacity: int = 30,
         me_capacity: int = 100,
@@ -178,6 +182,7 @@ class EmulatedModem:
         baudrate: int | None = None,
         latency: float = 0.0,
         cmgs_latency: float = 0.0,
+        network_retry: float = 0.0,
         smmemfull: bool = True,
         cmgd_empty_error: bool = False,
         manufacturer: str = "SMS1708",
@@ -191,9 +196,20 @@ class EmulatedModem:
         self.pin, self.own_number, self.smsc = pin, own_number, smsc
         self.imei, self.imsi = imei, imsi
         self.operator, self.rssi, self.smmemfull = operator, rssi, smmemfull
+        #: how AT+COPS? names the operator after power-up (0 long, 1 short, 2 numeric
+        #: MCC+MNC from the IMSI), until AT+COPS=3,<format> changes it
+        self.operator_format, self.cops_format = operator_format, operator_format
+        #: test hook: AT+COPS=3,<format> answers ERROR (a modem that keeps its numeric names)
+        self.refuse_cops_format = False
         self.manufacturer, self.model, self.revision = manufacturer, model, revision
         self.baudrate, self.latency, self.cmgs_latency = baudrate, latency, cmgs_latency
         self.cmgd_empty_error, self.write_timeout = cmgd_empty_error, write_timeout
+        #: seconds the "network" waits before it offers SMS again that found the SIM full
+        #: (real networks: minutes); 0: offered again as soon as a slot is free
+        self.network_retry = network_retry
+        #: SMS that arrived (or were offered again) while the SIM was full
+        self.sim_full_events = 0
+        self._held_until = 0.0  # monotonic: the network offers held SMS again after this
         #: memories AT+CPMS accepts (a modem without "SR" answers +CMS ERROR: 302 to it), and
         #: those it accepts but cannot list (AT+CMGL answers +CMS ERROR: 302 there)
         self.memories = tuple(m.upper() for m in memories)
@@ -349,6 +365,7 @@ class EmulatedModem:
             self.cpms = ["SM", "SM", "SM"]
             if power_cycle:
                 self.cfun, self.creg_n = 1, 0
+                self.cops_format = self.operator_format
                 if self.pin and self._pin_state != "SIM PUK":
                     self._pin_state = "SIM PIN"
 
@@ -560,7 +577,8 @@ class EmulatedModem:
             (r"\+CSQ", info(lambda: f"+CSQ: {self.rssi},99"), False),
             (r"\+CREG\?", info(lambda: f"+CREG: {self.creg_n},1"), False),
             (r"\+CREG=([0-2])", self._set("creg_n"), False),
-            (r"\+COPS\?", info(lambda: f'+COPS: 0,0,"{self.operator}",0'), False),
+            (r"\+COPS\?", info(self._cops), False),
+            (r"\+COPS=3,([012])", self._cmd_cops_format, False),
             (r"\+COPS=.*", ok, False),
             (r"\+CGMI", info(lambda: self.manufacturer), False),
             (r"\+CGMM", info(lambda: self.model), False),
@@ -637,6 +655,16 @@ class EmulatedModem:
             return _Reply()
 
         return handler
+
+    def _cops(self) -> str:
+        name = {0: self.operator, 1: self.operator[:8], 2: self.imsi[:5]}[self.cops_format]
+        return f'+COPS: 0,{self.cops_format},"{name}",0'
+
+    def _cmd_cops_format(self, m: re.Match[str]) -> _Reply:
+        if self.refuse_cops_format:
+            return _Reply(final="ERROR")
+        self.cops_format = int(m[1])
+        return _Reply()
 
     def _cmd_cfun(self, m: re.Match[str]) -> _Reply:
         if m[2] == "1":
@@ -781,6 +809,7 @@ class EmulatedModem:
             index = mem.free_index()
             if index is None:
                 self._pending.append((pdu, memory, notify))
+                self._sim_full()
                 self._announce_full(mem)
                 return None
             mem.slots[index] = _Slot(pdu, 0)
@@ -796,12 +825,31 @@ class EmulatedModem:
             mem.full_announced = True
             self._emit(f'\r\n^SMMEMFULL: "{mem.name}"\r\n'.encode())
 
-    def _drain_pending(self) -> None:
+    def _sim_full(self) -> None:
+        """An SMS found the SIM full: counted; with ``network_retry`` the network offers the
+        held SMS again only after that delay (a timer), as real networks do."""
+        self.sim_full_events += 1
+        if self.network_retry > 0 and time.monotonic() >= self._held_until:
+            self._held_until = time.monotonic() + self.network_retry
+            timer = threading.Timer(self.network_retry, self._retry_held)
+            timer.daemon = True
+            timer.start()
+
+    def _retry_held(self) -> None:
         with self._lock:
+            self._held_until = 0.0
+            self._drain_pending(retry=True)
+
+    def _drain_pending(self, *, retry: bool = False) -> None:
+        with self._lock:
+            if self.network_retry > 0 and time.monotonic() < self._held_until:
+                return  # the network offers them again later
             while self._pending and self._line is not None:
                 pdu, memory, notify = self._pending[0]
                 mem = self._mems[(memory or self.cpms[2]).upper()]
                 if mem.free_index() is None and not (notify and self.cnmi[1] == 2):
+                    if retry:
+                        self._sim_full()  # offered again, still full
                     return
                 self._pending.pop(0)
                 self._arrive(pdu, memory, notify, retry=True)

@@ -19,15 +19,18 @@ deletes of the poll still happen.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from sms1708.core.grammar import parse
 from sms1708.core.intake import IntakeRules
+from sms1708.core.multipart import cap_text
 from sms1708.core.pdu import decode_deliver, decode_status_report
-from sms1708.errors import CommandFailed, PduDecodeError, StoreError, StoreFullError
+from sms1708.errors import CommandFailed, ModemError, PduDecodeError, StoreError, StoreFullError
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
-from sms1708.store.intake import safe_error
+from sms1708.store.intake import IngestResult, safe_error
 from sms1708.store.store import IncomingPart, Store
 
 log = get_logger("sms1708.receive")
@@ -114,6 +117,57 @@ class DrainResult:
     undeleted: list[tuple[int, str]] = field(default_factory=list)
 
 
+#: entries committed per transaction at most while a listing streams in
+BATCH_PARTS = 20
+#: a batch waits at most this long for more entries before it is committed (seconds)
+BATCH_SECONDS = 0.1
+
+
+class CmglReader:
+    """Incremental :func:`parse_cmgl`: feed the lines of an ``AT+CMGL`` answer one at a time,
+    get each entry as soon as its PDU line is in. Pure; never raises."""
+
+    def __init__(self) -> None:
+        self._header: tuple[int, int, int] | None = None
+
+    def feed(self, line: str) -> list[Listed]:
+        m = _CMGL.match(line.strip())
+        out: list[Listed] = []
+        if self._header is not None:
+            idx, stat, length = self._header
+            self._header = None
+            if not m:
+                candidate = line.strip()
+                ok = _HEX.match(candidate) and len(candidate) % 2 == 0
+                return [Listed(idx, stat, length, candidate if ok else None)]
+            out.append(Listed(idx, stat, length, None))
+        if m:
+            self._header = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return out
+
+    def end(self) -> list[Listed]:
+        """The listing ended: a header still waiting for its PDU line has none."""
+        if self._header is None:
+            return []
+        idx, stat, length = self._header
+        self._header = None
+        return [Listed(idx, stat, length, None)]
+
+
+def prepare(memory: str, item: Listed, rules: IntakeRules) -> IncomingPart:
+    """Decode a listed entry and, for a one-part SMS, read its grammar: the CPU work of taking
+    an SMS in, done before (outside) the write transaction that stores it."""
+    part = decode_listed(memory, item)
+    d = part.deliver
+    if d is None or d.encoding == "8bit" or (d.concat is not None and d.concat.total > 1):
+        return part
+    try:
+        record = parse(cap_text(d.text, rules.max_text_chars), rules.keywords)
+    except Exception:  # read again inside the store, where a failure quarantines this SMS
+        return part
+    return replace(part, record=record)
+
+
 def drain_memory(
     session: ATSession,
     store: Store,
@@ -124,8 +178,20 @@ def drain_memory(
     now: Callable[[], float],
     list_timeout: float,
     command_timeout: float,
+    on_commit: Callable[[DrainResult], None] | None = None,
+    batch_parts: int = BATCH_PARTS,
+    batch_seconds: float = BATCH_SECONDS,
 ) -> DrainResult:
-    """One storage poll of one memory: list, commit, delete. Returns what happened."""
+    """One storage poll of one memory: list, commit, delete. Returns what happened.
+
+    The listing is worked on as it arrives: each entry is decoded (and its grammar read) as
+    soon as its PDU line is in, and entries are committed in small batches (the first at
+    once, then every ``batch_parts`` entries or ``batch_seconds``), one transaction each;
+    ``on_commit`` is called after each commit (the forwarder is woken at the first). A
+    listing cut off in the middle (unplug, timeout) keeps what was committed: the next poll
+    recognises those SMS and deletes them. Deletes come after the listing, for committed
+    entries only (P1).
+    """
     result = DrainResult()
     try:
         cpms = session.command(f'AT+CPMS="{memory}"', timeout=command_timeout)
@@ -142,43 +208,92 @@ def drain_memory(
             total=result.total,
             action="draining; the network holds new SMS meanwhile",
         )
-    try:
-        lines = session.command("AT+CMGL=4", timeout=list_timeout)
-    except CommandFailed as e:
-        result.refused, result.refused_by = e.reply, "AT+CMGL"
-        return result
-    listed = parse_cmgl(lines)
-    if not listed:
-        return result
-    parts = []
-    for item in listed:
-        if item.pdu is None:
-            log.warning(
-                "sms_listing_unreadable",
+    reader = CmglReader()
+    batch: list[IncomingPart] = []
+    batch_started = 0.0
+    indexes: list[int] = []  # committed slots, in listing order
+
+    def take(items: list[Listed]) -> None:
+        nonlocal batch_started
+        for item in items:
+            if item.pdu is None:
+                log.warning(
+                    "sms_listing_unreadable",
+                    modem=modem,
+                    memory=memory,
+                    index=item.index,
+                    action="left on the SIM; read again on the next poll",
+                )
+                continue
+            if not batch:
+                batch_started = time.monotonic()
+            batch.append(prepare(memory, item, rules))
+
+    def flush() -> None:
+        if not batch or result.store_failed:
+            return
+        parts = list(batch)
+        batch.clear()
+        try:
+            results = store.ingest(modem, parts, now=now(), rules=rules)
+        except StoreError as e:
+            result.store_failed = True
+            log.error(
+                "store_full" if isinstance(e, StoreFullError) else "store_commit_failed",
                 modem=modem,
                 memory=memory,
-                index=item.index,
-                action="left on the SIM; read again on the next poll",
+                count=len(parts),
+                error=str(e),
+                action="not deleted from the SIM (it holds the SMS); retrying on the next poll"
+                + ("; free disk space on the box" if isinstance(e, StoreFullError) else ""),
             )
-            continue
-        parts.append(decode_listed(memory, item))
-    if not parts:
-        return result
+            return
+        _account(result, results, modem=modem, memory=memory)
+        indexes.extend(r.index for r in results)
+        if on_commit is not None:
+            on_commit(result)
+
     try:
-        results = store.ingest(modem, parts, now=now(), rules=rules)
-    except StoreError as e:
-        result.store_failed = True
-        log.error(
-            "store_full" if isinstance(e, StoreFullError) else "store_commit_failed",
-            modem=modem,
-            memory=memory,
-            count=len(parts),
-            error=str(e),
-            action="nothing deleted from the SIM (it holds the SMS); retrying on the next poll"
-            + ("; free disk space on the box" if isinstance(e, StoreFullError) else ""),
+        listing = session.stream(
+            "AT+CMGL=4", timeout=list_timeout, idle=batch_seconds, write_timeout=command_timeout
         )
-        return result
-    result.committed = len(results)
+        for line in listing:
+            if line:
+                take(reader.feed(line))
+            if batch and (
+                not result.committed  # the first entries at once: the forwarder starts
+                or not line  # the line is quiet
+                or len(batch) >= batch_parts
+                or time.monotonic() - batch_started >= batch_seconds
+            ):
+                flush()
+    except CommandFailed as e:
+        result.refused, result.refused_by = e.reply, "AT+CMGL"
+    except ModemError:
+        flush()  # whole entries already in: kept, so the next poll only deletes them
+        raise
+    take(reader.end())
+    flush()
+    # delete only what a committed transaction holds, and each slot once: a slot freed by
+    # the first delete may already hold a new SMS that is not stored yet
+    for index in dict.fromkeys(indexes):
+        try:
+            session.command(f"AT+CMGD={index}", timeout=command_timeout)
+        except CommandFailed as e:
+            if e.code == _CMS_INVALID_INDEX:  # already empty: nothing left to delete
+                result.deleted += 1
+                continue
+            # the slot refuses deletion: it is stored, it stays on the SIM, the next poll
+            # lists it again (recognised, not stored twice) and deletes it again
+            result.undeleted.append((index, e.reply))
+            continue
+        result.deleted += 1
+    return result
+
+
+def _account(result: DrainResult, results: list[IngestResult], *, modem: str, memory: str) -> None:
+    """Count one committed batch into ``result`` and log what it holds."""
+    result.committed += len(results)
     for r in results:
         result.new += int(r.new)
         result.duplicates += int(not r.new)
@@ -205,21 +320,6 @@ def drain_memory(
                 )
             else:
                 log.info("reply_suppressed", modem=modem, reason=why)
-    # delete only what the committed transaction holds, and each slot once: a slot freed by
-    # the first delete may already hold a new SMS that is not stored yet
-    for index in dict.fromkeys(r.index for r in results):
-        try:
-            session.command(f"AT+CMGD={index}", timeout=command_timeout)
-        except CommandFailed as e:
-            if e.code == _CMS_INVALID_INDEX:  # already empty: nothing left to delete
-                result.deleted += 1
-                continue
-            # the slot refuses deletion: it is stored, it stays on the SIM, the next poll
-            # lists it again (recognised, not stored twice) and deletes it again
-            result.undeleted.append((index, e.reply))
-            continue
-        result.deleted += 1
-    return result
 
 
 #: +CMS ERROR 321, "invalid memory index": some modems answer it for a slot already empty

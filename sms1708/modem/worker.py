@@ -36,6 +36,7 @@ from sms1708.logsetup import get_logger
 from sms1708.loopguard import LoopGuard
 from sms1708.modem import pinrecord, receiver, sender
 from sms1708.modem.at import ATSession, Urc
+from sms1708.modem.network import refresh_operator
 from sms1708.modem.setup import initialise, rssi_to_dbm
 from sms1708.store.intake import safe_error
 from sms1708.store.store import Store
@@ -227,6 +228,7 @@ class ModemWorker(threading.Thread):
             problem=None,
         )
         self.last_csq_at = time.monotonic()
+        refresh_operator(session, self.health, self.modem.name, timeout=self.modem.command_timeout)
         log.info(
             "modem_ready",
             modem=self.modem.name,
@@ -350,6 +352,7 @@ class ModemWorker(threading.Thread):
 
     def _read_signal(self, session: ATSession) -> None:
         self.last_csq_at = time.monotonic()
+        refresh_operator(session, self.health, self.modem.name, timeout=PING_TIMEOUT)
         for line in session.try_command("AT+CSQ", timeout=PING_TIMEOUT) or []:
             if line.startswith("+CSQ:"):
                 with contextlib.suppress(ValueError, IndexError):
@@ -373,15 +376,13 @@ class ModemWorker(threading.Thread):
                 now=self.clock,
                 list_timeout=self.modem.list_timeout,
                 command_timeout=self.modem.command_timeout,
+                on_commit=self._committed,
             )
             self._note_answers(memory, r)
             if r.total and memory != "SR":
                 storage = dict(self.health.modem(self.modem.name).storage)
                 storage[memory] = [max(r.used - r.deleted, 0), r.total]
                 self.health.update_modem(self.modem.name, storage=storage)
-            if r.messages:
-                self.health.update_modem(self.modem.name, last_sms_at=self.clock())
-                self.on_message()
             if r.committed:
                 log.info(
                     "sms_drained",
@@ -396,6 +397,13 @@ class ModemWorker(threading.Thread):
         self.last_poll_at = self.clock()
         self.health.update_modem(self.modem.name, last_poll_at=self.last_poll_at)
         self.guard.ok()
+
+    def _committed(self, so_far: receiver.DrainResult) -> None:
+        """A batch of a listing is committed: the forwarder starts on it while the rest of
+        the listing is still on the line."""
+        if so_far.messages:
+            self.health.update_modem(self.modem.name, last_sms_at=self.clock())
+            self.on_message()
 
     def _note_answers(self, memory: str, r: receiver.DrainResult) -> None:
         """An ERROR answer is an answer: a memory the modem does not have is not polled again

@@ -28,11 +28,20 @@ class ComplaintFilter:
     since: float | None = None  # unix time of storage
     until: float | None = None
     text: str | None = None  # words searched in the report's text
+    #: only complaints going to this destination; ``state`` is then their state there
+    destination: str | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         where: list[str] = []
         args: list[Any] = []
-        if self.state:
+        if self.destination:
+            cond = " AND d.state = ?" if self.state else ""
+            where.append(
+                "EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id"
+                f" AND d.destination = ?{cond})"
+            )
+            args += [self.destination, self.state] if self.state else [self.destination]
+        elif self.state:
             where.append("COALESCE(o.state, 'local') = ?")
             args.append(self.state)
         if self.kind:
@@ -120,7 +129,8 @@ class ConsoleStore(StoreBase):
             message_id,
         )
         out["attempts_log"] = self._rows(
-            "SELECT at, outcome, http_status, detail FROM attempts WHERE message_id = ?"
+            "SELECT at, destination, outcome, http_status, detail FROM attempts"
+            " WHERE message_id = ?"
             " ORDER BY id",
             message_id,
         )
@@ -130,6 +140,11 @@ class ConsoleStore(StoreBase):
             message_id,
         )
         out["followups"] = followups_of(self.conn, message_id)  # in the order they arrived
+        out["status_history"] = self._rows(
+            "SELECT destination, status, at FROM status_changes WHERE message_id = ?"
+            " ORDER BY at, id",
+            message_id,
+        )
         out["corrections"] = self._rows(
             "SELECT field, old, new, by, at FROM corrections WHERE message_id = ? ORDER BY id",
             message_id,

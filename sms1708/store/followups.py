@@ -1,9 +1,10 @@
 """Follow-ups in the store: the reports an SMS may join, the rule that an update waits behind
 its report, an operator's detach, and reading a report with its follow-ups.
 
-A follow-up is a message with ``update_of`` set (schema m015). It has an outbox row of its own
-(its own idempotency key), claimed like any other once its report is delivered: an update never
-reaches the upstream before the report it adds to.
+A follow-up is a message with ``update_of`` set (schema m015). It has delivery rows of its own
+(its own idempotency key), one for each destination its report went to, each claimed like any
+other once the report is delivered to that destination: an update never reaches a destination
+before the report it adds to, and never one the report did not go to.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ from typing import Any
 from sms1708.core import followup, keys
 from sms1708.core.grammar import FORWARDED_KINDS, Tables, parse
 from sms1708.core.replies import same_number
+from sms1708.core.routing import Routing
 from sms1708.store.base import StoreBase
+from sms1708.store.deliveries import queue_deliveries
 
-#: an outbox row (``outbox`` unaliased) that may be claimed now: not an update whose report is
-#: still undelivered (kept in one place: the claim and the "next due" read both use it).
-#: With one delivery row per destination, the same rule holds per destination: join the
-#: report's row of the same destination (``p.destination = <row>.destination``), and queue an
-#: update for exactly the destinations its report was queued for (not routed anew: an update
-#: naming its own place must still reach the report's destinations).
+#: a delivery row (``deliveries`` unaliased) that may be claimed now: not an update whose
+#: report's delivery to the SAME destination is still undelivered (kept in one place: the claim
+#: and the "next due" read both use it). An update is queued for exactly the destinations its
+#: report was queued for (:func:`queue_update`), so each of its rows waits for one of the
+#: report's; a report dead at one destination holds its updates there only.
 READY = (
-    "NOT EXISTS (SELECT 1 FROM messages u JOIN outbox p ON p.message_id = u.update_of"
-    " WHERE u.id = outbox.message_id AND p.state != 'delivered')"
+    "NOT EXISTS (SELECT 1 FROM messages u JOIN deliveries p ON p.message_id = u.update_of"
+    " AND p.destination = deliveries.destination"
+    " WHERE u.id = deliveries.message_id AND p.state != 'delivered')"
 )
 
 _REPORT_COLUMNS = (
@@ -75,6 +78,27 @@ def candidates(
     return named, (_report(row, sender) if row is not None else None)
 
 
+def queue_update(
+    c: sqlite3.Connection, message_id: int, report_id: int, *, now: float
+) -> tuple[str, ...]:
+    """Queue follow-up ``message_id`` for exactly the destinations its report was queued for
+    (inside the caller's transaction): not routed anew, so an update naming a place of its own
+    still reaches the report's destinations and no other. Returns those destinations."""
+    names = tuple(
+        str(r[0])
+        for r in c.execute(
+            "SELECT destination FROM deliveries WHERE message_id = ? ORDER BY destination",
+            (report_id,),
+        )
+    )
+    c.executemany(
+        "INSERT OR IGNORE INTO deliveries (message_id, destination, state, queued_at,"
+        " next_attempt_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)",
+        [(message_id, name, now, now, now) for name in names],
+    )
+    return names
+
+
 def add_report_fields(c: sqlite3.Connection, records: list[dict[str, Any]]) -> None:
     """For the updates among claimed records: the report's key (``update_of_key``, what the
     wire's ``update_of`` names), local number and upstream tracking id."""
@@ -112,10 +136,13 @@ class Detached:
 
 
 class FollowupStore(StoreBase):
-    def detach(self, message_id: int, *, tables: Tables, now: float, dry_run: bool) -> Detached:
+    def detach(
+        self, message_id: int, *, tables: Tables, routing: Routing, now: float, dry_run: bool
+    ) -> Detached:
         """Make a follow-up a report of its own: its whole SMS read again by the grammar, a
-        fresh idempotency key, queued at once on the normal path. ``dry_run``: say what would
-        happen, change nothing. Raises LookupError / ValueError with a reason for operators."""
+        fresh idempotency key, queued at once on the normal path (routed by ``routing`` as a
+        new report). ``dry_run``: say what would happen, change nothing. Raises LookupError /
+        ValueError with a reason for operators."""
         with self.transaction() as c:
             row = c.execute(
                 "SELECT m.id, m.key, m.raw_text, m.sender_type, m.update_of, m.purged_at,"
@@ -158,11 +185,7 @@ class FollowupStore(StoreBase):
                     message_id,
                 ),
             )
-            c.execute("DELETE FROM outbox WHERE message_id = ?", (message_id,))
+            c.execute("DELETE FROM deliveries WHERE message_id = ?", (message_id,))
             if forward:
-                c.execute(
-                    "INSERT INTO outbox (message_id, state, queued_at, next_attempt_at,"
-                    " updated_at) VALUES (?, 'queued', ?, ?, ?)",
-                    (message_id, now, now, now),
-                )
+                queue_deliveries(c, message_id, r, routing, now=now)
         return out

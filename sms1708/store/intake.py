@@ -11,11 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from sms1708.core import intake, keys, multipart
+from sms1708.core.grammar import Record
 from sms1708.core.pdu import Deliver, StatusReport, decode_deliver
 from sms1708.core.replies import same_number
 from sms1708.errors import PduDecodeError, StoreError
 from sms1708.store import followups
 from sms1708.store.base import StoreBase
+from sms1708.store.deliveries import queue_deliveries
 from sms1708.store.sendgate import queue_gated
 
 
@@ -29,6 +31,8 @@ class IncomingPart:
     deliver: Deliver | None
     error: str | None = None
     report: StatusReport | None = None
+    #: the grammar's reading of a one-part SMS, done before the write transaction (or None)
+    record: Record | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,7 @@ class IntakeStore(StoreBase):
                 [pkey],
                 now,
                 rules,
+                record=part.record,
             )
             return IngestResult(part.memory, part.index, pkey, True, False, (mid,), why)
         assert d.concat is not None
@@ -256,6 +261,7 @@ class IntakeStore(StoreBase):
         now: float,
         rules: intake.IntakeRules,
         group: str | None = None,
+        record: Record | None = None,
     ) -> tuple[int, tuple[str, ...]]:
         """Create the message (unless its key exists), its queue entry and its reply.
 
@@ -292,6 +298,7 @@ class IntakeStore(StoreBase):
                 rules,
                 lambda ref, snd: self._lookup(c, ref, snd),
                 lambda ref, snd: followups.candidates(c, ref, snd, mid),
+                record=record,
             )
             r = plan.record
             c.execute(
@@ -311,15 +318,15 @@ class IntakeStore(StoreBase):
                     mid,
                 ),
             )
-            if plan.forward:
-                c.execute(
-                    "INSERT INTO outbox (message_id, state, queued_at, next_attempt_at,"
-                    " updated_at) VALUES (?, 'queued', ?, ?, ?)",
-                    (mid, now, now, now),
-                )
+            if plan.update_of is not None:  # to the report's destinations, not routed anew
+                followups.queue_update(c, mid, plan.update_of, now=now)
+            elif plan.forward:
+                queue_deliveries(c, mid, r, rules.routing, now=now)
             out = intake.reply(msg, mid, plan)
             if out is not None:
-                queued = queue_gated(c, out, intake.guard(rules), now=now)
+                queued = queue_gated(
+                    c, out, intake.guard(rules), now=now, due=intake.reply_due(plan, rules, now)
+                )
                 why = (queued.refused,) if queued.refused else ()
         marks = ",".join("?" for _ in part_keys)
         c.execute(

@@ -37,7 +37,7 @@ class ReplyStore(StoreBase):
             rows = c.execute(
                 "SELECT * FROM replies WHERE modem = ? AND ((state IN ('queued','retry') "
                 "AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)) "
-                "ORDER BY next_attempt_at, id LIMIT ?",
+                "ORDER BY id LIMIT ?",  # oldest first: citizens are answered in arrival order
                 (modem, now, now, limit),
             ).fetchall()
             if not rows:

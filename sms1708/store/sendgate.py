@@ -96,9 +96,11 @@ def queue_gated(
     now: float,
     force: bool = False,
     by: str = "",
+    due: float | None = None,
 ) -> Queued:
     """Decide and record one outgoing SMS inside the caller's transaction. ``force`` and
-    ``by``: an operator's explicit override, recorded in the reply's ``reason``."""
+    ``by``: an operator's explicit override, recorded in the reply's ``reason``. ``due``:
+    when it may go out (default ``now``; a receipt waiting for its tracking id is later)."""
     verdict = gate.decide(out, guard, history(c, out, guard, now=now), now=now, force=force)
     state = State.QUEUED if verdict.allowed else State.SUPPRESSED
     reason = verdict.refused
@@ -116,7 +118,7 @@ def queue_gated(
             state.value,
             reason,
             now,
-            now,
+            now if due is None else due,
         ),
     )
     return Queued(int(cur.lastrowid or 0), verdict.refused, verdict.overridden)

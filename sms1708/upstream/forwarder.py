@@ -1,4 +1,7 @@
-"""The forwarder: drains the upstream queue, one attempt per claimed item.
+"""The forwarder: drains one destination's queue, one attempt per claimed item.
+
+The daemon runs one forwarder per destination (``[[upstream.destination]]``), each with its own
+claims, breaker, pool and backoff: one destination being down never holds back another.
 
 Claims due items with a lease (a crash mid-send makes them claimable again after the lease,
 with the same idempotency key), posts each, and records the attempt and the next state in one
@@ -10,16 +13,19 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import replace
 from functools import partial
 
-from sms1708.config import Config
-from sms1708.core import replies
+from sms1708.config import Config, UpstreamConfig
+from sms1708.core import pacing, replies
 from sms1708.core.ack import clean_text
 from sms1708.core.breaker import Breaker
 from sms1708.core.loopbackoff import Pacing
 from sms1708.core.policy import Decision, Outcome, RetryPolicy, decide
+from sms1708.core.routing import DEFAULT_DESTINATION
 from sms1708.core.states import State
 from sms1708.errors import (
     StoreError,
@@ -44,6 +50,8 @@ STORE_RETRY = 5.0  # seconds before trying the store again after it failed
 #: a complaint whose post fails with an unexpected error (not an upstream answer) this many
 #: times goes to ``dead`` with the error: an operator can look and replay it
 ITEM_QUARANTINE_AFTER = 10
+#: while requests run, a step claims up to this many more batches as places free up
+TOP_UP = 4
 IDLE_RECHECK = 10.0  # an operator's replay is picked up within this (a read, no write)
 #: outcomes that say "the upstream is not well" (a rejection means it is up and answering)
 _BREAKER_FAILURES = frozenset(
@@ -63,9 +71,14 @@ class Forwarder(threading.Thread):
         store_factory: Callable[[str], Store] = Store.open,
         health: Health | None = None,
         on_reply: Callable[[], None] = lambda: None,
+        destination: str | None = None,
     ) -> None:
-        super().__init__(name="forwarder", daemon=True)
+        dest = pick_destination(cfg, destination)
+        # this forwarder sees its own destination as ``cfg.upstream``
+        cfg = replace(cfg, upstream=dest)
+        super().__init__(name=forwarder_name(dest.name), daemon=True)
         self.cfg = cfg
+        self.dest = dest
         self.stop_event = stop
         self.client = client or make_client(cfg)
         self.clock = clock
@@ -88,13 +101,19 @@ class Forwarder(threading.Thread):
         self._next_status_poll = 0.0
         self.on_reply = on_reply  # an SMS to the citizen was queued: wake the modem worker
         self.health = health or Health()
-        self.health.update_upstream(configured=True)
+        self._health(configured=True)
         self._lock = threading.Lock()
         self.guard = LoopGuard(self.name, self.health, Pacing(base=1.0, cap=60.0), clock=clock)
         self.status_guard = LoopGuard(
             "status-poller", self.health, Pacing(base=5.0, cap=600.0), clock=clock
         )
         self._pool = DaemonPool(cfg.upstream.concurrency, "upstream")
+        #: requests in flight the upstream allows now (429/503 pause it and narrow it: AIMD)
+        self.pace_rules = pacing.PaceRules(ceiling=cfg.upstream.concurrency)
+        self.pace = pacing.start(self.pace_rules)
+        self._retry_after: dict[int, float | None] = {}  # message id -> its answer's Retry-After
+        self._accepted: deque[float] = deque(maxlen=1000)  # when answers came (monotonic)
+        self._next_start = 0.0  # monotonic: when the next request may start (after a 429)
 
     def run(self) -> None:
         store = self._open_store()
@@ -126,9 +145,11 @@ class Forwarder(threading.Thread):
             return
         if self.cfg.upstream.status_url:
             self._poll_statuses_guarded(store)
-        due = store.next_outbox_due()
+        due = store.next_outbox_due(self.dest.name)
         if not self.breaker.allow(self.clock()):
             due = max(due or 0.0, self.breaker.open_until)
+        if due is not None and self.pace.paused_until > self.clock():
+            due = max(due, self.pace.paused_until)  # the upstream asked us to wait (429/503)
         wait = IDLE_RECHECK if due is None else max(0.05, due - self.clock())
         if self.cfg.upstream.status_url:  # the next status poll is work too
             wait = min(wait, max(0.05, self._next_status_poll - self.clock()))
@@ -168,18 +189,26 @@ class Forwarder(threading.Thread):
         keep-alive client); each outcome is recorded in its own transaction as soon as its
         request returns, so one slow request never holds back the others' results. Once
         ``concurrency`` requests in a row have failed, the rest of the batch is not sent (its
-        claims are released). The circuit breaker counts the whole batch as one outcome: a
+        claims are released). While requests run, more items are claimed as places free up
+        (up to ``TOP_UP`` batches per step), so the connections stay busy instead of waiting
+        for the slowest request of a batch. A 429/503 pauses the whole upstream for its
+        ``Retry-After`` and narrows the requests allowed in flight (:mod:`sms1708.core.pacing`).
+        The circuit breaker counts the whole step as one outcome: a
         success if any request got an answer from the upstream, else one failure. While the
         breaker is open nothing is claimed; when its pause ends, one item goes out as a probe.
         """
         now = self.clock()
-        if not self.breaker.allow(now):
+        if not self.breaker.allow(now) or not pacing.allowed(self.pace, self.pace_rules, now):
             return 0
-        limit = 1 if self.breaker.probing(now) else self.cfg.upstream.batch
-        items = store.claim_outbox(now=now, lease=self.cfg.upstream.lease_seconds, limit=limit)
+        probing = self.breaker.probing(now)
+        limit = 1 if probing else self.cfg.upstream.batch
+        items = store.claim_outbox(
+            now=now, lease=self.cfg.upstream.lease_seconds, limit=limit, destination=self.dest.name
+        )
         if not items:
             return 0
-        width = self.cfg.upstream.concurrency
+        width = ceiling = self.cfg.upstream.concurrency
+        top_ups = 0 if probing else TOP_UP
         pending = list(items)
         running: dict[Future[Attempt], OutboxItem] = {}
         answered = failed = in_a_row = 0
@@ -188,14 +217,34 @@ class Forwarder(threading.Thread):
             self.in_flight.update(i.message_id for i in items)
         try:
             while pending or running:
-                while pending and len(running) < width and in_a_row < width:
+                width = pacing.allowed(self.pace, self.pace_rules, self.clock())
+                if not pending and top_ups and in_a_row < ceiling and len(running) < width:
+                    top_ups -= 1
+                    more = store.claim_outbox(
+                        now=self.clock(),
+                        lease=self.cfg.upstream.lease_seconds,
+                        limit=self.cfg.upstream.batch,
+                        destination=self.dest.name,
+                    )
+                    with self._lock:
+                        self.in_flight.update(i.message_id for i in more)
+                    items += more
+                    pending += more
+                gap = self._next_start - time.monotonic()
+                while pending and len(running) < width and in_a_row < ceiling and gap <= 0:
                     if self.stop_event.is_set():
                         break
                     item = pending.pop(0)
                     running[self._pool.submit(partial(self._post, item))] = item
+                    self._next_start = time.monotonic() + pacing.start_interval(self.pace)
+                    gap = self._next_start - time.monotonic()
                 if not running:
+                    if pending and width and gap > 0 and not self.stop_event.is_set():
+                        self.stop_event.wait(gap)  # spaced starts after a 429
+                        continue
                     break
-                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                tick = min(0.5, gap) if gap > 0 else 0.5
+                done, _ = wait(running, timeout=tick, return_when=FIRST_COMPLETED)
                 if not done and self.stop_event.is_set():
                     # stopping: requests still waiting for an answer become ambiguous (sent
                     # again with the same key on the next start); nothing more is sent
@@ -219,7 +268,19 @@ class Forwarder(threading.Thread):
                         self._item_faults.discard(a.message_id)
                     if item_fault:
                         continue  # about this one complaint, not about the upstream
-                    if a.outcome in _BREAKER_FAILURES:
+                    with self._lock:
+                        retry_after = self._retry_after.pop(a.message_id, None)
+                    if a.http_status in pacing.SLOW_DOWN:
+                        second_ago = time.monotonic() - 1.0
+                        accepted = sum(1 for t in self._accepted if t >= second_ago)
+                        self.pace = pacing.slow_down(
+                            self.pace, self.pace_rules, self.clock(), retry_after, accepted or None
+                        )
+                    elif a.http_status is not None:
+                        self._accepted.append(time.monotonic())
+                        self.pace = pacing.answered(self.pace, self.pace_rules)
+                    if a.outcome in _BREAKER_FAILURES and a.http_status != 429:
+                        # (a 429 is an answer: the upstream is up, it asks for less)
                         failed += 1
                         in_a_row += 1
                         last_failure = a
@@ -230,7 +291,9 @@ class Forwarder(threading.Thread):
             with self._lock:
                 self.in_flight.difference_update(i.message_id for i in pending)
         if pending:
-            store.release_claims([i.message_id for i in pending], now=self.clock())
+            store.release_claims(
+                [i.message_id for i in pending], now=self.clock(), destination=self.dest.name
+            )
         if answered or failed:
             self._count_batch(ok=answered > 0, failure=last_failure)
         return len(items)
@@ -241,9 +304,10 @@ class Forwarder(threading.Thread):
         if not self.breaker.record(ok, now):
             return
         problem = failure.detail[:200] if failure else "upstream not answering"
-        self.health.update_upstream(circuit_open_until=self.breaker.open_until, problem=problem)
+        self._health(circuit_open_until=self.breaker.open_until, problem=problem)
         log.warning(
             "upstream_circuit_open",
+            destination=self.dest.name,
             pause=round(self.breaker.open_until - now, 1),
             action="holding the queue; one probe when the pause ends",
         )
@@ -260,10 +324,12 @@ class Forwarder(threading.Thread):
         except UpstreamNotAcknowledged as e:
             # a captive portal, a quota page, a redirect: the link is not really up (P14)
             outcome, status, detail = Outcome.RETRYABLE, e.status, str(e)
-            self.health.update_upstream(problem=detail, not_acknowledged_at=self.clock())
+            self._health(problem=detail, not_acknowledged_at=self.clock())
         except UpstreamRetryable as e:
             outcome, status, detail = Outcome.RETRYABLE, e.status, str(e)
             retry_after = e.retry_after
+            with self._lock:
+                self._retry_after[item.message_id] = retry_after
         except UpstreamAmbiguous as e:
             outcome, detail = Outcome.AMBIGUOUS, str(e)
         except UpstreamError as e:
@@ -287,28 +353,52 @@ class Forwarder(threading.Thread):
             retry_after=retry_after,
             detail=detail,
         )
-        notify = None
-        update = item.record.get("update_of") is not None  # a follow-up: its report's id counts
-        if tracking and self.cfg.replies.notify_tracking and len(tracking) <= 20 and not update:
-            notify = replies.render(
-                "tracking", self.cfg.replies.language, ref=str(item.message_id), tracking=tracking
-            )
-        return Attempt(item.message_id, d, outcome.value, now, status, detail, tracking, notify)
+        if status == 429 and d.state is State.RETRY:  # the pace, not this complaint: no backoff
+            d = Decision(d.state, pacing.resume_at(self.pace_rules, now, retry_after), d.reason)
+        notify = receipt = None
+        primary = self.dest.primary
+        # a follow-up's own tracking id is neither texted nor folded into its receipt: the
+        # citizen knows the report's number, and the report's tracking id counts
+        update = item.record.get("update_of") is not None
+        texted = primary and not update and self.cfg.replies.notify_tracking
+        if texted and tracking and len(tracking) <= 20:
+            lang, ref = self.cfg.replies.language, str(item.message_id)
+            notify = replies.render("tracking", lang, ref=ref, tracking=tracking)
+            receipt = replies.render("receipt_tracking", lang, ref=ref, tracking=tracking)
+        return Attempt(
+            item.message_id,
+            d,
+            outcome.value,
+            now,
+            status,
+            detail,
+            tracking,
+            notify,
+            destination=self.dest.name,
+            primary=primary,
+            receipt_text=receipt,
+        )
 
     def _log(self, a: Attempt) -> None:
         if a.decision.state is State.DELIVERED:
             self.last_success_at = a.now
-            self.health.update_upstream(
+            self._health(
                 last_success_at=a.now,
                 circuit_open_until=None,
                 problem=None,
                 not_acknowledged_at=None,
             )
-            log.info("upstream_delivered", message_id=a.message_id, tracking_id=a.tracking_id)
+            log.info(
+                "upstream_delivered",
+                destination=self.dest.name,
+                message_id=a.message_id,
+                tracking_id=a.tracking_id,
+            )
         else:
             d = a.decision
             log.warning(
                 "upstream_attempt_failed",
+                destination=self.dest.name,
                 message_id=a.message_id,
                 outcome=a.outcome,
                 http_status=a.http_status,
@@ -329,6 +419,7 @@ class Forwarder(threading.Thread):
             interval=up.status_interval,
             max_age=up.status_max_age_days * 86400,
             limit=limit,
+            destination=self.dest.name,
         )
         if len(due) < limit:
             self._next_status_poll = now + min(up.status_interval, IDLE_RECHECK * 10)
@@ -392,7 +483,31 @@ class Forwarder(threading.Thread):
         now = self.clock()
         detail = "interrupted by shutdown while waiting for the upstream's answer"
         d = Decision(State.AMBIGUOUS, now, detail)
+        name = self.dest.name
         store.record_attempts(
-            [Attempt(i, d, Outcome.AMBIGUOUS.value, now, None, detail) for i in ids],
+            [
+                Attempt(i, d, Outcome.AMBIGUOUS.value, now, None, detail, destination=name)
+                for i in ids
+            ],
             guard=self.cfg.replies.guard(),
         )
+
+    def _health(self, **changes: object) -> None:
+        """What `status` shows for this destination (the primary's is the upstream's too)."""
+        self.health.update_destination(self.dest.name, primary=self.dest.primary, **changes)
+
+
+def forwarder_name(destination: str) -> str:
+    """The loop's name (heartbeats, `status`): ``forwarder`` for the one-destination shorthand."""
+    return "forwarder" if destination == DEFAULT_DESTINATION else f"forwarder-{destination}"
+
+
+def pick_destination(cfg: Config, name: str | None = None) -> UpstreamConfig:
+    """The destination called ``name`` (default: the primary, else ``[upstream]`` itself)."""
+    active = cfg.upstream.active()
+    if name is None:
+        return next((d for d in active if d.primary), replace(cfg.upstream, primary=True))
+    for d in active:
+        if d.name == name:
+            return d
+    raise ValueError(f"no destination named {name!r} is configured")

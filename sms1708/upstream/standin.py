@@ -14,15 +14,22 @@ of ``huge_bytes``), ``trickle`` (201, the answer sent one byte every ``trickle_i
 seconds). ``tracking_override``, when set, is the tracking id answered (odd ids, control
 characters). ``reject_if``, when set, answers 422 (as ``reject``) to the requests whose JSON
 body it returns true for, while ``mode`` is ``up``: one poison record among good ones.
+
+Real-world timings: ``latency`` (seconds) delays every answer, as a server far away does;
+``rate_limit`` (requests per second, over a sliding second) answers ``429`` with
+``Retry-After`` (whole seconds until a place frees) to the requests beyond it, counted in
+``too_many``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +57,10 @@ class StandIn:
         self.tracking_override: Any = None
         #: a rejection quotes the record's text back, as some validating APIs do
         self.reject_echo = False
+        self.latency = 0.0
+        self.rate_limit: float | None = None
+        self.too_many = 0  # requests answered 429 by the rate limit
+        self._accepted_at: deque[float] = deque()
         self.requests: list[Received] = []
         self.tracking: dict[str, str] = {}
         #: tracking id -> status text answered on GET /status/<tracking id>
@@ -163,6 +174,15 @@ class StandIn:
         except (UnicodeDecodeError, json.JSONDecodeError):
             body = {"_unparsable": raw.decode("latin-1")}
         key = h.headers.get("Idempotency-Key")
+        wait = self._over_limit()
+        if self.latency > 0:
+            self._release.wait(self.latency)
+        if wait is not None:
+            with self.changed:
+                self.too_many += 1
+                self.changed.notify_all()
+            self._answer(h, 429, {"error": "too many requests"}, {"Retry-After": str(wait)})
+            return
         mode = self.mode
         reject_if = self.reject_if
         if mode == "up" and reject_if is not None and reject_if(body):
@@ -222,6 +242,21 @@ class StandIn:
             if self.tracking_override is not None:
                 tracking = self.tracking_override
             self._answer(h, 201, {"tracking_id": tracking, "status": "received"})
+
+    def _over_limit(self) -> int | None:
+        """None when this request is within ``rate_limit``; else the Retry-After seconds."""
+        limit = self.rate_limit
+        if limit is None:
+            return None
+        now = time.monotonic()
+        with self.lock:
+            window = self._accepted_at
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) < max(1, math.floor(limit)):
+                window.append(now)
+                return None
+            return max(1, math.ceil(window[0] + 1.0 - now))
 
     def _status(self, h: BaseHTTPRequestHandler) -> None:
         tracking = h.path.rstrip("/").rsplit("/", 1)[-1]

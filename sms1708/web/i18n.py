@@ -34,6 +34,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "modems": ("Modem", "Modems"),
     "signal": ("Sinyal", "Signal"),
     "modem_family": ("Jenis modem", "Modem family"),
+    "operator": ("Operator", "Operator"),
     "count_chars": ("Hitung karakter", "Count characters"),
     "sim_storage": ("Memori SIM", "SIM storage"),
     "last_sms": ("SMS terakhir", "Last SMS"),

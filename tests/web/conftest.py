@@ -3,6 +3,7 @@ real `sms1708 user add`, a store filled through the real intake path."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -31,7 +32,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run_cli(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run_cli(
+    config: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sms1708", "--config", str(config), *args],
         input=stdin,
@@ -39,6 +42,7 @@ def run_cli(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedPr
         text=True,
         cwd=ROOT,
         timeout=60,
+        env={**os.environ, **(env or {})},
     )
 
 

@@ -2,11 +2,14 @@
 citizens' SMS: the daemon runs on the emulated modem and forwards to the upstream stand-in
 while the console serves the same store. One browser for all the scenarios (in order).
 
-Writes the screenshots used by the README and docs/console.md to docs/screenshots/."""
+Screenshots go to a temporary folder; the ones used by the README and docs/console.md are
+refreshed with ``SMS1708_SCREENSHOTS=docs/screenshots`` (``make screenshots``), so that a plain
+``make test`` leaves the tree as it found it."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +24,10 @@ from sms1708.upstream.standin import StandIn
 from tests.conftest import ROOT, DaemonProcess, wait_until, write_config
 from tests.faults import sent_replies
 from tests.web.browser import chromium_paths, start_chromium
-from tests.web.conftest import PASSWORD, WebServer, add_user, free_port
+from tests.web.conftest import PASSWORD, WebServer, add_user, free_port, run_cli
 
-SHOTS = ROOT / "docs" / "screenshots"
+#: where shot() writes: set by the world fixture (SMS1708_SCREENSHOTS, else a temporary folder)
+SHOTS = ROOT / "build" / "screenshots"
 PHONE = (390, 844)
 DESKTOP = (1366, 768)
 POISON = "pungli"  # the stand-in refuses this report (422) until the operator replays it
@@ -78,7 +82,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         downloads.mkdir()
         driver: Any = start_chromium(folder / "profile", downloads)
         cleanup.callback(driver.quit)
-        SHOTS.mkdir(parents=True, exist_ok=True)
+        global SHOTS
+        SHOTS = screenshot_folder(folder)
         yield {
             "driver": driver,
             "url": web.url,
@@ -87,7 +92,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "upstream": upstream,
             "downloads": downloads,
             "texts": texts,
+            "config": cfg,
         }
+
+
+def screenshot_folder(temporary: Path) -> Path:
+    """``SMS1708_SCREENSHOTS`` (relative to the repository) when set, else ``temporary``."""
+    wanted = os.environ.get("SMS1708_SCREENSHOTS", "").strip()
+    folder = ROOT / wanted if wanted else temporary / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def go(w: dict[str, Any], path: str) -> Any:
@@ -111,18 +125,32 @@ def finds(d: Any, css: str) -> list[Any]:
 def click_and_load(d: Any, css: str) -> None:
     """Click what submits a form or follows a link, and wait until the next page replaced this
     one (a click may return before the navigation; reading then would see the old page)."""
-    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     html = find(d, "html")
     find(d, css).click()
-    WebDriverWait(d, 60).until(ec.staleness_of(html))  # a hang guard
+
+    def replaced(_d: Any) -> bool:
+        try:
+            html.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            # Chromium under load may say this instead of "stale": the same fact
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+        return False
+
+    WebDriverWait(d, 60).until(replaced)  # a hang guard
 
 
 def shot(d: Any, name: str, size: tuple[int, int] = DESKTOP) -> None:
     d.set_window_size(*size)
     height = d.execute_script("return document.documentElement.scrollHeight")
-    d.set_window_size(size[0], max(size[1], min(int(height), 2400)))
+    frame = d.execute_script("return window.outerHeight - window.innerHeight")  # the window's own
+    d.set_window_size(size[0], max(size[1], min(int(height) + max(0, int(frame)), 2400)))
     d.save_screenshot(str(SHOTS / f"{name}.png"))
     d.set_window_size(*DESKTOP)
 
@@ -149,6 +177,7 @@ def test_log_in_and_the_dashboard_shows_the_demos_numbers(world: dict[str, Any])
     dead = find(d, "a[data-state=dead]")
     assert dead.text == "1"
     assert "modem0" in d.page_source and "terhubung" in d.page_source
+    assert find(d, ".modem .operator").text == "TELKOMSEL"  # the network, read with AT+COPS?
     shot(d, "dasbor")
     shot(d, "dasbor-ponsel", PHONE)
 
@@ -170,6 +199,13 @@ def test_filter_the_list_and_open_a_complaint(world: dict[str, Any]) -> None:
     assert "/laporan/" in d.current_url
     assert "jembatan gantung" in find(d, "dd.sms").text
     assert "delivered" in find(d, "h1 .state").text
+    mid = int(d.current_url.rsplit("/", 1)[-1])
+    now = time.time()
+    for i, status in enumerate(("Verifikasi", "Diteruskan ke Dinas PU", "Selesai")):
+        world["store"].record_status(mid, status, now=now + i, notify_text=None)
+    d.refresh()
+    history = [li.text for li in finds(d, ".timeline li.status")]
+    assert len(history) == 3 and "Selesai" in history[-1] and "Verifikasi" in history[0]
     shot(d, "detail")
 
 
@@ -224,15 +260,24 @@ def test_download_a_csv(world: dict[str, Any]) -> None:
     assert content.startswith("id,key,received_at,sender,kind")
     assert "+6281234560001" not in content
     go(world, "/statistik")
-    assert finds(d, "img.chart")
+    charts = finds(d, "img.chart")
+    assert [c.get_attribute("id") for c in charts] == [
+        "chart-kind",
+        "chart-category",
+        "chart-kecamatan",
+    ]
+    assert all(d.execute_script("return arguments[0].naturalWidth", c) > 0 for c in charts)
     shot(d, "statistik")
     go(world, "/kesehatan")
     assert "PASS" in d.page_source
     shot(d, "kesehatan")
+    r = run_cli(world["config"], "export", "--format", "json", env={"SUDO_USER": "teknisi"})
+    assert r.returncode == 0, r.stderr
     go(world, "/audit")
     actions = d.page_source
     for action in ("login", "replay", "reply", "export"):
         assert f'<span class="action">{action}</span>' in actions
+    assert "cli:teknisi" in find(d, "table.list tbody tr").text  # the command line, newest
     shot(d, "audit")
 
 

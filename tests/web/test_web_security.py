@@ -341,3 +341,73 @@ def test_per_address_throttling(tmp_path: Path) -> None:
     assert auth.login(store, cfg, "ada", PASSWORD, address="10.0.0.10", now=now).ok
     later = now + auth.WINDOW + 1
     assert auth.login(store, cfg, "ada", PASSWORD, address="10.0.0.9", now=later).ok
+
+
+def test_every_upstream_status_change_is_kept_and_shown_in_order(site: dict[str, Any]) -> None:
+    store: Store = site["store"]
+    mid = sms(store, "+6281298765432", "LAPOR lampu jalan mati di desa Tanjung Raja", index=900)
+    t0 = time.time()
+    for i, status in enumerate(("Diterima", "Diproses", "Diproses", "Selesai")):
+        store.record_status(mid, status, now=t0 + i, notify_text=None)
+    history = store.timeline(mid)["status_history"]  # type: ignore[index]
+    assert [h["status"] for h in history] == ["Diterima", "Diproses", "Selesai"]
+    assert all(h["destination"] == "" for h in history)
+    page = client(site, "vera").http.get(f"/laporan/{mid}").text
+    timeline = page[page.index('class="timeline"') :]
+    spots = [timeline.index(f"<strong>{s}</strong>") for s in ("Diterima", "Diproses", "Selesai")]
+    assert spots == sorted(spots)
+
+
+def test_the_statistics_page_charts_by_category_and_kecamatan(site: dict[str, Any]) -> None:
+    store: Store = site["store"]
+    mid = sms(store, "+6281255554444", "LAPOR pipa air bocor", index=901)
+    store.correct(mid, "category", "air bersih", by="omar", now=time.time())
+    store.correct(mid, "location", "Desa Sukamaju, Kec. Gelumbang", by="omar", now=time.time())
+    c = client(site, "vera")
+    page = c.http.get("/statistik", params={"period": "week"}).text
+    for by in ("kind", "category", "kecamatan"):
+        assert f"/statistik/grafik.svg?period=week&amp;by={by}" in page or (
+            f"/statistik/grafik.svg?by={by}&amp;period=week" in page
+        ), by
+    for by, word in (("category", "kategori"), ("kecamatan", "kecamatan")):
+        r = c.http.get("/statistik/grafik.svg", params={"by": by})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+        assert f"menurut {word}" in r.text
+        assert "default-src 'self'" in r.headers["content-security-policy"]
+    svg = c.http.get("/statistik/grafik.svg", params={"by": "kecamatan"}).text
+    assert "Kec. Gelumbang (1)" in svg and 'class="bar"' in svg
+    assert "air bersih (1)" in c.http.get("/statistik/grafik.svg?by=category").text
+
+
+def test_command_line_actions_land_in_the_audit_log(site: dict[str, Any]) -> None:
+    store: Store = site["store"]
+    cfg = site["cfg"]
+    before = store.audit_log(limit=1)[0]["id"]
+    number = "+6281277776666"
+    for args in (
+        ("block", number, "--reason", "iseng"),
+        ("unblock", number),
+        ("replay", "--state", "dead", "--yes"),
+        ("reparse", "--yes"),
+        ("export", "--format", "json"),
+        ("send", "--force", number, "Laporan Anda sudah kami terima"),
+        ("purge", "--days", "3650", "--yes"),
+    ):
+        r = run_cli(cfg, *args, env={"SUDO_USER": "teknisi"})
+        assert r.returncode in (0, 1), (args, r.stderr)
+    run_cli(cfg, "reparse")  # a dry run changes nothing: not audited
+    new = [e for e in store.audit_log(limit=None) if e["id"] > before]
+    actions = [e["action"] for e in reversed(new)]
+    assert actions == [
+        "block_number",
+        "unblock_number",
+        "replay",
+        "reparse",
+        "export",
+        "send",
+        "purge",
+    ]
+    assert all(e["actor"] == "cli:teknisi" and not e["address"] for e in new)
+    assert not any(number in (e["target"] or "") + (e["detail"] or "") for e in new)
+    page = client(site, "ada").http.get("/audit").text
+    assert '<span class="action">purge</span>' in page and "cli:teknisi" in page

@@ -125,7 +125,11 @@ def detach(ctx: Ctx) -> Response:
 
     try:
         d = ctx.store.detach(
-            m["id"], tables=grammar_tables(ctx.app.cfg), now=ctx.now, dry_run=False
+            m["id"],
+            tables=grammar_tables(ctx.app.cfg),
+            routing=ctx.app.cfg.upstream.routing(),
+            now=ctx.now,
+            dry_run=False,
         )
     except (LookupError, ValueError) as e:
         raise HTTPError(409, str(e.args[0])) from None

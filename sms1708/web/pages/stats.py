@@ -1,4 +1,5 @@
-"""Statistik: the `stats` figures and chart per day or week; CSV/JSON exports (audited)."""
+"""Statistik: the `stats` figures and charts per day or week (by kind, category and kecamatan);
+CSV/JSON exports (audited)."""
 
 from __future__ import annotations
 
@@ -56,11 +57,14 @@ def stats_page(ctx: Ctx) -> Response:
         period=data.period,
         query={k: q.get(k, "") for k in ("period", "from", "to")},
         duration=reports.duration,
+        charts=chart.BY,
     )
 
 
 def chart_svg(ctx: Ctx) -> Response:
-    body = chart.svg(chart.layout(_load(ctx))).encode("utf-8")
+    wanted = ctx.req.query.get("by")
+    by: chart.By = next((b for b in chart.BY if b == wanted), "kind")
+    body = chart.svg(chart.layout(_load(ctx), by=by)).encode("utf-8")
     return Response(body, 200, [], "image/svg+xml; charset=utf-8")
 
 

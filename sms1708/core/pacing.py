@@ -1,0 +1,105 @@
+"""Pacing one upstream destination: how many requests may be in flight now. Pure.
+
+A ``429 Too Many Requests`` or ``503 Service Unavailable`` (with or without ``Retry-After``) is
+a signal about the whole destination, not about the one complaint that got it: the destination
+is paused for the ``Retry-After`` time (or a default), and its allowance of requests in flight
+is cut (multiplicative decrease). Each answered request then widens it again, by one request
+per full window of answers (additive increase), up to the configured concurrency, which is
+never exceeded. The answers of requests that were already in flight when the signal came
+(they often say the same) extend the pause but do not cut the allowance again.
+
+One :class:`Pace` per destination; time is a parameter (no clock here).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+#: HTTP answers that mean "slow down" for the whole destination
+SLOW_DOWN = frozenset({429, 503})
+
+
+@dataclass(frozen=True)
+class PaceRules:
+    ceiling: int  # the destination's configured concurrency: never more in flight
+    floor: int = 1  # never less than this once a pause is over
+    decrease: float = 0.5  # the allowance is multiplied by this on a slow-down signal
+    increase: float = 1.0  # ... and grows by this per window of answered requests
+    default_pause: float = 1.0  # seconds, when the signal carries no Retry-After
+    max_pause: float = 300.0  # a Retry-After longer than this is taken as this
+    #: after a slow-down, request starts are spaced to this share of the rate the upstream
+    #: accepted in the second before it, ...
+    rate_share: float = 0.9
+    #: ... and that rate grows by this many requests per second per second of answers
+    rate_increase: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.ceiling < 1 or not 1 <= self.floor <= self.ceiling:
+            raise ValueError("pacing needs 1 <= floor <= ceiling")
+        if not 0 < self.decrease < 1 or self.increase <= 0:
+            raise ValueError("pacing needs 0 < decrease < 1 and increase > 0")
+
+
+@dataclass(frozen=True)
+class Pace:
+    limit: float  # requests allowed in flight (fractional while it grows)
+    paused_until: float = 0.0
+    signals: int = 0  # slow-down signals seen (429/503), for `status`
+    rate: float | None = None  # requests started per second at most (None: no limit yet)
+
+
+def start(rules: PaceRules) -> Pace:
+    """A destination starts at its configured concurrency."""
+    return Pace(limit=float(rules.ceiling))
+
+
+def allowed(pace: Pace, rules: PaceRules, now: float) -> int:
+    """Requests that may be in flight at ``now`` (0 while paused)."""
+    if now < pace.paused_until:
+        return 0
+    return max(rules.floor, min(rules.ceiling, math.floor(pace.limit + 1e-9)))
+
+
+def answered(pace: Pace, rules: PaceRules) -> Pace:
+    """A request was answered without a slow-down signal: widen by ``increase`` per window,
+    and raise the start rate (if one was set) by ``rate_increase`` per second of answers."""
+    rate = pace.rate
+    if rate is not None:
+        rate += rules.rate_increase / max(1.0, rate)
+    grown = min(float(rules.ceiling), pace.limit + rules.increase / max(1.0, pace.limit))
+    return replace(pace, limit=grown, rate=rate)
+
+
+def start_interval(pace: Pace) -> float:
+    """Seconds between request starts (0: as fast as the allowance in flight lets them go)."""
+    return 0.0 if pace.rate is None else 1.0 / pace.rate
+
+
+def resume_at(rules: PaceRules, now: float, retry_after: float | None) -> float:
+    """When a complaint answered ``429`` is tried again: when the pause ends. A 429 is about
+    the pace of the destination, not about that complaint (no exponential backoff for it)."""
+    wait = rules.default_pause if retry_after is None or retry_after <= 0 else retry_after
+    return now + min(wait, rules.max_pause)
+
+
+def slow_down(
+    pace: Pace,
+    rules: PaceRules,
+    now: float,
+    retry_after: float | None,
+    accepted_per_s: float | None = None,
+) -> Pace:
+    """A 429/503 came back: pause the whole destination, and cut its allowance once.
+    ``accepted_per_s``: the requests the upstream accepted in the second before (its limit,
+    seen from here): request starts are then spaced to ``rate_share`` of it."""
+    until = resume_at(rules, now, retry_after)
+    if now < pace.paused_until:  # an answer to a request sent before the pause: same signal
+        return replace(pace, paused_until=max(pace.paused_until, until), signals=pace.signals + 1)
+    limit = max(float(rules.floor), pace.limit * rules.decrease)
+    rate = pace.rate
+    if accepted_per_s is not None and accepted_per_s > 0:
+        rate = max(0.1, accepted_per_s * rules.rate_share)
+    elif rate is not None:
+        rate = max(0.1, rate * rules.decrease)
+    return Pace(limit=limit, paused_until=until, signals=pace.signals + 1, rate=rate)
