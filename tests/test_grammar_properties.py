@@ -124,7 +124,9 @@ def test_long_messages_are_parsed_in_bounded_time(words: list[str]) -> None:
     text = " ".join(words)[:10_000]
     start = time.perf_counter()
     parse(text)
-    assert time.perf_counter() - start < 0.5  # measured ~15 ms; no quadratic blow-up
+    # a hang guard, not a speed test (a shared, loaded machine): parsing takes ~15 ms, while
+    # catastrophic backtracking or a quadratic scan of 10,000 characters takes minutes
+    assert time.perf_counter() - start < 10.0
 
 
 # ------------------------------------------------------------------------------ keywords
