@@ -8,6 +8,7 @@ process is killed outright is picked up again after its lease, with the same key
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import signal
 import threading
@@ -20,6 +21,7 @@ from typing import Any
 import serial
 
 from sms1708 import sdnotify
+from sms1708.clock import Clock
 from sms1708.config import Config, ModemConfig
 from sms1708.core.intake import IntakeRules
 from sms1708.errors import StoreDamagedError, StoreError
@@ -89,6 +91,9 @@ class Daemon:
     _rules: IntakeRules | None = None
     _restarts: dict[str, LoopGuard] = field(default_factory=dict)
     _restart_at: dict[str, float] = field(default_factory=dict)
+    #: the one clock every loop reads ("trusted now"); made at start unless a test gives one
+    clock: Clock | None = None
+    _parts_seen: int = 0
 
     @property
     def status_path(self) -> str:
@@ -108,7 +113,8 @@ class Daemon:
         return limits
 
     def tick(self) -> None:
-        """Once a second from the main thread: status file, metrics, watchdog."""
+        """Once a second from the main thread: the clock, status file, metrics, watchdog."""
+        self.keep_time()
         if self.health.take_dirty():
             try:
                 write_atomic(self.status_path, json.dumps(self.health.snapshot(), indent=1))
@@ -140,6 +146,50 @@ class Daemon:
                 self._watchdog_at = now
                 sdnotify.notify("WATCHDOG=1")
 
+    def start_clock(self) -> Clock:
+        """The daemon's clock; a box booted with an old time resumes from the store's newest."""
+        if self.clock is None:
+            store = Store.open(self.cfg.store.path)
+            try:
+                floor = store.newest_time()
+                self._parts_seen = (
+                    store.conn.execute("SELECT MAX(id) FROM parts").fetchone()[0] or 0
+                )
+            finally:
+                store.close()
+            self.clock = Clock(floor=floor, warn_after=self.cfg.clock.warn_minutes * 60)
+        self.health.now = self.clock.now
+        self.health.started_at = self.clock.now()
+        return self.clock
+
+    def keep_time(self) -> None:
+        """Network time from arriving SMS, then any clock jump applied to the store."""
+        clock = self.clock
+        if clock is None:
+            return
+        store = Store.open(self.cfg.store.path)
+        try:
+            if self.cfg.clock.network_time:
+                self._parts_seen = network_time_from_sms(store, clock, self._parts_seen)
+            up = self.cfg.upstream
+            caps = {
+                "outbox": max(up.retry_cap, up.breaker_max_pause),
+                "outbox_lease": up.lease_seconds,
+                "replies": self.cfg.replies.retry_cap,
+                "replies_lease": max(m.send_timeout for m in self.cfg.modems) + 60,
+            }
+            if clock.settle(store, caps=caps):
+                self.wake_forwarder()
+                self.wake_workers()
+        finally:
+            store.close()
+        self.health.update_clock(clock.status())
+
+    def network_time(self, when: dt.datetime) -> None:
+        """The modem's network-set clock was read (a worker calls this)."""
+        if self.clock is not None and self.cfg.clock.network_time:
+            self.clock.network_time(when, source="modem")
+
     def _worker(self, m: ModemConfig) -> ModemWorker:
         assert self._rules is not None
         return ModemWorker(
@@ -147,6 +197,8 @@ class Daemon:
             m,
             self._rules,
             self.stop,
+            clock=self.clock or time.time,
+            on_network_time=self.network_time,
             opener=self.opener,
             on_message=self.wake_forwarder,
             store_factory=self.store_factory,
@@ -159,6 +211,7 @@ class Daemon:
             self.cfg,
             self.stop,
             client=client,
+            clock=self.clock or time.time,
             store_factory=self.store_factory,
             health=self.health,
             on_reply=self.wake_workers,
@@ -194,6 +247,7 @@ class Daemon:
 
     def start(self) -> None:
         open_checked(self.cfg).close()
+        self.start_clock()
         self._rules = intake_rules(self.cfg)
         for m in self.cfg.modems:
             if not m.port:
@@ -270,6 +324,24 @@ class Daemon:
                     action="recorded as ambiguous; sent again with the same key on start",
                 )
         log.info("daemon_stopped")
+
+
+def network_time_from_sms(store: Store, clock: Clock, seen: int) -> int:
+    """Feed the SMSC timestamps of SMS parts stored since ``seen`` to the clock (each one says
+    "network time is at least this"). Returns the last part id looked at."""
+    rows = store.conn.execute(
+        "SELECT id, scts FROM parts WHERE id > ? ORDER BY id LIMIT 200", (seen,)
+    ).fetchall()
+    newest: dt.datetime | None = None
+    for r in rows:
+        seen = int(r["id"])
+        with contextlib.suppress(TypeError, ValueError):
+            when = dt.datetime.fromisoformat(r["scts"])
+            if when.tzinfo is not None and (newest is None or when > newest):
+                newest = when
+    if newest is not None:
+        clock.network_time(newest, source="sms")
+    return seen
 
 
 def run(cfg: Config) -> int:

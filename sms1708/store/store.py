@@ -25,6 +25,7 @@ from sms1708.store.outbox import Attempt, OutboxItem, OutboxStore
 from sms1708.store.queries import ReadStore
 from sms1708.store.replyqueue import ReplyItem, ReplyStore
 from sms1708.store.schema import migrations
+from sms1708.store.timeshift import TimeShiftStore
 from sms1708.store.topics import TopicStore
 
 __all__ = [
@@ -40,7 +41,14 @@ __all__ = [
 
 
 class Store(
-    IntakeStore, OutboxStore, ReplyStore, BlockedStore, MaintenanceStore, ReadStore, TopicStore
+    IntakeStore,
+    OutboxStore,
+    ReplyStore,
+    BlockedStore,
+    MaintenanceStore,
+    ReadStore,
+    TopicStore,
+    TimeShiftStore,
 ):
     """A connection to the sms1708 database. One per thread; cheap to open.
 

@@ -67,7 +67,7 @@ class Forwarder(threading.Thread):
         super().__init__(name="forwarder", daemon=True)
         self.cfg = cfg
         self.stop_event = stop
-        self.client = client or make_client(cfg)
+        self.client = client or make_client(cfg, wall_clock=clock)
         self.clock = clock
         self.rand = rand
         self.store_factory = store_factory
