@@ -74,6 +74,14 @@ class Clock:
                 )
             return self._take(reading)
 
+    def date(self) -> float:
+        """Trusted time for a date others read (the HMAC timestamp): already in the new scale
+        while a jump waits for :meth:`settle`."""
+        self.now()
+        with self._lock:
+            tb = self._pending or self.tb
+            return tb.trusted + (self._mono() - tb.mono)
+
     def network_time(self, when: datetime, *, source: str) -> None:
         """Network time seen now: ``source`` "modem" (the network-set modem clock) or "sms"
         (an SMSC timestamp: only a lower bound)."""
@@ -144,11 +152,10 @@ def _iso(t: float) -> str:
 
 
 def describe_offset(seconds: float) -> str:
-    """ "3 h 20 min behind" - for operators."""
+    """ "3 d 4 h", "12 min" - a clock offset for operators (without its direction)."""
     s = abs(int(seconds))
     d, rest = divmod(s, 86400)
     h, rest = divmod(rest, 3600)
     m = rest // 60
     parts = [f"{d} d" if d else "", f"{h} h" if h else "", f"{m} min" if m or not (d or h) else ""]
-    text = " ".join(p for p in parts if p)
-    return f"{text} {'behind' if seconds > 0 else 'ahead'}"
+    return " ".join(p for p in parts if p)

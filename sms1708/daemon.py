@@ -20,7 +20,7 @@ from typing import Any
 
 import serial
 
-from sms1708 import sdnotify
+from sms1708 import sdnotify, sitetime
 from sms1708.clock import Clock
 from sms1708.config import Config, ModemConfig
 from sms1708.core.intake import IntakeRules
@@ -33,7 +33,7 @@ from sms1708.store.intake import safe_error
 from sms1708.store.store import Store
 from sms1708.tables import Tables, default_tables, load_tables
 from sms1708.upstream.forwarder import Forwarder
-from sms1708.upstream.webhook import WebhookClient
+from sms1708.upstream.webhook import WebhookClient, make_client
 
 log = get_logger("sms1708.daemon")
 
@@ -206,7 +206,10 @@ class Daemon:
         )
 
     def _forwarder(self) -> Forwarder:
-        client = self.client_factory(self.cfg) if self.client_factory else None
+        if self.client_factory is not None:
+            client = self.client_factory(self.cfg)
+        else:  # the signature's timestamp from the trusted clock
+            client = make_client(self.cfg, wall_clock=self.clock.date if self.clock else time.time)
         return Forwarder(
             self.cfg,
             self.stop,
@@ -247,6 +250,7 @@ class Daemon:
 
     def start(self) -> None:
         open_checked(self.cfg).close()
+        sitetime.use(self.cfg)
         self.start_clock()
         self._rules = intake_rules(self.cfg)
         for m in self.cfg.modems:

@@ -14,11 +14,16 @@ of ``huge_bytes``), ``trickle`` (201, the answer sent one byte every ``trickle_i
 seconds). ``tracking_override``, when set, is the tracking id answered (odd ids, control
 characters). ``reject_if``, when set, answers 422 (as ``reject``) to the requests whose JSON
 body it returns true for, while ``mode`` is ``up``: one poison record among good ones.
+``signing_secret`` with ``replay_window`` (seconds): the stand-in checks the HMAC signature and
+answers 401 when it is wrong or its timestamp is further than the window from the stand-in's
+clock, as an upstream that refuses replayed requests does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import socket
 import threading
@@ -50,6 +55,9 @@ class StandIn:
         self.tracking_override: Any = None
         #: a rejection quotes the record's text back, as some validating APIs do
         self.reject_echo = False
+        self.signing_secret: str | None = None
+        self.replay_window: float | None = None
+        self.unauthorized = 0  # requests answered 401 (bad signature / outside the window)
         self.requests: list[Received] = []
         self.tracking: dict[str, str] = {}
         #: tracking id -> status text answered on GET /status/<tracking id>
@@ -170,6 +178,11 @@ class StandIn:
         hang_if = self.hang_if
         if mode == "up" and hang_if is not None and hang_if(body):
             mode = "hang"
+        if mode == "up" and not self._signature_ok(h.headers.get("X-Sms1708-Signature"), raw):
+            with self.changed:
+                self.unauthorized += 1
+            self._answer(h, 401, {"error": "signature invalid or outside the replay window"})
+            return
         with self.changed:
             self.requests.append(Received(key, dict(h.headers.items()), body))
             if mode in ("up", "hang", "huge", "trickle") and key:
@@ -222,6 +235,19 @@ class StandIn:
             if self.tracking_override is not None:
                 tracking = self.tracking_override
             self._answer(h, 201, {"tracking_id": tracking, "status": "received"})
+
+    def _signature_ok(self, header: str | None, raw: bytes) -> bool:
+        if self.signing_secret is None:
+            return True
+        fields = dict(p.split("=", 1) for p in (header or "").split(",") if "=" in p)
+        try:
+            stamp = int(fields.get("t", ""))
+        except ValueError:
+            return False
+        mac = hmac.new(self.signing_secret.encode(), f"{stamp}.".encode() + raw, hashlib.sha256)
+        if not hmac.compare_digest(mac.hexdigest(), fields.get("v1", "")):
+            return False
+        return self.replay_window is None or abs(time.time() - stamp) <= self.replay_window
 
     def _status(self, h: BaseHTTPRequestHandler) -> None:
         tracking = h.path.rstrip("/").rsplit("/", 1)[-1]
