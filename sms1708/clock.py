@@ -153,7 +153,7 @@ def _iso(t: float) -> str:
 
 def describe_offset(seconds: float) -> str:
     """ "3 d 4 h", "12 min" - a clock offset for operators (without its direction)."""
-    s = abs(int(seconds))
+    s = round(abs(seconds) / 60) * 60
     d, rest = divmod(s, 86400)
     h, rest = divmod(rest, 3600)
     m = rest // 60

@@ -94,6 +94,7 @@ class Daemon:
     #: the one clock every loop reads ("trusted now"); made at start unless a test gives one
     clock: Clock | None = None
     _parts_seen: int = 0
+    _seen_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def status_path(self) -> str:
@@ -169,8 +170,7 @@ class Daemon:
             return
         store = Store.open(self.cfg.store.path)
         try:
-            if self.cfg.clock.network_time:
-                self._parts_seen = network_time_from_sms(store, clock, self._parts_seen)
+            self._sms_time(store)
             up = self.cfg.upstream
             caps = {
                 "outbox": max(up.retry_cap, up.breaker_max_pause),
@@ -184,6 +184,26 @@ class Daemon:
         finally:
             store.close()
         self.health.update_clock(clock.status())
+
+    def _sms_time(self, store: Store) -> None:
+        """The SMSC timestamps of SMS stored since the last look, fed to the clock."""
+        if self.clock is not None and self.cfg.clock.network_time:
+            with self._seen_lock:
+                self._parts_seen = network_time_from_sms(store, self.clock, self._parts_seen)
+
+    def message_stored(self) -> None:
+        """A worker stored SMS: their network time first (so a complaint's signature is on
+        the corrected clock), then wake the forwarder."""
+        if self.clock is not None and self.cfg.clock.network_time:
+            try:
+                store = self.store_factory(self.cfg.store.path)
+                try:
+                    self._sms_time(store)
+                finally:
+                    store.close()
+            except (StoreError, OSError) as e:  # the main loop's tick looks again
+                log.warning("clock_sms_time_failed", error=safe_error("reading SMS times", e))
+        self.wake_forwarder()
 
     def network_time(self, when: dt.datetime) -> None:
         """The modem's network-set clock was read (a worker calls this)."""
@@ -200,7 +220,7 @@ class Daemon:
             clock=self.clock or time.time,
             on_network_time=self.network_time,
             opener=self.opener,
-            on_message=self.wake_forwarder,
+            on_message=self.message_stored,
             store_factory=self.store_factory,
             health=self.health,
         )
