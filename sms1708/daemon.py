@@ -95,6 +95,7 @@ class Daemon:
     clock: Clock | None = None
     _parts_seen: int = 0
     _seen_lock: threading.Lock = field(default_factory=threading.Lock)
+    _main_store: Store | None = None  # the main thread's connection (the clock's work)
 
     @property
     def status_path(self) -> str:
@@ -168,7 +169,9 @@ class Daemon:
         clock = self.clock
         if clock is None:
             return
-        store = Store.open(self.cfg.store.path)
+        if self._main_store is None:
+            self._main_store = Store.open(self.cfg.store.path)
+        store = self._main_store
         try:
             self._sms_time(store)
             up = self.cfg.upstream
@@ -181,8 +184,10 @@ class Daemon:
             if clock.settle(store, caps=caps):
                 self.wake_forwarder()
                 self.wake_workers()
-        finally:
+        except StoreError:
+            self._main_store = None  # opened afresh next time
             store.close()
+            raise
         self.health.update_clock(clock.status())
 
     def _sms_time(self, store: Store) -> None:
@@ -347,6 +352,9 @@ class Daemon:
                     message_ids=ids,
                     action="recorded as ambiguous; sent again with the same key on start",
                 )
+        if self._main_store is not None:
+            self._main_store.close()
+            self._main_store = None
         log.info("daemon_stopped")
 
 
