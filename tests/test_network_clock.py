@@ -165,3 +165,28 @@ def test_the_metrics_carry_the_clock_offset() -> None:
     text = prometheus(h.snapshot(), {})
     assert "sms1708_clock_offset_seconds 3600.0" in text
     assert "sms1708_clock_wrong 1" in text
+
+
+def test_status_shows_dates_in_the_sites_zone(tmp_path: Path) -> None:
+    from sms1708.core.intake import IntakeRules
+    from sms1708.core.pdu import decode_deliver, encode_deliver
+    from sms1708.store.store import IncomingPart, Store
+
+    from .conftest import write_config
+    from .faults import cli
+
+    db = tmp_path / "s.db"
+    store = Store.open(db)
+    [p] = encode_deliver(
+        "+6281234567001", "LAPOR jalan rusak", dt.datetime(2026, 11, 30, 9, 0, tzinfo=WIB)
+    )
+    stored = dt.datetime(2026, 12, 1, 3, 4, 5, tzinfo=dt.UTC).timestamp()  # 11:04:05 WITA
+    store.ingest(
+        "modem0", [IncomingPart("SM", 1, p, decode_deliver(p))], now=stored, rules=IntakeRules()
+    )
+    store.close()
+    cfg = write_config(
+        tmp_path / "c.toml", {"store": {"path": str(db)}, "site": {"timezone": "WITA"}}
+    )
+    out = cli(cfg, "status").out
+    assert "oldest pending  2026-12-01 11:04:05" in out, out
