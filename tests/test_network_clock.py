@@ -97,7 +97,8 @@ def test_the_daemon_takes_network_time_from_the_modem_clock(
     network = dt.datetime.now(WIB)
     modem.set_network_time(network)
     behind = 40 * DAY
-    clock = Clock(wall=lambda: network.timestamp() - behind + (_mono() - _t0), mono=_mono)
+    t0 = _mono()
+    clock = Clock(wall=lambda: network.timestamp() - behind + (_mono() - t0), mono=_mono)
     cfg = from_mapping(
         {
             "modem": {"port": modem.port, "poll_interval": 1.0},
@@ -123,9 +124,6 @@ def _mono() -> float:
     import time
 
     return time.monotonic()
-
-
-_t0 = _mono()
 
 
 # ------------------------------------------------------------------ the site's zone

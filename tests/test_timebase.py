@@ -218,7 +218,21 @@ def caps() -> dict[str, float]:
     return {"outbox": 1800, "outbox_lease": 120, "replies": 1800, "replies_lease": 120}
 
 
-def test_a_step_is_logged_once_with_its_size(capsys: Any) -> None:
+class Recorder:
+    """Stands in for the module's structlog logger: the events, with their fields."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def warning(self, event: str, **fields: Any) -> None:
+        self.events.append((event, fields))
+
+
+def test_a_step_is_logged_once_with_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sms1708.clock
+
+    log = Recorder()
+    monkeypatch.setattr(sms1708.clock, "log", log)
     box = Box(T0)
     clock = Clock(wall=box.wall, mono=box.mono)
     clock.now()
@@ -226,9 +240,9 @@ def test_a_step_is_logged_once_with_its_size(capsys: Any) -> None:
     for _ in range(5):
         box.passes(1.0)
         clock.now()
-    out = capsys.readouterr().out + capsys.readouterr().err
-    assert out.count("clock_step") == 1
-    assert clock.steps == 1
+    steps = [f for e, f in log.events if e == "clock_step"]
+    assert len(steps) == 1 and clock.steps == 1
+    assert steps[0]["size"] == pytest.approx(-30 * DAY)
 
 
 def test_a_jump_waits_for_the_store_then_moves_what_was_written_since_start(
