@@ -38,6 +38,7 @@ typecheck: $(TSTAMP)
 	$(BIN)/mypy
 
 test: $(TSTAMP) lint typecheck
+	@bash tests/web/ensure-chromium.sh
 	$(BIN)/pytest
 
 bench: $(TSTAMP)

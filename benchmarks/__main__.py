@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 from types import FrameType
 
-from benchmarks import backlog, drain, idle, latency
+from benchmarks import backlog, drain, idle, latency, web
 from benchmarks.common import Outcome, Row, machine
 
 BENCHMARKS: dict[str, tuple[str, Callable[[bool], Outcome]]] = {
@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[bool], Outcome]]] = {
     "latency": ("latency from +CMTI to committed (115200 baud)", latency.run),
     "backlog": ("upstream backlog drain into the StandIn", backlog.run),
     "idle": ("idle daemon: memory, CPU, disk writes", idle.run),
+    "web": ("operator console: page server time and RSS on 50,000 complaints", web.run),
 }
 
 

@@ -18,14 +18,14 @@ Installs sms1708 from the source tree this script belongs to:
   - /etc/sms1708/sms1708.toml from config/sms1708.example.toml, only if absent
     (mode 0640 root:sms1708; an existing config is never overwritten)
   - /etc/sms1708/secrets.env with commented placeholders, only if absent (0600 root:root)
-  - /etc/systemd/system/sms1708.service, then `systemctl daemon-reload` and
-    `systemctl enable sms1708`
+  - /etc/systemd/system/sms1708.service and sms1708-web.service (the operator console),
+    then `systemctl daemon-reload` and `systemctl enable sms1708 sms1708-web`
 Running it again changes nothing unless the source tree or the unit changed.
 
 Options:
   --udev        also install the udev rule /etc/udev/rules.d/99-sms1708-modem.rules
                 (edit idVendor/idProduct first: see deploy/README.md)
-  --start       start the service (or restart it if this run changed the venv or unit)
+  --start       start the services (or restart them if this run changed the venv or a unit)
   --python PY   the Python (>= 3.11) to build the venv with (default: python3)
   --prefix DIR  install everything under DIR instead of / (a throwaway root for tests or
                 inspection). Nothing on the real system is touched: no useradd, no chown,
@@ -92,6 +92,7 @@ CONF=$ETC/sms1708.toml
 SECRETS=$ETC/secrets.env
 STATE=$ROOT/var/lib/sms1708
 UNIT=$ROOT/etc/systemd/system/sms1708.service
+WEB_UNIT=$ROOT/etc/systemd/system/sms1708-web.service
 UDEV_RULE=$ROOT/etc/udev/rules.d/99-sms1708-modem.rules
 LINK=$ROOT/usr/local/bin/sms1708
 LINK_TARGET=/opt/sms1708/venv/bin/sms1708 # as seen on the target system
@@ -117,7 +118,7 @@ system() {
 if ! grep -qs '^name = "sms1708"' "$SRC/pyproject.toml"; then
     die "$SRC does not look like the sms1708 source tree (no pyproject.toml naming sms1708)"
 fi
-for f in deploy/sms1708.service deploy/99-sms1708-modem.rules deploy/README.md \
+for f in deploy/sms1708.service deploy/sms1708-web.service deploy/99-sms1708-modem.rules deploy/README.md \
     config/sms1708.example.toml README.md; do
     [ -f "$SRC/$f" ] || die "missing $SRC/$f"
 done
@@ -312,6 +313,8 @@ fi
 say "systemd unit and udev rule"
 install_file "$SRC/deploy/sms1708.service" "$UNIT" 0644
 UNIT_CHANGED=$INSTALLED
+install_file "$SRC/deploy/sms1708-web.service" "$WEB_UNIT" 0644
+[ "$INSTALLED" = 0 ] || UNIT_CHANGED=1
 [ "$UNIT_CHANGED" = 0 ] || RESTART_NEEDED=1
 
 if [ "$WITH_UDEV" = 1 ]; then
@@ -331,65 +334,72 @@ else
 fi
 
 # ---------------------------------------------------------------- 6. enable (and start)
-say "service"
-if [ "$SYSTEM" = 1 ] && [ ! -d /run/systemd/system ]; then
+say "services"
+if [ "$SYSTEM" = 1 ] && [ -d /run/systemd/system ]; then
+    # also after an earlier run that stopped between installing a unit and reloading
+    if [ "$UNIT_CHANGED" = 1 ]; then
+        systemctl daemon-reload
+    elif [ "$(systemctl show -p NeedDaemonReload --value sms1708 2>/dev/null)" = yes ] ||
+        [ "$(systemctl show -p NeedDaemonReload --value sms1708-web 2>/dev/null)" = yes ]; then
+        systemctl daemon-reload
+        changed "reloaded systemd (a unit file on disk was newer than the loaded one)"
+    fi
+elif [ "$SYSTEM" = 1 ]; then
     # a chroot (e.g. building an SD card image) or a container: no systemd to talk to, but
     # enable works offline
     say "  ! systemd is not running here (chroot or container): not reloading or starting"
-    if systemctl is-enabled --quiet sms1708 2>/dev/null; then
-        same "sms1708.service enabled"
-    else
-        systemctl enable --quiet sms1708
-        changed "enabled sms1708.service (starts at boot)"
-    fi
-elif [ "$SYSTEM" = 1 ]; then
-    # also after an earlier run that stopped between installing the unit and reloading
-    if [ "$UNIT_CHANGED" = 1 ]; then
-        systemctl daemon-reload
-    elif [ "$(systemctl show -p NeedDaemonReload --value sms1708 2>/dev/null)" = yes ]; then
-        systemctl daemon-reload
-        changed "reloaded systemd (the unit file on disk was newer than the loaded one)"
-    fi
-    if systemctl is-enabled --quiet sms1708 2>/dev/null; then
-        same "sms1708.service enabled"
-    else
-        systemctl enable --quiet sms1708
-        changed "enabled sms1708.service (starts at boot)"
-    fi
-    if systemctl is-active --quiet sms1708 2>/dev/null; then
-        if [ "$RESTART_NEEDED" = 1 ]; then
-            if [ "$START" = 1 ]; then
-                systemctl restart sms1708 || die "restart failed: journalctl -u sms1708 -n 50"
-                changed "restarted sms1708.service"
-            else
-                say "  ! sms1708 is running the old version: systemctl restart sms1708"
-            fi
-        else
-            same "sms1708.service running"
-        fi
-    elif [ "$START" = 1 ]; then
-        systemctl start sms1708 ||
-            die "the service did not start: journalctl -u sms1708 -n 50 (and: sms1708 check)"
-        changed "started sms1708.service"
-    else
-        same "sms1708.service not started (start it with --start or: systemctl start sms1708)"
-    fi
 else
     [ "$UNIT_CHANGED" = 0 ] || system systemctl daemon-reload
-    WANTS=$ROOT/etc/systemd/system/multi-user.target.wants/sms1708.service
-    if [ -L "$WANTS" ]; then
-        same "sms1708.service enabled in $ROOT"
-    elif command -v systemctl >/dev/null; then
-        # offline: only creates the symlink under $ROOT, never talks to a running systemd
-        out=$(systemctl --root="$ROOT" enable sms1708 2>&1) || die "systemctl --root enable: $out"
-        changed "enabled sms1708.service in $ROOT (systemctl --root)"
-    else
-        mkdir -p -- "$(dirname -- "$WANTS")"
-        ln -s /etc/systemd/system/sms1708.service "$WANTS"
-        changed "enabled sms1708.service in $ROOT (wants symlink)"
-    fi
-    [ "$START" = 0 ] || system systemctl start sms1708
 fi
+for SVC in sms1708 sms1708-web; do
+    if [ "$SYSTEM" = 1 ] && [ ! -d /run/systemd/system ]; then
+        if systemctl is-enabled --quiet "$SVC" 2>/dev/null; then
+            same "$SVC.service enabled"
+        else
+            systemctl enable --quiet "$SVC"
+            changed "enabled $SVC.service (starts at boot)"
+        fi
+    elif [ "$SYSTEM" = 1 ]; then
+        if systemctl is-enabled --quiet "$SVC" 2>/dev/null; then
+            same "$SVC.service enabled"
+        else
+            systemctl enable --quiet "$SVC"
+            changed "enabled $SVC.service (starts at boot)"
+        fi
+        if systemctl is-active --quiet "$SVC" 2>/dev/null; then
+            if [ "$RESTART_NEEDED" = 1 ]; then
+                if [ "$START" = 1 ]; then
+                    systemctl restart "$SVC" || die "restart failed: journalctl -u $SVC -n 50"
+                    changed "restarted $SVC.service"
+                else
+                    say "  ! $SVC is running the old version: systemctl restart $SVC"
+                fi
+            else
+                same "$SVC.service running"
+            fi
+        elif [ "$START" = 1 ]; then
+            systemctl start "$SVC" ||
+                die "$SVC did not start: journalctl -u $SVC -n 50 (and: sms1708 check)"
+            changed "started $SVC.service"
+        else
+            same "$SVC.service not started (start it with --start or: systemctl start $SVC)"
+        fi
+    else
+        WANTS=$ROOT/etc/systemd/system/multi-user.target.wants/$SVC.service
+        if [ -L "$WANTS" ]; then
+            same "$SVC.service enabled in $ROOT"
+        elif command -v systemctl >/dev/null; then
+            # offline: only creates the symlink under $ROOT, never talks to a running systemd
+            out=$(systemctl --root="$ROOT" enable "$SVC" 2>&1) || die "systemctl --root enable: $out"
+            changed "enabled $SVC.service in $ROOT (systemctl --root)"
+        else
+            mkdir -p -- "$(dirname -- "$WANTS")"
+            ln -s "/etc/systemd/system/$SVC.service" "$WANTS"
+            changed "enabled $SVC.service in $ROOT (wants symlink)"
+        fi
+        [ "$START" = 0 ] || system systemctl start "$SVC"
+    fi
+done
 
 # ---------------------------------------------------------------- summary
 if [ "$CHANGES" = 0 ]; then
@@ -405,6 +415,9 @@ Next steps:
   3. Check the modem:   sudo -u sms1708 sms1708 check
   4. Start and watch:   sudo systemctl restart sms1708; sudo -u sms1708 sms1708 status
                         journalctl -u sms1708 -f
+  5. The console:       sudo -u sms1708 sms1708 user add NAME --role admin
+                        sudo systemctl restart sms1708-web; open http://127.0.0.1:8708/
+                        (office LAN: nginx with TLS in front, see /opt/sms1708/DEPLOY.md)
   The database lives in /var/lib/sms1708/. Run the CLI as the sms1708 user (sudo -u sms1708 ...),
   not as root, so that files it creates next to the database stay the service's.
 EOF

@@ -10,7 +10,7 @@ usage() {
 Usage: sudo deploy/uninstall.sh [--purge-config]
        deploy/uninstall.sh --prefix DIR [--purge-config]
 
-Stops and disables sms1708.service, removes the unit, the udev rule
+Stops and disables sms1708.service and sms1708-web.service, removes the units, the udev rule
 (/etc/udev/rules.d/99-sms1708-modem.rules), /usr/local/bin/sms1708 and /opt/sms1708
 (the venv and the installed docs).
 
@@ -68,8 +68,6 @@ ETC=$ROOT/etc/sms1708
 CONF=$ETC/sms1708.toml
 SECRETS=$ETC/secrets.env
 STATE=$ROOT/var/lib/sms1708
-UNIT=$ROOT/etc/systemd/system/sms1708.service
-WANTS=$ROOT/etc/systemd/system/multi-user.target.wants/sms1708.service
 UDEV_RULE=$ROOT/etc/udev/rules.d/99-sms1708-modem.rules
 LINK=$ROOT/usr/local/bin/sms1708
 
@@ -108,36 +106,40 @@ fi
 
 say "removing sms1708${ROOT:+ from the throwaway root $ROOT}"
 
-# ---------------------------------------------------------------- the service
+# ---------------------------------------------------------------- the services
 RUNNING=0 # a systemd we can talk to (not a chroot or container)
 [ "$SYSTEM" = 0 ] || [ ! -d /run/systemd/system ] || RUNNING=1
-if [ "$SYSTEM" = 1 ]; then
-    if command -v systemctl >/dev/null; then
-        if [ "$RUNNING" = 1 ] && systemctl is-active --quiet sms1708 2>/dev/null; then
-            systemctl stop sms1708
-            changed "stopped sms1708.service"
-        fi
-        if systemctl is-enabled --quiet sms1708 2>/dev/null; then
-            systemctl disable --quiet sms1708
-            changed "disabled sms1708.service"
-        fi
-    fi
-elif [ -L "$WANTS" ]; then
-    if command -v systemctl >/dev/null && [ -f "$UNIT" ]; then
-        out=$(systemctl --root="$ROOT" disable sms1708 2>&1) || die "systemctl --root disable: $out"
-    fi
-    rm -f -- "$WANTS" # without systemctl, or if it left it
-    changed "disabled sms1708.service in $ROOT"
-fi
 UNIT_WAS=0
-[ ! -e "$UNIT" ] || UNIT_WAS=1
-remove "$UNIT"
+for SVC in sms1708-web sms1708; do
+    UNIT=$ROOT/etc/systemd/system/$SVC.service
+    WANTS=$ROOT/etc/systemd/system/multi-user.target.wants/$SVC.service
+    if [ "$SYSTEM" = 1 ]; then
+        if command -v systemctl >/dev/null; then
+            if [ "$RUNNING" = 1 ] && systemctl is-active --quiet "$SVC" 2>/dev/null; then
+                systemctl stop "$SVC"
+                changed "stopped $SVC.service"
+            fi
+            if systemctl is-enabled --quiet "$SVC" 2>/dev/null; then
+                systemctl disable --quiet "$SVC"
+                changed "disabled $SVC.service"
+            fi
+        fi
+    elif [ -L "$WANTS" ]; then
+        if command -v systemctl >/dev/null && [ -f "$UNIT" ]; then
+            out=$(systemctl --root="$ROOT" disable "$SVC" 2>&1) || die "systemctl --root disable: $out"
+        fi
+        rm -f -- "$WANTS" # without systemctl, or if it left it
+        changed "disabled $SVC.service in $ROOT"
+    fi
+    [ ! -e "$UNIT" ] || UNIT_WAS=1
+    remove "$UNIT"
+done
 if [ "$UNIT_WAS" = 1 ]; then
     if [ "$SYSTEM" = 0 ]; then
         system systemctl daemon-reload
     elif [ "$RUNNING" = 1 ]; then
         systemctl daemon-reload
-        systemctl reset-failed sms1708 2>/dev/null || true
+        systemctl reset-failed sms1708 sms1708-web 2>/dev/null || true
     fi
 fi
 

@@ -1103,9 +1103,12 @@ def _register_commands() -> None:
     """Command groups that live in their own modules."""
     from sms1708.cli_lapor import lapor
     from sms1708.cli_places import places
+    from sms1708.web.cli import user, web
 
     main.add_command(places)
     main.add_command(lapor)
+    main.add_command(web)
+    main.add_command(user)
 
 
 _register_commands()

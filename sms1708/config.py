@@ -235,6 +235,21 @@ def parse_zone(text: str) -> dt.tzinfo:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The operator console (`sms1708 web`)."""
+
+    listen: str = "127.0.0.1:8708"
+    #: "auto": Secure cookies when the request came over HTTPS (through the TLS proxy, which
+    #: must send X-Forwarded-Proto); true: always (the browser then needs HTTPS); false: never
+    secure_cookies: str = "auto"
+    trusted_proxy: str = "127.0.0.1"  # the reverse proxy whose X-Forwarded-* headers count
+    session_minutes: float = 30.0  # a session ends after this long without a request
+    session_max_hours: float = 12.0  # and after this long in any case
+    language: str = "id"  # id | en: the default language of the pages
+    threads: int = 4
+
+
+@dataclass(frozen=True)
 class LogConfig:
     format: str = "auto"
     level: str = "info"
@@ -254,6 +269,7 @@ class Config:
     log: LogConfig = field(default_factory=LogConfig)
     site: SiteConfig = field(default_factory=SiteConfig)
     clock: ClockConfig = field(default_factory=ClockConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     source: str = "built-in defaults"
 
     @property
@@ -399,6 +415,22 @@ def _timezone(key: str, v: Any) -> str:
     return text
 
 
+def _listen(key: str, v: Any) -> str:
+    s = _str(key, v).strip()
+    host, sep, port = s.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(key, f"must be HOST:PORT, e.g. 127.0.0.1:8708, got {s!r}")
+    return s
+
+
+def _tristate(key: str, v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v in ("auto", "true", "false"):
+        return str(v)
+    raise ConfigError(key, f'must be true, false or "auto", got {v!r}')
+
+
 def _memories(key: str, v: Any) -> tuple[str, ...]:
     mems = _str_tuple(key, v)
     for m in mems:
@@ -480,6 +512,15 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
     "daemon": {"status_file": _str, "metrics_file": _str, "metrics_interval": _pos_float},
     "site": {"timezone": _timezone},
     "clock": {"network_time": _bool, "warn_minutes": _pos_float},
+    "web": {
+        "listen": _listen,
+        "secure_cookies": _tristate,
+        "trusted_proxy": _str,
+        "session_minutes": _pos_float,
+        "session_max_hours": _pos_float,
+        "language": _choice("id", "en"),
+        "threads": _pos_int,
+    },
     "log": {
         "format": _choice("auto", "json", "console"),
         "level": _choice("debug", "info", "warning", "error"),
@@ -499,6 +540,7 @@ _CLASSES: dict[str, type] = {
     "log": LogConfig,
     "site": SiteConfig,
     "clock": ClockConfig,
+    "web": WebConfig,
 }
 
 
@@ -547,6 +589,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
         "log",
         "site",
         "clock",
+        "web",
     ):
         kwargs[name] = _section(name, data.get(name, {}))
     cfg = Config(**kwargs)

@@ -179,6 +179,32 @@ def _keep_config(workdir: Path, echo: Callable[[str], Any]) -> None:
     echo("the demo's data is kept; look at it with the operator commands:")
     echo(f"  export SMS1708_CONFIG={cfg_path}")
     echo(f"  {cmd} status; {cmd} queue list; {cmd} stats --chart demo-chart.png")
+    password = _demo_admin(workdir.resolve() / "sms1708.db")
+    echo("")
+    echo("or in the web console (Bahasa Indonesia; English at the top right):")
+    echo(f"  {cmd} --config {cfg_path} web")
+    echo("  then open http://127.0.0.1:8708/ and log in as")
+    echo(f"  user: {DEMO_ADMIN}   password: {password}   (shown only this once)")
+
+
+DEMO_ADMIN = "demo-admin"
+
+
+def _demo_admin(db: Path) -> str:
+    """An admin account for the demo's console, with a fresh random password."""
+    import secrets
+
+    from sms1708.web.passwords import hash_password
+
+    password = secrets.token_urlsafe(12)
+    s = Store.open(db, create=False)
+    try:
+        now = time.time()
+        s.create_user(DEMO_ADMIN, "admin", hash_password(password), now=now)
+        s.audit("demo", "user_add", now=now, target=DEMO_ADMIN, detail="role admin")
+    finally:
+        s.close()
+    return password
 
 
 def _delivered(cfg: config.Config) -> int:

@@ -119,6 +119,11 @@ class UpstreamNotAcknowledged(UpstreamRetryable):
         super().__init__(message, status, None)
 
 
+class UnusableTrackingId(Sms1708Error, ValueError):
+    """A stored tracking id that cannot be put in a status URL (control characters, too long):
+    a problem of that one complaint, never of the upstream link."""
+
+
 class UpstreamRejected(UpstreamError):
     """The server refused the record (other 4xx). Goes to ``dead``; operators can replay."""
 

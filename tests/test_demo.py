@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import serial
+
+from sms1708.store.store import Store
+from sms1708.web import passwords
 
 from .conftest import ROOT
 
@@ -27,6 +31,14 @@ def test_demo_ends_by_itself_with_exit_0_and_a_summary(tmp_path: Path) -> None:
     assert "+6281234560001" not in out  # numbers masked on screen too
     # --keep leaves the data for `sms1708 status` and friends
     assert (tmp_path / "demo" / "sms1708.db").exists()
+    # ... and for the web console, with an admin account whose password is printed once
+    m = re.search(r"user: (\S+)   password: (\S+)", out)
+    assert m and "web" in out and "http://127.0.0.1:8708/" in out, out
+    store = Store.open(tmp_path / "demo" / "sms1708.db", create=False)
+    user = store.user(m.group(1))
+    assert user is not None and user.role == "admin"
+    assert passwords.verify(user.password_hash, m.group(2))
+    assert out.count(m.group(2)) == 1
 
 
 def test_simulate_prints_its_port_and_takes_commands(tmp_path: Path) -> None:

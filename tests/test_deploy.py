@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 SCRIPTS = [DEPLOY / "install.sh", DEPLOY / "uninstall.sh"]
 UNIT = DEPLOY / "sms1708.service"
+WEB_UNIT = DEPLOY / "sms1708-web.service"
 SYSTEM_COMMANDS = ["useradd", "usermod", "groupadd", "userdel", "chown", "udevadm", "systemctl"]
 NO_INDEX = ("NewConnectionError", "Temporary failure in name resolution", "Network is unreachable")
 
@@ -103,6 +104,44 @@ def test_unit_allows_the_serial_device_classes() -> None:
     assert s.get("PrivateDevices", ["no"]) == ["no"]
 
 
+def test_web_unit_settings() -> None:
+    """The console runs as its own hardened process, as the gateway's user, without devices."""
+    s = unit_settings(WEB_UNIT.read_text())
+    gateway = unit_settings(UNIT.read_text())
+    expect = {
+        "User": "sms1708",
+        "Group": "sms1708",
+        "Restart": "always",
+        "PrivateDevices": "yes",
+        "DevicePolicy": "closed",
+        "ReadWritePaths": "/var/lib/sms1708",
+        "WantedBy": "multi-user.target",
+    }
+    for key, value in expect.items():
+        assert s.get(key) == [value], f"{key}= is {s.get(key)}, expected {value}"
+    assert "SupplementaryGroups" not in s  # no dialout: the web never touches the modem
+    for key in (
+        "NoNewPrivileges",
+        "ProtectSystem",
+        "ProtectHome",
+        "PrivateTmp",
+        "ProtectKernelTunables",
+        "ProtectKernelModules",
+        "ProtectControlGroups",
+        "RestrictNamespaces",
+        "LockPersonality",
+        "CapabilityBoundingSet",
+        "RestrictAddressFamilies",
+        "SystemCallFilter",
+        "UMask",
+    ):
+        assert s.get(key) == gateway.get(key), f"{key}= differs from sms1708.service"
+    assert s["ExecStart"] == [
+        "/opt/sms1708/venv/bin/sms1708 --config /etc/sms1708/sms1708.toml --log-format json web"
+    ]
+    assert "MemoryMax" in s
+
+
 def analyze_verify(unit: Path) -> tuple[int, str]:
     r = subprocess.run(
         ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60
@@ -111,20 +150,21 @@ def analyze_verify(unit: Path) -> tuple[int, str]:
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
-def test_unit_verifies(tmp_path: Path) -> None:
+@pytest.mark.parametrize("unit_file", [UNIT, WEB_UNIT], ids=["daemon", "web"])
+def test_unit_verifies(tmp_path: Path, unit_file: Path) -> None:
     """`systemd-analyze verify` works offline. On a machine without /opt/sms1708 its only
     complaint may be the missing ExecStart binary; with ExecStart pointed at an existing
     sms1708 it must say nothing at all (it exits 0 even for unknown keys, so the output is
     what counts)."""
-    text = UNIT.read_text()
+    text = unit_file.read_text()
     real = "/opt/sms1708/venv/bin/sms1708"
-    _, said = analyze_verify(UNIT)
+    _, said = analyze_verify(unit_file)
     for line in said.splitlines():
         assert real in line and "not executable" in line, f"systemd-analyze verify: {line}"
     here = shutil.which("sms1708") or str(Path(sys.executable).parent / "sms1708")
     if not os.access(here, os.X_OK):
         here = "/bin/true"
-    copy = tmp_path / "sms1708.service"
+    copy = tmp_path / unit_file.name
     copy.write_text(text.replace(f"ExecStart={real} ", f"ExecStart={here} "))
     assert f"ExecStart={here} " in copy.read_text()
     assert analyze_verify(copy) == (0, "")
@@ -231,6 +271,10 @@ def test_install_tree(installed: Installed) -> None:
     assert mode(p / "etc/systemd/system/sms1708.service") == 0o644
     wants = p / "etc/systemd/system/multi-user.target.wants/sms1708.service"
     assert os.readlink(wants) == "/etc/systemd/system/sms1708.service"  # enabled
+    web = p / "etc/systemd/system/sms1708-web.service"
+    assert web.read_text() == WEB_UNIT.read_text() and mode(web) == 0o644
+    wants = p / "etc/systemd/system/multi-user.target.wants/sms1708-web.service"
+    assert os.readlink(wants) == "/etc/systemd/system/sms1708-web.service"
     rule = p / "etc/udev/rules.d/99-sms1708-modem.rules"
     assert rule.read_text() == (DEPLOY / "99-sms1708-modem.rules").read_text()
 
@@ -334,6 +378,8 @@ def test_uninstall_keeps_data(installed: Installed, tmp_path: Path) -> None:
     assert not (prefix / "opt/sms1708").exists()
     assert not (prefix / "etc/systemd/system/sms1708.service").exists()
     assert not (prefix / "etc/systemd/system/multi-user.target.wants/sms1708.service").exists()
+    assert not (prefix / "etc/systemd/system/sms1708-web.service").exists()
+    assert not (prefix / "etc/systemd/system/multi-user.target.wants/sms1708-web.service").exists()
     assert not (prefix / "etc/udev/rules.d/99-sms1708-modem.rules").exists()
     assert not (prefix / "usr/local/bin/sms1708").is_symlink()
     assert db.read_bytes() == b"SQLite format 3\x00 pretend"

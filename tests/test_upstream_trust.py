@@ -19,7 +19,12 @@ from hypothesis import strategies as st
 from sms1708.config import from_mapping
 from sms1708.core.ack import Answer, clean_text, clean_tracking_id, judge
 from sms1708.core.policy import Outcome
-from sms1708.errors import ConfigError, UpstreamAmbiguous, UpstreamNotAcknowledged
+from sms1708.errors import (
+    ConfigError,
+    UnusableTrackingId,
+    UpstreamAmbiguous,
+    UpstreamNotAcknowledged,
+)
 from sms1708.store.store import OutboxItem, Store
 from sms1708.upstream.standin import StandIn
 from sms1708.upstream.webhook import WebhookClient
@@ -158,7 +163,8 @@ def test_an_answer_trickled_a_byte_at_a_time_ends_at_the_deadline(
 def test_a_status_poll_never_puts_an_odd_tracking_id_in_a_url(upstream: StandIn) -> None:
     c = client(upstream.url, status_url=upstream.status_url)
     try:
-        assert c.fetch_status("12\x1b[0m/../x", "k") is None
+        with pytest.raises(UnusableTrackingId):
+            c.fetch_status("12\x1b[0m/../x", "k")
     finally:
         c.close()
     assert upstream.requests == []

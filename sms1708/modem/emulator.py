@@ -994,10 +994,21 @@ class EmulatedModem:
         os.set_blocking(line.slave, False)
         filled = 0
         try:
-            while True:
-                filled += os.write(line.slave, b"\0" * 1024)
-        except (BlockingIOError, OSError):
-            pass
+            # to the last byte: a few bytes of room left would take a short command. The tty
+            # layer moves data between its buffers in the background, so fill again until a
+            # round finds no room at all.
+            for _ in range(20):
+                added = 0
+                for size in (1024, 64, 1):
+                    try:
+                        while True:
+                            added += os.write(line.slave, b"\0" * size)
+                    except (BlockingIOError, OSError):
+                        pass
+                filled += added
+                if not added:
+                    break
+                time.sleep(0.02)
         finally:
             os.set_blocking(line.slave, True)
         return filled

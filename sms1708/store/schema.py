@@ -243,6 +243,66 @@ def m010_blocked_numbers(db: Db) -> None:
 
 
 @migrations()
+def m011_web_console(db: Db) -> None:
+    """The operator console: accounts, sessions, login failures (throttling), the audit log,
+    and operators' corrections of what the grammar read."""
+    db.executescript(
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,                -- viewer | operator | admin
+            password_hash TEXT NOT NULL,       -- Argon2id, PHC string
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,       -- SHA-256 of the cookie's token, never the token
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            csrf TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            seen_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            address TEXT
+        );
+        CREATE INDEX sessions_user ON sessions(user_id);
+        CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            account TEXT NOT NULL,
+            address TEXT NOT NULL
+        );
+        CREATE INDEX login_failures_account ON login_failures(account, at);
+        CREATE INDEX login_failures_address ON login_failures(address, at);
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,               -- account name, or "-" before a login
+            action TEXT NOT NULL,
+            target TEXT,
+            detail TEXT,
+            address TEXT
+        );
+        CREATE INDEX audit_at ON audit(at);
+        CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            field TEXT NOT NULL,               -- category | location
+            old TEXT,
+            new TEXT,
+            by TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX corrections_message ON corrections(message_id);
+        -- the console's category filter lists the categories in use without a table scan
+        CREATE INDEX messages_category ON messages(category);
+        CREATE INDEX messages_kind ON messages(kind);  -- with the rowid: newest of a kind first
+        """
+    )
+
+
+@migrations()
 def m012_place_codes_and_lapor_topics(db: Db) -> None:
     """Official place codes on each record, and the SP4N-LAPOR! topic tree as last synced."""
     db.executescript(

@@ -17,8 +17,10 @@ import sqlite3
 from pathlib import Path
 
 from sms1708.errors import StoreError
+from sms1708.store.accounts import AccountStore
 from sms1708.store.base import StoreBase, _refuse_foreign, _tighten_mode, _translate
 from sms1708.store.blocked import BlockedNumber, BlockedStore
+from sms1708.store.console import ConsoleStore
 from sms1708.store.intake import IncomingPart, IngestResult, IntakeStore
 from sms1708.store.maintenance import MaintenanceStore
 from sms1708.store.outbox import Attempt, OutboxItem, OutboxStore
@@ -48,14 +50,17 @@ class Store(
     MaintenanceStore,
     ReadStore,
     TopicStore,
+    AccountStore,
+    ConsoleStore,
     TimeShiftStore,
 ):
     """A connection to the sms1708 database. One per thread; cheap to open.
 
     The API is split by concern: receiving (``store/intake.py``), the upstream queue
     (``store/outbox.py``), the reply queue (``store/replyqueue.py``), maintenance
-    (``store/maintenance.py``), blocked numbers (``store/blocked.py``) and reading for
-    operators (``store/queries.py``).
+    (``store/maintenance.py``), blocked numbers (``store/blocked.py``), reading for operators
+    (``store/queries.py``), and the web console's accounts and audit log
+    (``store/accounts.py``) and views (``store/console.py``).
     """
 
     # ---------------------------------------------------------------- opening

@@ -34,6 +34,7 @@ from sms1708.config import Config, UpstreamConfig
 from sms1708.core.ack import Answer, clean_text, clean_tracking_id, judge
 from sms1708.core.policy import Outcome
 from sms1708.errors import (
+    UnusableTrackingId,
     UpstreamAmbiguous,
     UpstreamNotAcknowledged,
     UpstreamRejected,
@@ -150,11 +151,12 @@ class WebhookClient:
         string of its JSON answer, cleaned. Raises the same upstream errors as :meth:`send`.
 
         A tracking id that is not fit for a URL (see :func:`sms1708.core.ack.clean_tracking_id`)
-        is never put in one: the answer is None (nothing known), and the poller moves on.
+        is never put in one: :class:`UnusableTrackingId` (about this complaint, not the link).
         """
         safe = clean_tracking_id(tracking_id)
         if safe is None:
-            return None
+            # about this complaint alone (the poller counts it against it), never put in a URL
+            raise UnusableTrackingId("the tracking id is not fit for a URL")
         url = self.cfg.status_url.format(tracking_id=quote(safe, safe=""), key=quote(key, safe=""))
         headers = {"Accept": "application/json"}
         if self.token:

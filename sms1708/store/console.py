@@ -1,0 +1,185 @@
+"""Reading and correcting for the operator console: filtered lists with keyset pagination,
+one complaint's whole story, one number's conversation, operators' corrections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sms1708.errors import StoreError
+from sms1708.store.base import StoreBase
+
+CORRECTABLE = ("category", "location")
+
+_LIST_COLUMNS = (
+    "m.id, m.sender, m.sender_type, m.received_at, m.stored_at, m.kind, m.text, m.category,"
+    " m.location, m.partial, m.tracking_id, m.anonymous, m.confidential,"
+    " COALESCE(o.state, 'local') AS state, o.attempts"
+)
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    state: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    kecamatan: str | None = None  # "Kec. Gelumbang" or "Gelumbang"
+    since: float | None = None  # unix time of storage
+    until: float | None = None
+    text: str | None = None  # words searched in the report's text
+
+    def where(self) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        args: list[Any] = []
+        if self.state:
+            where.append("COALESCE(o.state, 'local') = ?")
+            args.append(self.state)
+        if self.kind:
+            where.append("m.kind = ?")
+            args.append(self.kind)
+        if self.category:
+            where.append("m.category = ?")
+            args.append(self.category)
+        if self.kecamatan:
+            name = self.kecamatan.strip()
+            for prefix in ("kecamatan ", "kec. ", "kec "):
+                if name.lower().startswith(prefix):
+                    name = name[len(prefix) :]
+            where.append("m.location LIKE ? ESCAPE '\\'")
+            args.append(f"%Kec. {_like(name.strip())}%")
+        if self.since is not None:
+            where.append("m.stored_at >= ?")
+            args.append(self.since)
+        if self.until is not None:
+            where.append("m.stored_at < ?")
+            args.append(self.until)
+        if self.text:
+            for word in self.text.split()[:8]:
+                where.append("m.text LIKE ? ESCAPE '\\'")
+                args.append(f"%{_like(word)}%")
+        return (" AND ".join(where) or "1"), args
+
+
+def _like(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class ConsoleStore(StoreBase):
+    def limit_cache(self, kib: int) -> None:
+        """Keep this connection's page cache small (the console runs one per thread)."""
+        self.conn.execute(f"PRAGMA cache_size = -{int(kib)}")
+
+    def complaints(
+        self, f: ComplaintFilter, *, before_id: int | None = None, limit: int = 50
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page, newest first, and the id to continue from (None: last page).
+
+        Keyset pagination on the primary key: a page costs the same on the first and the
+        thousandth page.
+        """
+        where, args = f.where()
+        if before_id is not None:
+            where += " AND m.id < ?"
+            args.append(before_id)
+        rows = [
+            dict(r)
+            for r in self.conn.execute(
+                f"SELECT {_LIST_COLUMNS} FROM messages m"
+                f" LEFT JOIN outbox o ON o.message_id = m.id WHERE {where}"
+                " ORDER BY m.id DESC LIMIT ?",
+                [*args, limit + 1],
+            )
+        ]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return rows, (int(rows[-1]["id"]) if more and rows else None)
+
+    def categories(self) -> list[str]:
+        return [
+            str(r[0])
+            for r in self.conn.execute(
+                "SELECT DISTINCT category FROM messages WHERE category IS NOT NULL ORDER BY 1"
+            )
+        ]
+
+    def timeline(self, message_id: int) -> dict[str, Any] | None:
+        """Everything about one complaint, for its detail page."""
+        row = self.conn.execute(
+            "SELECT m.*, COALESCE(o.state, 'local') AS state, o.attempts, o.last_error,"
+            " o.next_attempt_at, o.delivered_at, o.queued_at, o.ambiguous_count"
+            " FROM messages m LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id = ?",
+            (message_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        out = dict(row)
+        out["parts"] = self._rows(
+            "SELECT id, memory, sim_index, status, concat_seq, concat_total, stored_at, scts,"
+            " encoding FROM parts WHERE message_id = ? ORDER BY concat_seq, id",
+            message_id,
+        )
+        out["attempts_log"] = self._rows(
+            "SELECT at, outcome, http_status, detail FROM attempts WHERE message_id = ?"
+            " ORDER BY id",
+            message_id,
+        )
+        out["replies"] = self._rows(
+            "SELECT id, purpose, state, reason, text, attempts, created_at, sent_at, last_error,"
+            " delivery, delivery_at FROM replies WHERE message_id = ? ORDER BY id",
+            message_id,
+        )
+        out["corrections"] = self._rows(
+            "SELECT field, old, new, by, at FROM corrections WHERE message_id = ? ORDER BY id",
+            message_id,
+        )
+        return out
+
+    def conversation(self, message_id: int, *, limit: int = 200) -> list[dict[str, Any]]:
+        """Every SMS from and to the sender of ``message_id``, oldest first."""
+        row = self.conn.execute(
+            "SELECT sender FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        if row is None:
+            return []
+        sender = str(row[0])
+        items = self._rows(
+            "SELECT 'in' AS direction, id AS message_id, stored_at AS at, raw_text AS text,"
+            " kind, NULL AS state, NULL AS delivery FROM messages WHERE sender = ?"
+            " UNION ALL SELECT 'out', message_id, created_at, text, purpose, state, delivery"
+            " FROM replies WHERE recipient = ? ORDER BY at DESC, direction DESC LIMIT ?",
+            sender,
+            sender,
+            limit,
+        )
+        return list(reversed(items))
+
+    def sender_of(self, message_id: int) -> str | None:
+        row = self.conn.execute(
+            "SELECT sender FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def correct(
+        self, message_id: int, field: str, value: str | None, *, by: str, now: float
+    ) -> str | None:
+        """An operator's correction of category or location: the record changes, the old
+        value is kept in ``corrections``. A complaint not yet delivered goes upstream with the
+        corrected record (the forwarder reads the record at each attempt). Returns the old
+        value."""
+        if field not in CORRECTABLE:
+            raise StoreError(f"only {', '.join(CORRECTABLE)} can be corrected")
+        with self.transaction() as c:
+            row = c.execute(f"SELECT {field} FROM messages WHERE id = ?", (message_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"no complaint with id {message_id}")
+            old = row[0]
+            c.execute(f"UPDATE messages SET {field} = ? WHERE id = ?", (value, message_id))
+            c.execute(
+                "INSERT INTO corrections (message_id, field, old, new, by, at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (message_id, field, old, value, by, now),
+            )
+            return None if old is None else str(old)
+
+    def _rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(sql, args)]

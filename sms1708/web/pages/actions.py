@@ -1,0 +1,140 @@
+"""What operators do to one complaint: replay (dry run first), reply to the citizen, reveal the
+number, correct category/location, block the number. Each needs the operator role, a valid
+CSRF token (checked by the app for every POST) and is written to the audit log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sms1708.core.gate import Outgoing
+from sms1708.core.mask import mask_number
+from sms1708.core.pdu import encode_submit
+from sms1708.errors import PduEncodeError
+from sms1708.store.console import CORRECTABLE
+from sms1708.web.app import Ctx
+from sms1708.web.http import HTTPError, Response, redirect
+from sms1708.web.pages.complaints import detail_page, load
+
+if TYPE_CHECKING:
+    from sms1708.web.app import App
+
+MAX_REPLY = 640  # four SMS parts in GSM-7
+
+
+def _mid(ctx: Ctx) -> int:
+    return int(ctx.req.params["id"])
+
+
+def replay_preview(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    ids = ctx.store.replay(message_id=_mid(ctx), now=ctx.now, dry_run=True)
+    return detail_page(ctx, replay_ids=ids)
+
+
+def replay(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    ids = ctx.store.replay(message_id=_mid(ctx), now=ctx.now, dry_run=False)
+    if not ids:
+        return detail_page(ctx, status=409, replay_ids=[])
+    ctx.audit("replay", target=f"laporan {_mid(ctx)}")
+    return redirect(f"/laporan/{_mid(ctx)}?ok=replayed")
+
+
+def reply(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    m = load(ctx)
+    text = ctx.req.form.get("text", "").replace("\r\n", "\n").strip()
+    if ctx.req.form.get("preview"):
+        return detail_page(ctx, draft=text)
+    if not text:
+        ctx.notices.append(ctx.t("reply_empty"))
+        return detail_page(ctx, status=400, draft=text)
+    if len(text) > MAX_REPLY:
+        raise HTTPError(400, f"at most {MAX_REPLY} characters")
+    try:
+        encode_submit(m["sender"], text)
+    except PduEncodeError as e:
+        raise HTTPError(400, f"cannot send: {e}") from None
+    # the operator `send` path: through the gate into the reply queue; the daemon sends it
+    out = Outgoing(ctx.app.cfg.modems[0].name, m["sender"], text, "operator", message_id=m["id"])
+    queued = ctx.store.queue_sms(out, guard=ctx.app.cfg.replies.guard(), now=ctx.now, by=ctx.user)
+    target = f"laporan {m['id']}"
+    if queued.refused:
+        ctx.audit(
+            "reply_refused", target=target, detail=f"reply #{queued.reply_id}: {queued.refused}"
+        )
+        ctx.notices.append(ctx.t("reply_refused", reason=queued.refused))
+        return detail_page(ctx, status=409, draft=text)
+    ctx.audit("reply", target=target, detail=f"reply #{queued.reply_id}, {len(text)} chars")
+    return redirect(f"/laporan/{m['id']}?ok=reply_queued")
+
+
+def reveal(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    m = load(ctx)
+    ctx.audit("reveal_number", target=f"laporan {m['id']}", detail=mask_number(m["sender"]))
+    return detail_page(ctx, revealed=m["sender"])
+
+
+def correct(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    m = load(ctx)
+    changed = []
+    for field in CORRECTABLE:
+        if field not in ctx.req.form:
+            continue
+        value = ctx.req.form[field].strip()[:120] or None
+        if value != m[field]:
+            old = ctx.store.correct(m["id"], field, value, by=ctx.user, now=ctx.now)
+            changed.append(f"{field}: {old!r} -> {value!r}")
+    if changed:
+        ctx.audit("correct", target=f"laporan {m['id']}", detail="; ".join(changed))
+    return redirect(f"/laporan/{m['id']}?ok=corrected")
+
+
+def reparse(ctx: Ctx) -> Response:
+    """Read the SMS again with the current grammar tables (like `sms1708 reparse`, for one)."""
+    ctx.require("operator")
+    m = load(ctx)
+    if m.get("purged_at"):
+        raise HTTPError(409, "this report's text was purged (retention)")
+    from sms1708.core.grammar import parse
+    from sms1708.daemon import grammar_tables
+    from sms1708.store.maintenance import RECORD_FIELDS
+
+    new = parse(m["raw_text"], grammar_tables(ctx.app.cfg)).as_dict()
+    new["anonymous"], new["confidential"] = int(new["anonymous"]), int(new["confidential"])
+    diff = {k: new[k] for k in RECORD_FIELDS if new[k] != m[k]}
+    if diff:
+        ctx.store.apply_records({m["id"]: diff})
+    detail = "; ".join(f"{k}: {m[k]!r} -> {v!r}" for k, v in diff.items()) or "no change"
+    ctx.audit("reparse", target=f"laporan {m['id']}", detail=detail[:500])
+    return redirect(f"/laporan/{m['id']}?ok=reparsed")
+
+
+def block(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    m = load(ctx)
+    reason = ctx.req.form.get("reason", "").strip()[:200]
+    ctx.store.block_number(m["sender"], by=ctx.user, reason=reason, now=ctx.now)
+    ctx.audit("block_number", target=mask_number(m["sender"]), detail=reason or None)
+    return redirect(f"/laporan/{m['id']}?ok=blocked")
+
+
+def unblock(ctx: Ctx) -> Response:
+    ctx.require("operator")
+    m = load(ctx)
+    ctx.store.unblock_number(m["sender"], by=ctx.user, now=ctx.now)
+    ctx.audit("unblock_number", target=mask_number(m["sender"]))
+    return redirect(f"/laporan/{m['id']}?ok=unblocked")
+
+
+def register(app: App) -> None:
+    app.page("GET", "/laporan/<int:id>/kirim-ulang", replay_preview)
+    app.page("POST", "/laporan/<int:id>/kirim-ulang", replay)
+    app.page("POST", "/laporan/<int:id>/balas", reply)
+    app.page("POST", "/laporan/<int:id>/nomor", reveal)
+    app.page("POST", "/laporan/<int:id>/koreksi", correct)
+    app.page("POST", "/laporan/<int:id>/baca-ulang", reparse)
+    app.page("POST", "/laporan/<int:id>/blokir", block)
+    app.page("POST", "/laporan/<int:id>/buka-blokir", unblock)
