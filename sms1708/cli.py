@@ -22,7 +22,9 @@ from sms1708.core.cells import printable, spreadsheet_safe
 from sms1708.core.gate import COUNTED_GUARDS
 from sms1708.core.grammar import parse as parse_text
 from sms1708.core.mask import mask_number
+from sms1708.core.routing import DEFAULT_DESTINATION
 from sms1708.core.states import REPLAYABLE
+from sms1708.destinations import PENDING, destination_status, unknown_destination
 from sms1708.errors import ConfigError, StoreDamagedError, StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -426,6 +428,25 @@ def status(ctx: click.Context, as_json: bool) -> None:
             f" {'network time' if clock.get('network') else 'the newest stored time'}); the"
             " gateway uses the corrected time. Fix the clock: README, troubleshooting, wrong clock"
         )
+    dests = destination_status(cfg, store, (daemon or {}) if running else {})
+    for name, d in dests.items():
+        if not d["configured"] and any(d["queue"].get(s) for s in PENDING):
+            alarms.append(
+                f"destination {name} is not configured any more: its"
+                f" {sum(d['queue'].get(s, 0) for s in PENDING)} pending complaint(s) wait"
+                " (configure it again, or see the README: several destinations)"
+            )
+        if d["primary"] or len(dests) == 1:
+            continue  # the primary's trouble is the upstream's, below
+        if d.get("circuit_open_until"):
+            alarms.append(
+                f"destination {name} unreachable: {printable(str(d.get('problem') or 'paused'))}"
+            )
+        if d["queue"].get("dead"):
+            alarms.append(
+                f"destination {name}: {d['queue']['dead']} complaint(s) dead"
+                f" (`sms1708 queue list --destination {name} --state dead`)"
+            )
     upstream = (daemon or {}).get("upstream", {}) if running else {}
     if upstream.get("circuit_open_until"):
         alarms.append(
@@ -444,6 +465,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         "modems": modems,
         "messages": counts["messages"]["total"],
         "upstream_queue": q,
+        "destinations": dests,
         "replies": counts["replies"],
         "replies_unconfirmed": unconfirmed,
         "replies_today": today,
@@ -476,6 +498,18 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(
             "upstream queue  " + (", ".join(f"{k}={v}" for k, v in sorted(q.items())) or "empty")
         )
+        if len(dests) > 1 or any(n != DEFAULT_DESTINATION for n in dests):
+            for name, d in dests.items():
+                counts_text = ", ".join(f"{k}={v}" for k, v in sorted(d["queue"].items()))
+                flags = " (primary)" if d["primary"] else ""
+                if not d["configured"]:
+                    flags = " (NOT CONFIGURED)"
+                elif d.get("circuit_open_until"):
+                    flags += " (CIRCUIT OPEN)"
+                click.echo(
+                    f"  -> {name:<12} {counts_text or 'empty'}{flags},"
+                    f" last delivery {ago(d.get('last_delivery_at'))}"
+                )
         r = counts["replies"]
         click.echo(
             "replies         " + (", ".join(f"{k}={v}" for k, v in sorted(r.items())) or "none")
@@ -508,6 +542,11 @@ def queue() -> None:
 @click.option("--since", type=WHEN, default=None, help="Stored since (2026-11-01, 7d, 12h).")
 @click.option("--until", type=WHEN, default=None, help="Stored before this.")
 @click.option("--sender", default=None, help="Only from this number (any spelling: 0812.., +62..).")
+@click.option(
+    "--destination",
+    default=None,
+    help="Only complaints going to this destination; --state is then their state there.",
+)
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--show-numbers", is_flag=True, help="Show senders' numbers unmasked.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
@@ -519,13 +558,27 @@ def queue_list(
     since: float | None,
     until: float | None,
     sender: str | None,
+    destination: str | None,
     limit: int,
     show_numbers: bool,
     as_json: bool,
 ) -> None:
-    """List complaints, newest first. Senders are masked unless --show-numbers."""
-    rows = open_store(ctx).list_messages(
-        state=state, kind=kind, since=since, until=until, sender=sender, limit=limit
+    """List complaints, newest first. Senders are masked unless --show-numbers.
+
+    A complaint going to several destinations shows the state that most needs an operator
+    (dead, then ambiguous, retry, sending, queued; delivered only when delivered everywhere).
+    """
+    store = open_store(ctx)
+    if destination is not None and (problem := unknown_destination(store, destination)):
+        fail(problem, EXIT_CONFIG)
+    rows = store.list_messages(
+        state=state,
+        kind=kind,
+        since=since,
+        until=until,
+        sender=sender,
+        limit=limit,
+        destination=destination,
     )
     for r in rows:
         if not show_numbers:
@@ -592,10 +645,18 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
         click.echo(
             f"    #{p['id']} {p['memory']}:{p['sim_index']} seq={p['concat_seq'] or 1} {p['pdu']}"
         )
+    click.echo("   deliveries:")
+    for d in m["deliveries"]:
+        due = "" if d["state"] == "delivered" else f" next {when(d['next_attempt_at'])}"
+        tracking = f" tracking {printable(d['tracking_id'])}" if d["tracking_id"] else ""
+        error = f" {printable(d['last_error'])[:100]}" if d["last_error"] else ""
+        click.echo(
+            f"    {d['destination']}: {d['state']} attempts={d['attempts']}{tracking}{due}{error}"
+        )
     click.echo("     attempts:")
     for a in m["attempts_log"]:
         click.echo(
-            f"    {when(a['at'])} {a['outcome']} {a['http_status'] or ''} "
+            f"    {when(a['at'])} {a['destination']} {a['outcome']} {a['http_status'] or ''} "
             f"{printable(a['detail'] or '')[:100]}"
         )
     click.echo("      replies:")
@@ -619,6 +680,11 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
 )
 @click.option("--since", type=WHEN, default=None, help="Stored since (2026-11-01, 7d, 12h).")
 @click.option("--until", type=WHEN, default=None, help="Stored before this.")
+@click.option(
+    "--destination",
+    default=None,
+    help="Only the deliveries to this destination (default: every destination's).",
+)
 @click.option("--yes", is_flag=True, help="Really move them (default: dry run, list only).")
 @click.pass_context
 def replay(
@@ -627,28 +693,35 @@ def replay(
     state: str | None,
     since: float | None,
     until: float | None,
+    destination: str | None,
     yes: bool,
 ) -> None:
     """Send dead/ambiguous complaints again: back to `queued`, with the same idempotency key.
 
     Give one MESSAGE_ID, or --state and/or a time range (--since/--until). Without --yes,
-    only lists what would move.
+    only lists what would move. With --destination, only the deliveries to that destination
+    move (another destination that has the complaint already is not sent it again).
     """
     if message_id is None and state is None and since is None and until is None:
         fail("give a MESSAGE_ID, --state (e.g. --state dead) or --since/--until", EXIT_CONFIG)
-    ids = open_store(ctx).replay(
+    store = open_store(ctx)
+    if destination is not None and (problem := unknown_destination(store, destination)):
+        fail(problem, EXIT_CONFIG)
+    ids = store.replay(
         state=state,
         message_id=message_id,
         since=since,
         until=until,
         now=sitetime.now(),
         dry_run=not yes,
+        destination=destination,
     )
     if not ids:
         click.echo("nothing to replay")
         return
     verb = "replayed" if yes else "would replay (add --yes)"
-    click.echo(f"{verb}: {len(ids)} complaint(s): {', '.join(map(str, ids))}")
+    where = f" to {destination}" if destination else ""
+    click.echo(f"{verb}{where}: {len(ids)} complaint(s): {', '.join(map(str, ids))}")
 
 
 # ---------------------------------------------------------------------------------- export

@@ -21,12 +21,13 @@ import string
 import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sms1708.core.replies import Guard
+from sms1708.core.routing import DEFAULT_DESTINATION, ROUTE_KEYS, Route, Routing
 from sms1708.errors import ConfigError
 
 DEFAULT_PATH = Path("/etc/sms1708/sms1708.toml")
@@ -64,7 +65,16 @@ class StoreConfig:
 
 @dataclass(frozen=True)
 class UpstreamConfig:
+    """One destination (``[upstream]`` itself is the one-destination shorthand, and holds the
+    defaults of every ``[[upstream.destination]]``)."""
+
     url: str = ""
+    #: the destination's name: in the queue, `status`, `replay --destination`, the metrics
+    name: str = DEFAULT_DESTINATION
+    #: the tracking id texted to the citizen comes from the primary destination
+    primary: bool = False
+    #: which complaints go here (default: everything)
+    route: Route = field(default_factory=Route)
     profile: str = "generic"
     token_env: str = "SMS1708_UPSTREAM_TOKEN"
     token_file: str = ""
@@ -92,6 +102,8 @@ class UpstreamConfig:
     #: plain http:// to a host other than this box sends the token and citizens' numbers in
     #: clear; it is refused unless this is set
     allow_insecure: bool = False
+    #: ``[[upstream.destination]]`` entries; empty: ``[upstream]`` is the one destination
+    destinations: tuple[UpstreamConfig, ...] = ()
 
     def token(self) -> str:
         """The bearer token: from the variable named by ``token_env``, else ``token_file``.
@@ -106,17 +118,38 @@ class UpstreamConfig:
             st = os.stat(self.token_file)
             if st.st_mode & 0o077:
                 raise ConfigError(
-                    "upstream.token_file",
+                    f"{self.where}.token_file",
                     f"{self.token_file} is readable by others (mode {st.st_mode & 0o777:o}); "
                     f"run: chmod 600 {self.token_file}",
                 )
             with open(self.token_file, encoding="utf-8") as f:
                 return f.read().strip()
         except OSError as e:
-            raise ConfigError("upstream.token_file", f"cannot read {self.token_file}: {e}") from e
+            raise ConfigError(
+                f"{self.where}.token_file", f"cannot read {self.token_file}: {e}"
+            ) from e
 
     def signing_secret(self) -> str:
         return os.environ.get(self.signing_secret_env, "") if self.signing_secret_env else ""
+
+    @property
+    def where(self) -> str:
+        """How errors name this destination's keys."""
+        if self.name == DEFAULT_DESTINATION:
+            return "upstream"
+        return f"upstream.destination[{self.name}]"
+
+    def active(self) -> tuple[UpstreamConfig, ...]:
+        """The destinations to forward to: the entries, else ``[upstream]`` when it has a url."""
+        if self.destinations:
+            return self.destinations
+        return (replace(self, primary=True),) if self.url else ()
+
+    def routing(self) -> Routing:
+        """Every complaint's destinations, for intake (queued even while no url is set)."""
+        dests = self.destinations or (self,)
+        primary = next((d.name for d in dests if d.primary), dests[0].name)
+        return Routing(tuple((d.name, d.route) for d in dests), primary)
 
 
 @dataclass(frozen=True)
@@ -393,16 +426,16 @@ def _loopback(url: str) -> bool:
         return False
 
 
-def _check_insecure(up: UpstreamConfig) -> None:
+def _check_insecure(up: UpstreamConfig, where: str = "upstream") -> None:
     """Plain http:// only to this box itself, or where the operator said so."""
     if up.allow_insecure:
         return
-    for key, url in (("upstream.url", up.url), ("upstream.status_url", up.status_url)):
+    for key, url in ((f"{where}.url", up.url), (f"{where}.status_url", up.status_url)):
         if url.startswith("http://") and not _loopback(url):
             raise ConfigError(
                 key,
                 "http:// would send the token and citizens' numbers in clear; use https://"
-                " (or set upstream.allow_insecure = true for a closed office network)",
+                f" (or set {where}.allow_insecure = true for a closed office network)",
             )
 
 
@@ -413,6 +446,105 @@ def _timezone(key: str, v: Any) -> str:
     except ValueError as e:
         raise ConfigError(key, f'{e} (e.g. "Asia/Jakarta", "WITA" or "+09:00")') from e
     return text
+
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+_CODE = re.compile(r"[0-9]{2}(\.[0-9]{2,4}){0,3}\.?")
+#: keys of [upstream] that are not defaults for its [[upstream.destination]] entries
+_OWN_KEYS = ("url", "status_url", "name", "primary", "route", "destination")
+
+
+def _name(key: str, v: Any) -> str:
+    s = _str(key, v)
+    if not _NAME.fullmatch(s):
+        raise ConfigError(
+            key, f"must be a short name of a-z, 0-9, - and _ (e.g. lapor, spikm), got {s!r}"
+        )
+    return s
+
+
+def _route(key: str, v: Any) -> Route:
+    from sms1708.core.grammar import FORWARDED_KINDS
+
+    if not isinstance(v, Mapping):
+        raise ConfigError(key, 'must be a table, e.g. { kinds = ["informasi"] }')
+    values: dict[str, tuple[str, ...]] = {}
+    for k, items in v.items():
+        if k not in ROUTE_KEYS:
+            raise ConfigError(f"{key}.{k}", f"unknown key (known keys: {', '.join(ROUTE_KEYS)})")
+        values[k] = _str_list(f"{key}.{k}", items)
+    for kind in values.get("kinds", ()):
+        if kind not in FORWARDED_KINDS:
+            known = ", ".join(sorted(FORWARDED_KINDS))
+            raise ConfigError(f"{key}.kinds", f"unknown kind {kind!r} (forwarded kinds: {known})")
+    for code in values.get("location_codes", ()):
+        if not _CODE.fullmatch(code):
+            raise ConfigError(
+                f"{key}.location_codes",
+                f"{code!r} is not a Kemendagri code prefix (e.g. 16.03 or 16.03.01)",
+            )
+    return Route(**values)
+
+
+def _destinations(raw: Mapping[str, Any]) -> UpstreamConfig:
+    """``[upstream]``, with its ``[[upstream.destination]]`` entries (each inherits the keys
+    of ``[upstream]`` that it does not set, except url, status_url, name, primary, route)."""
+    for key in ("name", "primary", "route"):
+        if key in raw:
+            raise ConfigError(
+                f"upstream.{key}",
+                "belongs in an [[upstream.destination]] entry ([upstream] url is the one"
+                " destination named upstream, which takes everything)",
+            )
+    entries = raw.get("destination")
+    base = {k: v for k, v in raw.items() if k != "destination"}
+    up: UpstreamConfig = _section("upstream", base)
+    if entries is None:
+        _check_insecure(up)
+        return up
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(
+            "upstream.destination", "must be an array of tables ([[upstream.destination]])"
+        )
+    if up.url or up.status_url:
+        key = "upstream.url" if up.url else "upstream.status_url"
+        raise ConfigError(
+            key, "use either [upstream] url or [[upstream.destination]] entries, not both"
+        )
+    inherited = {k: v for k, v in base.items() if k not in _OWN_KEYS}
+    dests: list[UpstreamConfig] = []
+    for i, entry in enumerate(entries):
+        where = f"upstream.destination[{i}]"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(where, "must be a table")
+        for key in ("name", "url"):
+            if not entry.get(key):
+                raise ConfigError(f"{where}.{key}", "is required for every destination")
+        if "destination" in entry:
+            raise ConfigError(f"{where}.destination", "destinations do not nest")
+        d: UpstreamConfig = _section("upstream", {**inherited, **entry}, prefix=where)
+        _check_insecure(d, where)
+        dests.append(d)
+    names = [d.name for d in dests]
+    for n in names:
+        if names.count(n) > 1:
+            raise ConfigError("upstream.destination", f"two destinations are named {n!r}")
+    primaries = [d.name for d in dests if d.primary]
+    if len(primaries) > 1:
+        raise ConfigError(
+            "upstream.destination",
+            f"only one destination may be primary; {', '.join(primaries)} all say primary = true",
+        )
+    if not primaries:
+        dests[0] = replace(dests[0], primary=True)
+    for i, d in enumerate(dests):
+        if d.status_url and not d.primary:
+            raise ConfigError(
+                f"upstream.destination[{i}].status_url",
+                "only the primary destination is asked for status (its tracking id is the"
+                " one the citizen knows)",
+            )
+    return replace(up, destinations=tuple(dests))
 
 
 def _listen(key: str, v: Any) -> str:
@@ -459,6 +591,9 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
     "store": {"path": _str},
     "upstream": {
         "url": _url,
+        "name": _name,
+        "primary": _bool,
+        "route": _route,
         "profile": _choice("generic", "lapor"),
         "token_env": _str,
         "token_file": _str,
@@ -577,9 +712,12 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
     else:
         modems = (_section("modem", data.get("modem", {})),)
     kwargs: dict[str, Any] = {"modems": modems, "source": source}
+    up_raw = data.get("upstream", {})
+    if not isinstance(up_raw, Mapping):
+        raise ConfigError("upstream", "must be a table")
+    kwargs["upstream"] = _destinations(up_raw)
     for name in (
         "store",
-        "upstream",
         "lapor",
         "replies",
         "multipart",
@@ -593,7 +731,6 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
     ):
         kwargs[name] = _section(name, data.get(name, {}))
     cfg = Config(**kwargs)
-    _check_insecure(cfg.upstream)
     if not cfg.store.path:
         raise ConfigError("store.path", "must not be empty")
     if cfg.retention.dead_days < cfg.retention.days:

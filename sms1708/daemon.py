@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import FrameType
 from typing import Any
 
@@ -22,7 +22,7 @@ import serial
 
 from sms1708 import sdnotify, sitetime
 from sms1708.clock import Clock
-from sms1708.config import Config, ModemConfig
+from sms1708.config import Config, ModemConfig, UpstreamConfig
 from sms1708.core.intake import IntakeRules
 from sms1708.errors import StoreDamagedError, StoreError
 from sms1708.health import Health, default_status_path, prometheus, write_atomic
@@ -55,6 +55,7 @@ def intake_rules(cfg: Config) -> IntakeRules:
         language=cfg.replies.language,
         replies_enabled=cfg.replies.enabled,
         max_text_chars=cfg.multipart.max_parts * 153,
+        routing=cfg.upstream.routing(),
     )
 
 
@@ -81,7 +82,7 @@ class Daemon:
     stop: threading.Event = field(default_factory=threading.Event)
     opener: Callable[..., Any] = serial.Serial
     workers: list[ModemWorker] = field(default_factory=list)
-    forwarder: Forwarder | None = None
+    forwarders: list[Forwarder] = field(default_factory=list)  # one per destination
     health: Health = field(default_factory=Health)
     #: seams for the fault tests: how each loop opens the store, and the upstream client
     store_factory: Callable[[str], Store] = Store.open
@@ -109,9 +110,9 @@ class Daemon:
             limits[w.name] = max(
                 3 * m.poll_interval, m.list_timeout + m.send_timeout + 4 * m.command_timeout
             )
-        if self.forwarder is not None:
-            up = self.cfg.upstream
-            limits[self.forwarder.name] = up.lease_seconds + 3 * (up.timeout + 5) + 60
+        for f in self.forwarders:
+            up = f.dest
+            limits[f.name] = up.lease_seconds + 3 * (up.timeout + 5) + 60
         return limits
 
     def tick(self) -> None:
@@ -132,10 +133,12 @@ class Daemon:
                 store = Store.open(self.cfg.store.path)
                 try:
                     counts = store.counts()
+                    per_destination = store.destination_counts()
                 finally:
                     store.close()
                 write_atomic(
-                    self.cfg.daemon.metrics_file, prometheus(self.health.snapshot(), counts)
+                    self.cfg.daemon.metrics_file,
+                    prometheus(self.health.snapshot(), counts, per_destination),
                 )
             except (OSError, StoreError) as e:
                 log.warning("metrics_file_failed", path=self.cfg.daemon.metrics_file, error=str(e))
@@ -174,10 +177,10 @@ class Daemon:
         store = self._main_store
         try:
             self._sms_time(store)
-            up = self.cfg.upstream
+            ups = (self.cfg.upstream, *self.cfg.upstream.destinations)
             caps = {
-                "outbox": max(up.retry_cap, up.breaker_max_pause),
-                "outbox_lease": up.lease_seconds,
+                "outbox": max(max(u.retry_cap, u.breaker_max_pause) for u in ups),
+                "outbox_lease": max(u.lease_seconds for u in ups),
                 "replies": self.cfg.replies.retry_cap,
                 "replies_lease": max(m.send_timeout for m in self.cfg.modems) + 60,
             }
@@ -230,11 +233,18 @@ class Daemon:
             health=self.health,
         )
 
-    def _forwarder(self) -> Forwarder:
+    @property
+    def forwarder(self) -> Forwarder | None:
+        """The primary destination's forwarder (None: no upstream configured)."""
+        return next((f for f in self.forwarders if f.dest.primary), None)
+
+    def _forwarder(self, dest: UpstreamConfig) -> Forwarder:
+        # the client factory sees the destination as the config's [upstream]
         if self.client_factory is not None:
-            client = self.client_factory(self.cfg)
+            client = self.client_factory(replace(self.cfg, upstream=dest))
         else:  # the signature's timestamp from the trusted clock
-            client = make_client(self.cfg, wall_clock=self.clock.date if self.clock else time.time)
+            wall_clock = self.clock.date if self.clock else time.time
+            client = make_client(replace(self.cfg, upstream=dest), wall_clock=wall_clock)
         return Forwarder(
             self.cfg,
             self.stop,
@@ -243,6 +253,7 @@ class Daemon:
             store_factory=self.store_factory,
             health=self.health,
             on_reply=self.wake_workers,
+            destination=dest.name,
         )
 
     def revive(self) -> list[str]:
@@ -257,11 +268,11 @@ class Daemon:
                 self.workers[i] = self._worker(w.modem)
                 self.workers[i].start()
                 revived.append(w.name)
-        f = self.forwarder
-        if f is not None and not f.is_alive() and self._may_restart(f.name, now):
-            self.forwarder = self._forwarder()
-            self.forwarder.start()
-            revived.append(f.name)
+        for i, f in enumerate(self.forwarders):
+            if not f.is_alive() and self._may_restart(f.name, now):
+                self.forwarders[i] = self._forwarder(f.dest)
+                self.forwarders[i].start()
+                revived.append(f.name)
         return revived
 
     def _may_restart(self, name: str, now: float) -> bool:
@@ -289,10 +300,11 @@ class Daemon:
             w = self._worker(m)
             self.workers.append(w)
             w.start()
-        if self.cfg.upstream.url:
-            self.forwarder = self._forwarder()
-            self.forwarder.start()
-        else:
+        for dest in self.cfg.upstream.active():
+            f = self._forwarder(dest)
+            self.forwarders.append(f)
+            f.start()
+        if not self.forwarders:
             log.warning(
                 "upstream_not_configured", hint="upstream.url is empty: complaints are kept queued"
             )
@@ -301,14 +313,14 @@ class Daemon:
         log.info(
             "daemon_started",
             modems=len(self.workers),
-            upstream=bool(self.forwarder),
+            upstream=bool(self.forwarders),
+            destinations=[f.dest.name for f in self.forwarders],
             config=self.cfg.source,
         )
 
     def dead_threads(self) -> list[str]:
         threads: list[threading.Thread] = [*self.workers]
-        if self.forwarder is not None:
-            threads.append(self.forwarder)
+        threads.extend(self.forwarders)
         return [t.name for t in threads if not t.is_alive()]
 
     def wake_workers(self) -> None:
@@ -316,8 +328,8 @@ class Daemon:
             w.wake.set()
 
     def wake_forwarder(self) -> None:
-        if self.forwarder is not None:
-            self.forwarder.wake.set()
+        for f in self.forwarders:
+            f.wake.set()
 
     def shutdown(self, grace: float = STOP_GRACE) -> None:
         """Stop every loop; give them ``grace`` seconds to finish the step they are in.
@@ -338,8 +350,7 @@ class Daemon:
                 log.warning("modem_busy_at_stop", modem=w.modem.name, action="closing the port")
                 w.abort()
                 w.join(2.0)
-        f = self.forwarder
-        if f is not None:
+        for f in self.forwarders:
             f.join(max(0.1, deadline - time.monotonic()))
             if f.is_alive():
                 store = Store.open(self.cfg.store.path)
@@ -349,6 +360,7 @@ class Daemon:
                     store.close()
                 log.warning(
                     "upstream_busy_at_stop",
+                    destination=f.dest.name,
                     message_ids=ids,
                     action="recorded as ambiguous; sent again with the same key on start",
                 )

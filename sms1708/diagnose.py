@@ -37,18 +37,19 @@ def run_checks(
 ) -> list[Check]:
     out = [Check("config", True, f"loaded from {cfg.source}")]
     out.append(_store_dir(cfg))
-    if cfg.upstream.url:
-        out.append(Check("upstream.url", True, cfg.upstream.url))
-        if cfg.upstream.token_env and not cfg.upstream.token():
+    for d in cfg.upstream.active():
+        where = d.where
+        out.append(Check(f"{where}.url", True, d.url))
+        if d.token_env and not d.token():
             out.append(
                 Check(
-                    "upstream token",
+                    f"{where} token" if cfg.upstream.destinations else "upstream token",
                     False,
-                    f"${cfg.upstream.token_env} is not set",
+                    f"${d.token_env} is not set",
                     "put it in the service's EnvironmentFile (mode 0600)",
                 )
             )
-    else:
+    if not cfg.upstream.active():
         out.append(
             Check(
                 "upstream.url",

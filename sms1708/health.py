@@ -52,6 +52,8 @@ class Health:
             "circuit_open_until": None,
             "problem": None,
         }
+        #: per destination (``[[upstream.destination]]``): name -> the same fields as upstream
+        self.destinations: dict[str, dict[str, Any]] = {}
         self.heartbeats: dict[str, float] = {}
         #: loops in trouble: name -> failures in a row, since, last error, retry in, alarm
         self.loops: dict[str, dict[str, Any]] = {}
@@ -93,6 +95,18 @@ class Health:
                 self.clock = dict(status)
                 self._dirty = True
 
+    def update_destination(self, name: str, *, primary: bool = True, **changes: Any) -> None:
+        """One destination's state (`status` shows each); the primary's is the upstream's."""
+        changes = _scrubbed(changes)
+        with self._lock:
+            d = self.destinations.setdefault(name, {"primary": primary})
+            for k, v in changes.items():
+                if d.get(k) != v:
+                    d[k] = v
+                    self._dirty = True
+        if primary:
+            self.update_upstream(**changes)
+
     def set_loop(self, name: str, trouble: dict[str, Any] | None) -> None:
         """A loop's trouble (None: all well again)."""
         with self._lock:
@@ -128,6 +142,7 @@ class Health:
                 "clock": dict(self.clock),
                 "modems": {n: asdict(m) for n, m in self.modems.items()},
                 "upstream": dict(self.upstream),
+                "destinations": {n: dict(d) for n, d in self.destinations.items()},
                 "loops": {n: dict(t) for n, t in self.loops.items()},
             }
 
@@ -197,8 +212,13 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def prometheus(snapshot: dict[str, Any], counts: dict[str, dict[str, int]]) -> str:
-    """Metrics in the Prometheus text exposition format."""
+def prometheus(
+    snapshot: dict[str, Any],
+    counts: dict[str, dict[str, int]],
+    destinations: dict[str, dict[str, int]] | None = None,
+) -> str:
+    """Metrics in the Prometheus text exposition format (``destinations``: deliveries by
+    destination and state, :meth:`~sms1708.store.queries.ReadStore.destination_counts`)."""
     lines = [
         "# HELP sms1708_queue_items Complaints in the upstream queue, by state.",
         "# TYPE sms1708_queue_items gauge",
@@ -252,4 +272,31 @@ def prometheus(snapshot: dict[str, Any], counts: dict[str, dict[str, int]]) -> s
         "# TYPE sms1708_upstream_last_success_timestamp_seconds gauge",
         f"sms1708_upstream_last_success_timestamp_seconds {last or 0}",
     ]
+    lines += _destination_metrics(snapshot.get("destinations") or {}, destinations or {})
     return "\n".join(lines) + "\n"
+
+
+def _destination_metrics(
+    health: dict[str, dict[str, Any]], counts: dict[str, dict[str, int]]
+) -> list[str]:
+    lines = [
+        "# HELP sms1708_deliveries Deliveries in the upstream queue, by destination and state.",
+        "# TYPE sms1708_deliveries gauge",
+    ]
+    for name, states in sorted(counts.items()):
+        for state, n in sorted(states.items()):
+            lines.append(f'sms1708_deliveries{{destination="{name}",state="{state}"}} {n}')
+    lines += [
+        "# HELP sms1708_destination_last_success_timestamp_seconds Last delivery, by destination.",
+        "# TYPE sms1708_destination_last_success_timestamp_seconds gauge",
+        "# HELP sms1708_destination_circuit_open 1 while its breaker holds the queue.",
+        "# TYPE sms1708_destination_circuit_open gauge",
+    ]
+    for name, h in sorted(health.items()):
+        last = h.get("last_success_at") or 0
+        lines.append(
+            f'sms1708_destination_last_success_timestamp_seconds{{destination="{name}"}} {last}'
+        )
+        is_open = int(bool(h.get("circuit_open_until")))
+        lines.append(f'sms1708_destination_circuit_open{{destination="{name}"}} {is_open}')
+    return lines

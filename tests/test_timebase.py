@@ -261,8 +261,8 @@ def test_a_jump_waits_for_the_store_then_moves_what_was_written_since_start(
             (start,),
         )
         c.execute(
-            "INSERT INTO outbox (message_id, state, attempts, queued_at, next_attempt_at,"
-            " updated_at) VALUES (1, 'retry', 2, ?, ?, ?)",
+            "INSERT INTO deliveries (message_id, destination, state, attempts, queued_at,"
+            " next_attempt_at, updated_at) VALUES (1, 'upstream', 'retry', 2, ?, ?, ?)",
             (start, start + 60, start),
         )
     box.passes(30.0)
@@ -273,7 +273,7 @@ def test_a_jump_waits_for_the_store_then_moves_what_was_written_since_start(
     assert clock.settle(store, caps=caps()) == pytest.approx(40 * DAY)
     after = clock.now()
     assert after == pytest.approx(T0 + 30.0)
-    [row] = query(db, "SELECT queued_at, next_attempt_at FROM outbox")
+    [row] = query(db, "SELECT queued_at, next_attempt_at FROM deliveries")
     assert after - row["queued_at"] == pytest.approx(30.0)  # the age: what really elapsed
     assert row["next_attempt_at"] - after == pytest.approx(30.0)  # still due in 30 s
     assert clock.settle(store, caps=caps()) == 0.0  # applied once
@@ -291,12 +291,12 @@ def test_due_times_left_far_ahead_by_an_earlier_clock_are_clamped(tmp_path: Path
             (T0,),
         )
         c.execute(
-            "INSERT INTO outbox (message_id, state, attempts, queued_at, next_attempt_at,"
-            " updated_at) VALUES (1, 'retry', 2, ?, ?, ?)",
+            "INSERT INTO deliveries (message_id, destination, state, attempts, queued_at,"
+            " next_attempt_at, updated_at) VALUES (1, 'upstream', 'retry', 2, ?, ?, ?)",
             (T0, T0 + 30 * DAY, T0),
         )
     store.rebase_times(0.0, since=T0 + 60 * DAY, now=T0, caps=caps())
-    [row] = query(db, "SELECT next_attempt_at FROM outbox")
+    [row] = query(db, "SELECT next_attempt_at FROM deliveries")
     assert row["next_attempt_at"] == T0 + 1800
     store.close()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from sms1708.core import replies
 from sms1708.core.gate import Outgoing
 from sms1708.core.grammar import FORWARDED_KINDS, Keywords, Record, parse
+from sms1708.core.routing import Routing
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class IntakeRules:
     replies_enabled: bool = True
     keywords: Keywords = field(default_factory=Keywords)
     max_text_chars: int = 40 * 153  # multipart.max_parts parts of GSM-7
+    #: which destinations each forwarded complaint goes to (``[[upstream.destination]]``)
+    routing: Routing = field(default_factory=Routing)
 
 
 #: (reference, sender) -> local state of that report if it belongs to that sender, else None

@@ -59,11 +59,22 @@ def message_filters(
     since: float | None = None,
     until: float | None = None,
     sender: str | None = None,
+    destination: str | None = None,
 ) -> tuple[str, list[Any]]:
-    """A WHERE clause over ``messages m LEFT JOIN outbox o`` for the operator's filters."""
+    """A WHERE clause over ``messages m LEFT JOIN outbox o`` for the operator's filters.
+
+    With ``destination``, only complaints going there, and ``state`` is the state of the
+    delivery to that destination (else the complaint's state, see the ``outbox`` view)."""
     where: list[str] = []
     args: list[Any] = []
-    if state:
+    if destination:
+        cond = " AND d.state = ?" if state else ""
+        where.append(
+            "EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id"
+            f" AND d.destination = ?{cond})"
+        )
+        args += [destination, state] if state else [destination]
+    elif state:
         where.append("COALESCE(o.state, 'local') = ?")
         args.append(state)
     if kind:

@@ -27,11 +27,20 @@ class ComplaintFilter:
     since: float | None = None  # unix time of storage
     until: float | None = None
     text: str | None = None  # words searched in the report's text
+    #: only complaints going to this destination; ``state`` is then their state there
+    destination: str | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         where: list[str] = []
         args: list[Any] = []
-        if self.state:
+        if self.destination:
+            cond = " AND d.state = ?" if self.state else ""
+            where.append(
+                "EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id"
+                f" AND d.destination = ?{cond})"
+            )
+            args += [self.destination, self.state] if self.state else [self.destination]
+        elif self.state:
             where.append("COALESCE(o.state, 'local') = ?")
             args.append(self.state)
         if self.kind:
@@ -119,7 +128,8 @@ class ConsoleStore(StoreBase):
             message_id,
         )
         out["attempts_log"] = self._rows(
-            "SELECT at, outcome, http_status, detail FROM attempts WHERE message_id = ?"
+            "SELECT at, destination, outcome, http_status, detail FROM attempts"
+            " WHERE message_id = ?"
             " ORDER BY id",
             message_id,
         )

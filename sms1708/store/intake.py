@@ -15,6 +15,7 @@ from sms1708.core.pdu import Deliver, StatusReport, decode_deliver
 from sms1708.core.replies import same_number
 from sms1708.errors import PduDecodeError, StoreError
 from sms1708.store.base import StoreBase
+from sms1708.store.deliveries import queue_deliveries
 from sms1708.store.sendgate import queue_gated
 
 
@@ -304,11 +305,7 @@ class IntakeStore(StoreBase):
                 ),
             )
             if plan.forward:
-                c.execute(
-                    "INSERT INTO outbox (message_id, state, queued_at, next_attempt_at,"
-                    " updated_at) VALUES (?, 'queued', ?, ?, ?)",
-                    (mid, now, now, now),
-                )
+                queue_deliveries(c, mid, r, rules.routing, now=now)
             out = intake.reply(msg, mid, plan)
             if out is not None:
                 queued = queue_gated(c, out, intake.guard(rules), now=now)

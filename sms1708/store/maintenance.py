@@ -83,7 +83,11 @@ class MaintenanceStore(StoreBase):
         )
         args: list[Any] = [before]
         if dead_before is not None:
-            sql += " OR (o.state = 'dead' AND m.stored_at < ?)"
+            # dead for one destination, and no other destination still trying
+            sql += (
+                " OR (o.state = 'dead' AND m.stored_at < ? AND NOT EXISTS (SELECT 1 FROM"
+                " deliveries d WHERE d.message_id = m.id AND d.state NOT IN ('delivered', 'dead')))"
+            )
             args.append(dead_before)
         return [int(r[0]) for r in self.conn.execute(sql + ") ORDER BY m.id", args)]
 
@@ -123,7 +127,9 @@ class MaintenanceStore(StoreBase):
                     chunk,
                 )
                 c.execute(f"UPDATE attempts SET detail=NULL WHERE message_id IN ({marks})", chunk)
-                c.execute(f"UPDATE outbox SET last_error=NULL WHERE message_id IN ({marks})", chunk)
+                c.execute(
+                    f"UPDATE deliveries SET last_error=NULL WHERE message_id IN ({marks})", chunk
+                )
         with self.transaction() as c:  # what belongs to no complaint ages out too
             c.execute(
                 "UPDATE parts SET pdu='', sender=NULL, text=NULL, error=NULL"

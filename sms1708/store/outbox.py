@@ -1,15 +1,21 @@
-"""The upstream queue: claims with a lease, attempts and their outcomes, replay."""
+"""The upstream queue: claims with a lease, attempts and their outcomes, replay.
+
+One delivery row per complaint and destination (table ``deliveries``, schema m014): each
+destination claims, records and backs off on its own rows only, so one that is down never
+holds back another. The complaint's key is the same for every destination.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sms1708.core.gate import Outgoing
 from sms1708.core.policy import Decision
 from sms1708.core.replies import Guard
+from sms1708.core.routing import DEFAULT_DESTINATION
 from sms1708.core.states import CLAIMABLE, REPLAYABLE, State
 from sms1708.store.base import StoreBase, message_filters
 from sms1708.store.sendgate import queue_gated
@@ -28,6 +34,7 @@ class OutboxItem:
     queued_at: float
     state: str
     record: dict[str, Any]
+    destination: str = DEFAULT_DESTINATION
 
 
 @dataclass(frozen=True)
@@ -42,14 +49,20 @@ class Attempt:
     detail: str = ""
     tracking_id: str | None = None
     notify_text: str | None = None  # an SMS telling the citizen the tracking id
+    destination: str = DEFAULT_DESTINATION
+    #: the primary destination's tracking id is the complaint's (the one the citizen knows)
+    primary: bool = True
 
 
 class OutboxStore(StoreBase):
     # ---------------------------------------------------------------- upstream queue
 
-    def claim_outbox(self, *, now: float, lease: float, limit: int) -> list[OutboxItem]:
-        """Claim due items (and items whose sending lease ran out) for one attempt each."""
-        # sorted, and spelled as in the partial index outbox_claimable (schema m006)
+    def claim_outbox(
+        self, *, now: float, lease: float, limit: int, destination: str = DEFAULT_DESTINATION
+    ) -> list[OutboxItem]:
+        """Claim one destination's due items (and its items whose sending lease ran out) for
+        one attempt each."""
+        # sorted, and spelled as in the partial index deliveries_claimable (schema m014)
         claimable = ", ".join(f"'{s}'" for s in sorted(x.value for x in CLAIMABLE))
         with self.transaction() as c:
             # two index walks (partial indexes outbox_leases and outbox_claimable), no sort:
@@ -57,34 +70,35 @@ class OutboxStore(StoreBase):
             ids = [
                 int(r[0])
                 for r in c.execute(
-                    "SELECT message_id FROM outbox INDEXED BY outbox_leases"
-                    " WHERE state = 'sending' AND lease_until <= ?"
+                    "SELECT message_id FROM deliveries INDEXED BY deliveries_leases"
+                    " WHERE destination = ? AND state = 'sending' AND lease_until <= ?"
                     " ORDER BY lease_until LIMIT ?",
-                    (now, limit),
+                    (destination, now, limit),
                 )
             ]
             if len(ids) < limit:
                 ids += [
                     int(r[0])
                     for r in c.execute(
-                        "SELECT message_id FROM outbox INDEXED BY outbox_claimable"
-                        f" WHERE state IN ({claimable})"
+                        "SELECT message_id FROM deliveries INDEXED BY deliveries_claimable"
+                        f" WHERE destination = ? AND state IN ({claimable})"
                         " AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-                        (now, limit - len(ids)),
+                        (destination, now, limit - len(ids)),
                     )
                 ]
             if not ids:
                 return []
             marks = ",".join("?" for _ in ids)
             c.execute(
-                f"UPDATE outbox SET state='sending', lease_until=?, updated_at=? "
-                f"WHERE message_id IN ({marks})",
-                [now + lease, now, *ids],
+                f"UPDATE deliveries SET state='sending', lease_until=?, updated_at=? "
+                f"WHERE destination = ? AND message_id IN ({marks})",
+                [now + lease, now, destination, *ids],
             )
             items = c.execute(
-                f"SELECT m.*, o.attempts, o.queued_at, o.state AS qstate FROM messages m "
-                f"JOIN outbox o ON o.message_id = m.id WHERE m.id IN ({marks}) ORDER BY m.id",
-                ids,
+                f"SELECT m.*, o.attempts, o.queued_at, o.state AS qstate FROM messages m"
+                f" JOIN deliveries o ON o.message_id = m.id AND o.destination = ?"
+                f" WHERE m.id IN ({marks}) ORDER BY m.id",
+                [destination, *ids],
             ).fetchall()
         return [
             OutboxItem(
@@ -94,6 +108,7 @@ class OutboxStore(StoreBase):
                 queued_at=float(r["queued_at"]),
                 state=r["qstate"],
                 record=dict(r),
+                destination=destination,
             )
             for r in items
         ]
@@ -109,12 +124,11 @@ class OutboxStore(StoreBase):
         detail: str = "",
         tracking_id: str | None = None,
         guard: Guard = DEFAULT,
+        destination: str = DEFAULT_DESTINATION,
     ) -> None:
         """Store one attempt and the state it leads to, in one transaction."""
-        self.record_attempts(
-            [Attempt(message_id, decision, outcome, now, http_status, detail, tracking_id)],
-            guard=guard,
-        )
+        a = Attempt(message_id, decision, outcome, now, http_status, detail, tracking_id)
+        self.record_attempts([replace(a, destination=destination)], guard=guard)
 
     def record_attempts(self, attempts: Sequence[Attempt], *, guard: Guard = DEFAULT) -> None:
         """Store a batch of attempts and their states, in one transaction.
@@ -136,14 +150,15 @@ class OutboxStore(StoreBase):
         d = a.decision
         delivered = d.state is State.DELIVERED
         c.execute(
-            "INSERT INTO attempts (message_id, at, outcome, http_status, detail)"
-            " VALUES (?,?,?,?,?)",
-            (a.message_id, a.now, a.outcome, a.http_status, a.detail[:1000]),
+            "INSERT INTO attempts (message_id, destination, at, outcome, http_status, detail)"
+            " VALUES (?,?,?,?,?,?)",
+            (a.message_id, a.destination, a.now, a.outcome, a.http_status, a.detail[:1000]),
         )
         c.execute(
-            "UPDATE outbox SET state=?, attempts=attempts+1, next_attempt_at=?,"
+            "UPDATE deliveries SET state=?, attempts=attempts+1, next_attempt_at=?,"
             " lease_until=NULL, last_error=?, updated_at=?,"
-            " ambiguous_count=ambiguous_count + ?, delivered_at=? WHERE message_id=?"
+            " ambiguous_count=ambiguous_count + ?, delivered_at=?,"
+            " tracking_id=COALESCE(?, tracking_id) WHERE message_id=? AND destination=?"
             " AND state != 'delivered' AND (state = 'sending' OR ? = 'delivered')",
             (
                 d.state.value,
@@ -152,11 +167,13 @@ class OutboxStore(StoreBase):
                 a.now,
                 1 if a.outcome == "ambiguous" else 0,
                 a.now if delivered else None,
+                a.tracking_id[:64] if a.tracking_id else None,
                 a.message_id,
+                a.destination,
                 d.state.value,
             ),
         )
-        if a.tracking_id:
+        if a.tracking_id and a.primary:
             prev = c.execute(
                 "SELECT tracking_id, modem, sender, sender_type FROM messages WHERE id=?",
                 (a.message_id,),
@@ -176,23 +193,28 @@ class OutboxStore(StoreBase):
                 )
                 queue_gated(c, out, guard, now=a.now)
 
-    def release_claims(self, message_ids: Sequence[int], *, now: float) -> None:
+    def release_claims(
+        self, message_ids: Sequence[int], *, now: float, destination: str = DEFAULT_DESTINATION
+    ) -> None:
         """Give back claimed items not attempted (graceful stop): due again at once."""
         if not message_ids:
             return
         marks = ",".join("?" for _ in message_ids)
         with self.transaction() as c:
             c.execute(
-                f"UPDATE outbox SET state=CASE WHEN attempts>0 THEN 'retry' ELSE 'queued' END,"
-                f" lease_until=NULL, next_attempt_at=?, updated_at=? "
-                f"WHERE state='sending' AND message_id IN ({marks})",
-                [now, now, *message_ids],
+                f"UPDATE deliveries SET state=CASE WHEN attempts>0 THEN 'retry' ELSE 'queued'"
+                f" END, lease_until=NULL, next_attempt_at=?, updated_at=? WHERE destination=?"
+                f" AND state='sending' AND message_id IN ({marks})",
+                [now, now, destination, *message_ids],
             )
 
-    def next_outbox_due(self) -> float | None:
+    def next_outbox_due(self, destination: str | None = None) -> float | None:
+        """When the next item (of one destination, or of any) is due."""
+        where, args = ("", []) if destination is None else (" AND destination = ?", [destination])
         row = self.conn.execute(
             "SELECT MIN(CASE WHEN state='sending' THEN lease_until ELSE next_attempt_at END) "
-            "FROM outbox WHERE state IN ('queued','retry','ambiguous','sending')"
+            f"FROM deliveries WHERE state IN ('queued','retry','ambiguous','sending'){where}",
+            args,
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
@@ -205,53 +227,66 @@ class OutboxStore(StoreBase):
         until: float | None = None,
         now: float,
         dry_run: bool = True,
+        destination: str | None = None,
     ) -> list[int]:
-        """Move dead/ambiguous/retry items back to queued (due now), with the same key.
+        """Move dead/ambiguous/retry deliveries back to queued (due now), with the same key.
 
-        ``since``/``until`` select by when the complaint was queued first (unix time).
-        Returns the ids (with ``dry_run``, the ids that would move).
+        ``state`` is the delivery's state; ``destination`` limits the replay to one destination
+        (default: every destination's deliveries that match). ``since``/``until`` select by
+        when the complaint was stored (unix time). Returns the complaint ids (with ``dry_run``,
+        the ids that would move).
         """
-        where, args = message_filters(state=state, since=since, until=until)
+        where, args = message_filters(since=since, until=until)
         replayable = ",".join(f"'{s.value}'" for s in REPLAYABLE)
         # a purged complaint has no text left to send
-        where = f"{where or ' WHERE 1'} AND o.state IN ({replayable}) AND m.purged_at IS NULL"
+        where = f"{where or ' WHERE 1'} AND d.state IN ({replayable}) AND m.purged_at IS NULL"
+        if state:
+            where += " AND d.state = ?"
+            args.append(state)
         if message_id is not None:
             where += " AND m.id = ?"
             args.append(message_id)
+        if destination is not None:
+            where += " AND d.destination = ?"
+            args.append(destination)
         with self.transaction() as c:
-            ids = [
-                int(r[0])
-                for r in c.execute(
-                    "SELECT o.message_id FROM messages m JOIN outbox o ON o.message_id = m.id"
-                    f"{where} ORDER BY o.message_id",
-                    args,
+            rows = c.execute(
+                "SELECT d.message_id, d.destination FROM messages m"
+                f" JOIN deliveries d ON d.message_id = m.id{where} ORDER BY d.message_id",
+                args,
+            ).fetchall()
+            if rows and not dry_run:
+                c.executemany(
+                    "UPDATE deliveries SET state='queued', next_attempt_at=?, queued_at=?,"
+                    " lease_until=NULL, updated_at=? WHERE message_id=? AND destination=?",
+                    [(now, now, now, int(r[0]), r[1]) for r in rows],
                 )
-            ]
-            if ids and not dry_run:
-                marks = ",".join("?" for _ in ids)
-                c.execute(
-                    f"UPDATE outbox SET state='queued', next_attempt_at=?, queued_at=?,"
-                    f" lease_until=NULL, updated_at=? WHERE message_id IN ({marks})",
-                    [now, now, now, *ids],
-                )
-        return ids
+        return sorted({int(r[0]) for r in rows})
 
     # ---------------------------------------------------------------- upstream status
 
     def status_due(
-        self, *, now: float, interval: float, max_age: float, limit: int
+        self,
+        *,
+        now: float,
+        interval: float,
+        max_age: float,
+        limit: int,
+        destination: str = DEFAULT_DESTINATION,
     ) -> list[dict[str, Any]]:
-        """Delivered complaints with a tracking id whose upstream status should be asked again."""
+        """Complaints delivered to (the primary) ``destination``, with a tracking id, whose
+        upstream status should be asked again."""
         return [
             dict(r)
             for r in self.conn.execute(
                 "SELECT m.id, m.key, m.tracking_id, m.upstream_status FROM messages m"
-                " JOIN outbox o ON o.message_id = m.id WHERE o.state = 'delivered'"
+                " JOIN deliveries o ON o.message_id = m.id AND o.destination = ?"
+                " WHERE o.state = 'delivered'"
                 " AND m.tracking_id IS NOT NULL AND o.delivered_at >= ?"
                 " AND (m.status_checked_at IS NULL OR m.status_checked_at <= ?)"
                 " AND m.status_failures < ?"
                 " ORDER BY m.status_checked_at IS NOT NULL, m.status_checked_at, m.id LIMIT ?",
-                (now - max_age, now - interval, STATUS_QUARANTINE_AFTER, limit),
+                (destination, now - max_age, now - interval, STATUS_QUARANTINE_AFTER, limit),
             )
         ]
 

@@ -12,16 +12,48 @@ class ReadStore(StoreBase):
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {"outbox": {}, "replies": {}, "parts": {}}
-        for table in out:
+        tables = {
+            # complaints by the state that most needs an operator (as the outbox view says),
+            # in one pass over the deliveries
+            "outbox": "(SELECT CASE MIN(CASE state WHEN 'dead' THEN 0 WHEN 'ambiguous' THEN 1"
+            " WHEN 'retry' THEN 2 WHEN 'sending' THEN 3 WHEN 'queued' THEN 4 ELSE 5 END)"
+            " WHEN 0 THEN 'dead' WHEN 1 THEN 'ambiguous' WHEN 2 THEN 'retry' WHEN 3 THEN"
+            " 'sending' WHEN 4 THEN 'queued' ELSE 'delivered' END AS state"
+            " FROM deliveries GROUP BY message_id)",
+            "replies": "replies",
+            "parts": "parts",
+        }
+        for table, source in tables.items():
             for r in self.conn.execute(
                 f"SELECT {'status' if table == 'parts' else 'state'} AS s, COUNT(*) AS n "
-                f"FROM {table} GROUP BY s"
+                f"FROM {source} GROUP BY s"
             ):
                 out[table][str(r["s"])] = int(r["n"])
         out["messages"] = {
             "total": int(self.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
         }
         return out
+
+    def destination_counts(self) -> dict[str, dict[str, int]]:
+        """Deliveries by destination and state (one complaint may go to several)."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.conn.execute(
+            "SELECT destination, state, COUNT(*) AS n FROM deliveries GROUP BY destination, state"
+        ):
+            out.setdefault(str(r["destination"]), {})[str(r["state"])] = int(r["n"])
+        return out
+
+    def deliveries(self, message_id: int) -> list[dict[str, Any]]:
+        """One complaint's delivery to each destination."""
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT destination, state, attempts, queued_at, next_attempt_at, last_error,"
+                " ambiguous_count, delivered_at, tracking_id FROM deliveries"
+                " WHERE message_id = ? ORDER BY destination",
+                (message_id,),
+            )
+        ]
 
     def reply_counts(self) -> dict[str, dict[str, int]]:
         """Replies by purpose (receipt, tracking, bantuan, status, operator) and state."""
@@ -45,13 +77,13 @@ class ReadStore(StoreBase):
 
     def oldest_pending(self) -> float | None:
         row = self.conn.execute(
-            "SELECT MIN(queued_at) FROM outbox WHERE state IN "
+            "SELECT MIN(queued_at) FROM deliveries WHERE state IN "
             "('queued','sending','retry','ambiguous')"
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
     def last_delivery(self) -> float | None:
-        row = self.conn.execute("SELECT MAX(delivered_at) FROM outbox").fetchone()
+        row = self.conn.execute("SELECT MAX(delivered_at) FROM deliveries").fetchone()
         return None if row[0] is None else float(row[0])
 
     def list_messages(
@@ -63,10 +95,17 @@ class ReadStore(StoreBase):
         until: float | None = None,
         sender: str | None = None,
         limit: int | None = 100,
+        destination: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Complaints, newest first, filtered. ``since``/``until`` are unix times of storage."""
+        """Complaints, newest first, filtered. ``since``/``until`` are unix times of storage;
+        with ``destination``, ``state`` is that delivery's state."""
         where, args = message_filters(
-            state=state, kind=kind, since=since, until=until, sender=sender
+            state=state,
+            kind=kind,
+            since=since,
+            until=until,
+            sender=sender,
+            destination=destination,
         )
         sql = (
             "SELECT m.id, m.key, m.sender, m.sender_type, m.received_at, m.kind, m.text,"
@@ -102,11 +141,13 @@ class ReadStore(StoreBase):
         out["attempts_log"] = [
             dict(r)
             for r in self.conn.execute(
-                "SELECT at, outcome, http_status, detail FROM attempts WHERE message_id = ?"
+                "SELECT at, destination, outcome, http_status, detail FROM attempts"
+                " WHERE message_id = ?"
                 " ORDER BY id",
                 (message_id,),
             )
         ]
+        out["deliveries"] = self.deliveries(message_id)
         out["replies"] = [
             dict(r)
             for r in self.conn.execute(

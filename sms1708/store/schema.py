@@ -316,3 +316,80 @@ def m012_place_codes_and_lapor_topics(db: Db) -> None:
         );
         """
     )
+
+
+@migrations()
+def m014_destinations(db: Db) -> None:
+    """Several destinations: one delivery row per complaint and destination, each with its own
+    state, attempts, backoff and lease (the complaint's key, its ``id`` upstream, is the same
+    for all). Every row of the old one-destination queue moves, as it was, to the destination
+    named ``upstream`` (the ``[upstream] url`` shorthand). ``outbox`` becomes a view with one
+    row per complaint (its deliveries summed up: the state that most needs an operator), so
+    everything that reads the queue per complaint reads it as before."""
+    db.executescript(
+        """
+        CREATE TABLE deliveries (              -- the upstream queue: complaint x destination
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            destination TEXT NOT NULL,         -- [[upstream.destination]] name
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            queued_at REAL NOT NULL,
+            next_attempt_at REAL NOT NULL,
+            lease_until REAL,
+            last_error TEXT,
+            ambiguous_count INTEGER NOT NULL DEFAULT 0,
+            delivered_at REAL,
+            updated_at REAL NOT NULL,
+            tracking_id TEXT,                  -- as this destination answered
+            PRIMARY KEY (message_id, destination)
+        );
+        INSERT INTO deliveries (message_id, destination, state, attempts, queued_at,
+            next_attempt_at, lease_until, last_error, ambiguous_count, delivered_at, updated_at,
+            tracking_id)
+            SELECT o.message_id, 'upstream', o.state, o.attempts, o.queued_at,
+                o.next_attempt_at, o.lease_until, o.last_error, o.ambiguous_count,
+                o.delivered_at, o.updated_at, m.tracking_id
+            FROM outbox o LEFT JOIN messages m ON m.id = o.message_id;
+        DROP TABLE outbox;
+        CREATE INDEX deliveries_due ON deliveries(destination, state, next_attempt_at);
+        CREATE INDEX deliveries_claimable ON deliveries(destination, next_attempt_at)
+            WHERE state IN ('ambiguous', 'queued', 'retry');
+        CREATE INDEX deliveries_leases ON deliveries(destination, lease_until)
+            WHERE state = 'sending';
+        CREATE INDEX deliveries_delivered ON deliveries(delivered_at)
+            WHERE state = 'delivered';
+
+        ALTER TABLE attempts ADD COLUMN destination TEXT NOT NULL DEFAULT 'upstream';
+
+        -- one row per complaint (flattened into the queries that join it: no scan)
+        CREATE VIEW outbox AS SELECT
+            x.message_id AS message_id,
+            (SELECT CASE MIN(CASE state WHEN 'dead' THEN 0 WHEN 'ambiguous' THEN 1
+                WHEN 'retry' THEN 2 WHEN 'sending' THEN 3 WHEN 'queued' THEN 4 ELSE 5 END)
+                WHEN 0 THEN 'dead' WHEN 1 THEN 'ambiguous' WHEN 2 THEN 'retry'
+                WHEN 3 THEN 'sending' WHEN 4 THEN 'queued' ELSE 'delivered' END
+                FROM deliveries d WHERE d.message_id = x.message_id) AS state,
+            (SELECT MAX(attempts)
+                FROM deliveries d WHERE d.message_id = x.message_id) AS attempts,
+            (SELECT MIN(queued_at)
+                FROM deliveries d WHERE d.message_id = x.message_id) AS queued_at,
+            (SELECT COALESCE(MIN(CASE WHEN state != 'delivered' THEN next_attempt_at END),
+                MAX(next_attempt_at))
+                FROM deliveries d WHERE d.message_id = x.message_id) AS next_attempt_at,
+            (SELECT MAX(lease_until)
+                FROM deliveries d WHERE d.message_id = x.message_id) AS lease_until,
+            (SELECT CASE WHEN COUNT(*) = 1 THEN MAX(last_error)
+                ELSE group_concat(destination || ': ' || last_error, '; ') END
+                FROM deliveries d WHERE d.message_id = x.message_id) AS last_error,
+            (SELECT SUM(ambiguous_count)
+                FROM deliveries d WHERE d.message_id = x.message_id) AS ambiguous_count,
+            (SELECT CASE WHEN MIN(state = 'delivered') = 1 THEN MAX(delivered_at) END
+                FROM deliveries d WHERE d.message_id = x.message_id) AS delivered_at,
+            (SELECT MAX(updated_at)
+                FROM deliveries d WHERE d.message_id = x.message_id) AS updated_at,
+            (SELECT COUNT(*)
+                FROM deliveries d WHERE d.message_id = x.message_id) AS destinations
+        FROM deliveries x WHERE x.destination = (SELECT MIN(destination) FROM deliveries d
+            WHERE d.message_id = x.message_id);
+        """
+    )

@@ -18,11 +18,11 @@ TIME_COLUMNS: tuple[tuple[str, str], ...] = (
     ("messages", "stored_at"),
     ("messages", "status_checked_at"),
     ("messages", "upstream_status_at"),
-    ("outbox", "queued_at"),
-    ("outbox", "next_attempt_at"),
-    ("outbox", "lease_until"),
-    ("outbox", "delivered_at"),
-    ("outbox", "updated_at"),
+    ("deliveries", "queued_at"),
+    ("deliveries", "next_attempt_at"),
+    ("deliveries", "lease_until"),
+    ("deliveries", "delivered_at"),
+    ("deliveries", "updated_at"),
     ("attempts", "at"),
     ("replies", "created_at"),
     ("replies", "next_attempt_at"),
@@ -36,7 +36,7 @@ TIME_COLUMNS: tuple[tuple[str, str], ...] = (
 #: with an old time); each is written with "now"
 _SEEN: tuple[tuple[str, str], ...] = (
     ("messages", "stored_at"),
-    ("outbox", "updated_at"),
+    ("deliveries", "updated_at"),
     ("attempts", "at"),
     ("replies", "created_at"),
 )
@@ -49,7 +49,8 @@ class TimeShiftStore(StoreBase):
         """Move the times written at or after ``since`` by ``jump``; clamp due times.
 
         ``caps``: the longest delay of each queue, ``outbox``/``replies`` (backoff cap) and
-        ``outbox_lease``/``replies_lease``.
+        ``outbox_lease``/``replies_lease`` (``outbox``: the upstream queue, the ``deliveries``
+        table).
         """
         with self.transaction() as c:
             for table, column in TIME_COLUMNS:
@@ -57,16 +58,16 @@ class TimeShiftStore(StoreBase):
                     f"UPDATE {table} SET {column} = {column} + ? WHERE {column} >= ?",
                     (jump, since),
                 )
-            for table in ("outbox", "replies"):
+            for table, cap in (("deliveries", "outbox"), ("replies", "replies")):
                 c.execute(
                     f"UPDATE {table} SET next_attempt_at = MIN(next_attempt_at, ?)"
                     " WHERE state IN ('queued','retry','ambiguous')",
-                    (now + caps.get(table, 0.0),),
+                    (now + caps.get(cap, 0.0),),
                 )
                 c.execute(
                     f"UPDATE {table} SET lease_until = MIN(lease_until, ?)"
                     " WHERE state = 'sending' AND lease_until IS NOT NULL",
-                    (now + caps.get(f"{table}_lease", 0.0),),
+                    (now + caps.get(f"{cap}_lease", 0.0),),
                 )
 
     def newest_time(self) -> float | None:

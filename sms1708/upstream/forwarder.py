@@ -1,4 +1,7 @@
-"""The forwarder: drains the upstream queue, one attempt per claimed item.
+"""The forwarder: drains one destination's queue, one attempt per claimed item.
+
+The daemon runs one forwarder per destination (``[[upstream.destination]]``), each with its own
+claims, breaker, pool and backoff: one destination being down never holds back another.
 
 Claims due items with a lease (a crash mid-send makes them claimable again after the lease,
 with the same idempotency key), posts each, and records the attempt and the next state in one
@@ -12,14 +15,16 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import replace
 from functools import partial
 
-from sms1708.config import Config
+from sms1708.config import Config, UpstreamConfig
 from sms1708.core import replies
 from sms1708.core.ack import clean_text
 from sms1708.core.breaker import Breaker
 from sms1708.core.loopbackoff import Pacing
 from sms1708.core.policy import Decision, Outcome, RetryPolicy, decide
+from sms1708.core.routing import DEFAULT_DESTINATION
 from sms1708.core.states import State
 from sms1708.errors import (
     StoreError,
@@ -63,9 +68,14 @@ class Forwarder(threading.Thread):
         store_factory: Callable[[str], Store] = Store.open,
         health: Health | None = None,
         on_reply: Callable[[], None] = lambda: None,
+        destination: str | None = None,
     ) -> None:
-        super().__init__(name="forwarder", daemon=True)
+        dest = pick_destination(cfg, destination)
+        # this forwarder sees its own destination as ``cfg.upstream``
+        cfg = replace(cfg, upstream=dest)
+        super().__init__(name=forwarder_name(dest.name), daemon=True)
         self.cfg = cfg
+        self.dest = dest
         self.stop_event = stop
         self.client = client or make_client(cfg, wall_clock=clock)
         self.clock = clock
@@ -88,7 +98,7 @@ class Forwarder(threading.Thread):
         self._next_status_poll = 0.0
         self.on_reply = on_reply  # an SMS to the citizen was queued: wake the modem worker
         self.health = health or Health()
-        self.health.update_upstream(configured=True)
+        self._health(configured=True)
         self._lock = threading.Lock()
         self.guard = LoopGuard(self.name, self.health, Pacing(base=1.0, cap=60.0), clock=clock)
         self.status_guard = LoopGuard(
@@ -126,7 +136,7 @@ class Forwarder(threading.Thread):
             return
         if self.cfg.upstream.status_url:
             self._poll_statuses_guarded(store)
-        due = store.next_outbox_due()
+        due = store.next_outbox_due(self.dest.name)
         if not self.breaker.allow(self.clock()):
             due = max(due or 0.0, self.breaker.open_until)
         wait = IDLE_RECHECK if due is None else max(0.05, due - self.clock())
@@ -176,7 +186,9 @@ class Forwarder(threading.Thread):
         if not self.breaker.allow(now):
             return 0
         limit = 1 if self.breaker.probing(now) else self.cfg.upstream.batch
-        items = store.claim_outbox(now=now, lease=self.cfg.upstream.lease_seconds, limit=limit)
+        items = store.claim_outbox(
+            now=now, lease=self.cfg.upstream.lease_seconds, limit=limit, destination=self.dest.name
+        )
         if not items:
             return 0
         width = self.cfg.upstream.concurrency
@@ -230,7 +242,9 @@ class Forwarder(threading.Thread):
             with self._lock:
                 self.in_flight.difference_update(i.message_id for i in pending)
         if pending:
-            store.release_claims([i.message_id for i in pending], now=self.clock())
+            store.release_claims(
+                [i.message_id for i in pending], now=self.clock(), destination=self.dest.name
+            )
         if answered or failed:
             self._count_batch(ok=answered > 0, failure=last_failure)
         return len(items)
@@ -241,9 +255,10 @@ class Forwarder(threading.Thread):
         if not self.breaker.record(ok, now):
             return
         problem = failure.detail[:200] if failure else "upstream not answering"
-        self.health.update_upstream(circuit_open_until=self.breaker.open_until, problem=problem)
+        self._health(circuit_open_until=self.breaker.open_until, problem=problem)
         log.warning(
             "upstream_circuit_open",
+            destination=self.dest.name,
             pause=round(self.breaker.open_until - now, 1),
             action="holding the queue; one probe when the pause ends",
         )
@@ -260,7 +275,7 @@ class Forwarder(threading.Thread):
         except UpstreamNotAcknowledged as e:
             # a captive portal, a quota page, a redirect: the link is not really up (P14)
             outcome, status, detail = Outcome.RETRYABLE, e.status, str(e)
-            self.health.update_upstream(problem=detail, not_acknowledged_at=self.clock())
+            self._health(problem=detail, not_acknowledged_at=self.clock())
         except UpstreamRetryable as e:
             outcome, status, detail = Outcome.RETRYABLE, e.status, str(e)
             retry_after = e.retry_after
@@ -288,26 +303,44 @@ class Forwarder(threading.Thread):
             detail=detail,
         )
         notify = None
-        if tracking and self.cfg.replies.notify_tracking and len(tracking) <= 20:
+        primary = self.dest.primary
+        if primary and tracking and self.cfg.replies.notify_tracking and len(tracking) <= 20:
             notify = replies.render(
                 "tracking", self.cfg.replies.language, ref=str(item.message_id), tracking=tracking
             )
-        return Attempt(item.message_id, d, outcome.value, now, status, detail, tracking, notify)
+        return Attempt(
+            item.message_id,
+            d,
+            outcome.value,
+            now,
+            status,
+            detail,
+            tracking,
+            notify,
+            destination=self.dest.name,
+            primary=primary,
+        )
 
     def _log(self, a: Attempt) -> None:
         if a.decision.state is State.DELIVERED:
             self.last_success_at = a.now
-            self.health.update_upstream(
+            self._health(
                 last_success_at=a.now,
                 circuit_open_until=None,
                 problem=None,
                 not_acknowledged_at=None,
             )
-            log.info("upstream_delivered", message_id=a.message_id, tracking_id=a.tracking_id)
+            log.info(
+                "upstream_delivered",
+                destination=self.dest.name,
+                message_id=a.message_id,
+                tracking_id=a.tracking_id,
+            )
         else:
             d = a.decision
             log.warning(
                 "upstream_attempt_failed",
+                destination=self.dest.name,
                 message_id=a.message_id,
                 outcome=a.outcome,
                 http_status=a.http_status,
@@ -328,6 +361,7 @@ class Forwarder(threading.Thread):
             interval=up.status_interval,
             max_age=up.status_max_age_days * 86400,
             limit=limit,
+            destination=self.dest.name,
         )
         if len(due) < limit:
             self._next_status_poll = now + min(up.status_interval, IDLE_RECHECK * 10)
@@ -391,7 +425,31 @@ class Forwarder(threading.Thread):
         now = self.clock()
         detail = "interrupted by shutdown while waiting for the upstream's answer"
         d = Decision(State.AMBIGUOUS, now, detail)
+        name = self.dest.name
         store.record_attempts(
-            [Attempt(i, d, Outcome.AMBIGUOUS.value, now, None, detail) for i in ids],
+            [
+                Attempt(i, d, Outcome.AMBIGUOUS.value, now, None, detail, destination=name)
+                for i in ids
+            ],
             guard=self.cfg.replies.guard(),
         )
+
+    def _health(self, **changes: object) -> None:
+        """What `status` shows for this destination (the primary's is the upstream's too)."""
+        self.health.update_destination(self.dest.name, primary=self.dest.primary, **changes)
+
+
+def forwarder_name(destination: str) -> str:
+    """The loop's name (heartbeats, `status`): ``forwarder`` for the one-destination shorthand."""
+    return "forwarder" if destination == DEFAULT_DESTINATION else f"forwarder-{destination}"
+
+
+def pick_destination(cfg: Config, name: str | None = None) -> UpstreamConfig:
+    """The destination called ``name`` (default: the primary, else ``[upstream]`` itself)."""
+    active = cfg.upstream.active()
+    if name is None:
+        return next((d for d in active if d.primary), replace(cfg.upstream, primary=True))
+    for d in active:
+        if d.name == name:
+            return d
+    raise ValueError(f"no destination named {name!r} is configured")

@@ -47,11 +47,13 @@ def checks(ctx: Ctx) -> list[tuple[str, bool, str]]:
                 + (f"; {h['problem']}" if h.get("problem") else ""),
             )
         )
-    up = (daemon or {}).get("upstream", {}) if running else {}
+    up_all = (daemon or {}).get("upstream", {}) if running else {}
+    per = (daemon or {}).get("destinations", {}) if running else {}
     for d in destinations(ctx, {}):
         if not d.url:
             out.append((f"upstream {d.name}", False, "no url: everything stays queued"))
             continue
+        up = per.get(d.name) or (up_all if len(per) <= 1 else {})
         ok = not up.get("circuit_open_until") and not up.get("problem")
         last = ctx.app.when(up.get("last_success_at"))
         out.append((f"upstream {d.name}", ok, f"last success {last}; {up.get('problem') or 'ok'}"))

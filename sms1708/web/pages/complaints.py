@@ -40,10 +40,11 @@ def parse_filter(q: dict[str, str]) -> ComplaintFilter:
         since=day_start(q.get("from")),
         until=day_start(q.get("to"), plus_days=1),
         text=(q.get("q") or "").strip()[:200] or None,
+        destination=(q.get("destination") or "").strip()[:32] or None,
     )
 
 
-FILTER_KEYS = ("state", "kind", "category", "kecamatan", "from", "to", "q")
+FILTER_KEYS = ("state", "kind", "category", "kecamatan", "from", "to", "q", "destination")
 
 
 def complaint_list(ctx: Ctx) -> Response:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from sms1708.core.routing import DEFAULT_DESTINATION
 from sms1708.health import latest_status, pid_alive
 from sms1708.web.app import Ctx
 from sms1708.web.http import Response
@@ -21,7 +22,8 @@ PENDING = ("queued", "sending", "retry", "ambiguous")
 
 @dataclass(frozen=True)
 class Destination:
-    """One upstream destination and its queue; today there is one (``[upstream] url``)."""
+    """One upstream destination and its queue (``[upstream] url`` or each
+    ``[[upstream.destination]]``, and any the queue still holds rows for)."""
 
     name: str
     url: str
@@ -36,9 +38,17 @@ def signal_bars(dbm: int | None) -> int:
 
 
 def destinations(ctx: Ctx, outbox: dict[str, int]) -> list[Destination]:
+    """The queue per destination: with several, each one's deliveries by state."""
     up = ctx.app.cfg.upstream
-    host = urlsplit(up.url).netloc if up.url else ""
-    return [Destination(host or "upstream", up.url, outbox)]
+    per = ctx.store.destination_counts()
+    if not up.destinations and set(per) <= {DEFAULT_DESTINATION}:
+        host = urlsplit(up.url).netloc if up.url else ""
+        return [Destination(host or "upstream", up.url, outbox)]
+    configured = up.destinations or (up,)
+    out = [Destination(d.name, d.url, per.get(d.name, {})) for d in configured]
+    names = {d.name for d in configured}
+    out += [Destination(n, "", c) for n, c in sorted(per.items()) if n not in names]
+    return out
 
 
 def overview(ctx: Ctx) -> dict[str, Any]:
