@@ -11,14 +11,13 @@ import datetime as dt
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from sms1708 import __version__, cliaudit, config, logsetup
+from sms1708 import __version__, cliaudit, config, logsetup, sitetime
 from sms1708.core.cells import printable, spreadsheet_safe
 from sms1708.core.gate import COUNTED_GUARDS
 from sms1708.core.grammar import parse as parse_text
@@ -50,6 +49,11 @@ def get_config(ctx: click.Context) -> config.Config:
         except ConfigError as e:
             fail(str(e), EXIT_CONFIG)
     cfg: config.Config = obj["config"]
+    if "site" not in obj:  # the site's zone, and the daemon's clock correction
+        from sms1708.health import latest_status
+
+        obj["site"] = True
+        sitetime.use(cfg, latest_status(cfg.daemon.status_file, cfg.store.path))
     return cfg
 
 
@@ -72,13 +76,13 @@ def emit_json(data: Any) -> None:
 def when(ts: float | None) -> str:
     if ts is None:
         return "-"
-    return dt.datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return sitetime.local(ts).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def ago(ts: float | None) -> str:
     if ts is None:
         return "-"
-    s = int(time.time() - ts)
+    s = int(sitetime.now() - ts)
     if s < 120:
         return f"{s}s ago"
     if s < 7200:
@@ -98,10 +102,12 @@ class When(click.ParamType[float]):
     ) -> float:
         if isinstance(value, float):
             return value
+        if ctx is not None and ctx.find_root().obj is not None:
+            get_config(ctx)  # the site's zone and clock before a date is read
         text = str(value).strip()
         units = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
         if text[:-1].isdigit() and text[-1:] in units:
-            return time.time() - int(text[:-1]) * units[text[-1]]
+            return sitetime.now() - int(text[:-1]) * units[text[-1]]
         try:
             moment = dt.datetime.fromisoformat(text)
         except ValueError:
@@ -112,7 +118,7 @@ class When(click.ParamType[float]):
                 ctx,
             )
         if moment.tzinfo is None:
-            moment = moment.astimezone()  # the box's local time
+            moment = moment.replace(tzinfo=sitetime.zone())  # the site's time
         return moment.timestamp()
 
 
@@ -366,7 +372,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     oldest = store.oldest_pending()
     last = store.last_delivery()
     # the same count, from the same midnight, as the gate that enforces the budget
-    today = store.replies_since(day_start(time.time()))
+    today = store.replies_since(day_start(sitetime.now()))
     q = counts["outbox"]
     alarms = []
     daemon = latest_status(cfg.daemon.status_file, cfg.store.path)
@@ -412,6 +418,16 @@ def status(ctx: click.Context, as_json: bool) -> None:
                 f" {when(t.get('since'))}, backing off (next try in {t.get('retry_in')} s);"
                 f" last error: {t.get('last_error')}"
             )
+    clock = (daemon or {}).get("clock", {}) if running else {}
+    if clock.get("warn"):
+        from sms1708.clock import describe_offset
+
+        off = float(clock.get("off_by") or 0)
+        alarms.append(
+            f"box clock off by {describe_offset(off)} ({'behind' if off > 0 else 'ahead of'}"
+            f" {'network time' if clock.get('network') else 'the newest stored time'}); the"
+            " gateway uses the corrected time. Fix the clock: README, troubleshooting, wrong clock"
+        )
     dests = destination_status(cfg, store, (daemon or {}) if running else {})
     for name, d in dests.items():
         if not d["configured"] and any(d["queue"].get(s) for s in PENDING):
@@ -460,6 +476,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
         "oldest_undelivered_at": oldest,
         "last_delivery_at": last,
         "loops": loops,
+        "clock": clock,
+        "site_timezone": cfg.site.timezone,
         "alarms": alarms,
     }
     if as_json:
@@ -717,7 +735,7 @@ def replay(
         message_id=message_id,
         since=since,
         until=until,
-        now=time.time(),
+        now=sitetime.now(),
         dry_run=not yes,
         destination=destination,
     )
@@ -893,6 +911,7 @@ def stats(
         period="week" if period == "week" else "day",
         since=since,
         until=until,
+        tz=sitetime.zone(),
     )
     if chart:
         from sms1708.chart import write_chart
@@ -957,7 +976,7 @@ def purge(ctx: click.Context, days: float | None, dead_days: float | None, yes: 
     if keep <= 0 or keep_dead <= 0:
         fail("--days and --dead-days must be positive", EXIT_CONFIG)
     store = open_store(ctx)
-    now = time.time()
+    now = sitetime.now()
     before, dead_before = now - keep * 86400, now - keep_dead * 86400
     ages = f"older than {keep:g} days, dead ones older than {keep_dead:g} days"
     if not yes:
@@ -1083,7 +1102,7 @@ def block(ctx: click.Context, number: str, reason: str) -> None:
     number = phone_number_arg(number)
     store = open_store(ctx, create=True)
     was = store.is_blocked(number)
-    store.block_number(number, by=operator_name(), reason=reason, now=time.time())
+    store.block_number(number, by=operator_name(), reason=reason, now=sitetime.now())
     cliaudit.audit(store, "block_number", mask_number(number), reason)
     click.echo(f"{mask_number(number)} {'was already' if was else 'is now'} blocked")
 
@@ -1095,7 +1114,7 @@ def unblock(ctx: click.Context, number: str) -> None:
     """Allow SMS to NUMBER again. Exit code 1 when it was not blocked."""
     number = phone_number_arg(number)
     store = open_store(ctx)
-    if not store.unblock_number(number, by=operator_name(), now=time.time()):
+    if not store.unblock_number(number, by=operator_name(), now=sitetime.now()):
         fail(f"{mask_number(number)} was not blocked", EXIT_ATTENTION)
     cliaudit.audit(store, "unblock_number", mask_number(number))
     click.echo(f"{mask_number(number)} is no longer blocked")
@@ -1165,7 +1184,7 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None, for
     by = operator_name()
     out = Outgoing(name, number, text, "operator")
     store = open_store(ctx, create=True)
-    queued = store.queue_sms(out, guard=cfg.replies.guard(), now=time.time(), force=force, by=by)
+    queued = store.queue_sms(out, guard=cfg.replies.guard(), now=sitetime.now(), force=force, by=by)
     cliaudit.audit(store, "send", mask_number(number), cliaudit.sent(queued))
     if queued.refused:
         hint = ""

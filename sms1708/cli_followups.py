@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
-from sms1708 import logsetup
+from sms1708 import logsetup, sitetime
 from sms1708.cli import (
     EXIT_ATTENTION,
     EXIT_CONFIG,
@@ -42,7 +40,7 @@ def detach(ctx: click.Context, message_id: int, yes: bool) -> None:
     store = open_store(ctx)
     try:
         d = store.detach(
-            message_id, tables=tables, routing=routing, now=time.time(), dry_run=not yes
+            message_id, tables=tables, routing=routing, now=sitetime.now(), dry_run=not yes
         )
     except (LookupError, ValueError) as e:
         fail(str(e.args[0]), EXIT_ATTENTION)
@@ -57,7 +55,7 @@ def detach(ctx: click.Context, message_id: int, yes: bool) -> None:
     store.audit(
         f"cli:{by}",
         "detach",
-        now=time.time(),
+        now=sitetime.now(),
         target=f"laporan {d.message_id}",
         detail=f"from laporan {d.report_id}, now {d.kind}",
     )

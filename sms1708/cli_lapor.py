@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
+from sms1708 import sitetime
 from sms1708.cli import EXIT_ATTENTION, EXIT_CONFIG, emit_json, fail, get_config, open_store
 from sms1708.errors import ConfigError
 
@@ -36,7 +35,7 @@ def lapor_topics(ctx: click.Context, sync: bool, as_json: bool) -> None:
             fail(str(e), EXIT_CONFIG)
         except lt.TopicsError as e:
             fail(f"topics not synced (the stored tree is unchanged): {e}", EXIT_ATTENTION)
-        store.replace_lapor_topics([(t.id, t.parent, t.name) for t in fetched], now=time.time())
+        store.replace_lapor_topics([(t.id, t.parent, t.name) for t in fetched], now=sitetime.now())
         top = sum(1 for t in fetched if t.parent == 0)
         if not as_json:
             click.echo(f"synced {len(fetched)} LAPOR! topics ({top} top level)")
@@ -71,7 +70,7 @@ def lapor_topics(ctx: click.Context, sync: bool, as_json: bool) -> None:
         if not topics:
             click.echo("no LAPOR! topics stored yet: run `sms1708 lapor topics --sync`")
         else:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(synced_at or 0))
+            when = sitetime.local(synced_at or 0).strftime("%Y-%m-%d %H:%M")
             click.echo(f"LAPOR! topics (synced {when}): id  topic_name")
             for line in lt.tree_lines(topics):
                 click.echo(f"  {line}")

@@ -5,8 +5,9 @@ account changes."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
+
+from sms1708 import sitetime
 
 #: how an actor at the command line is written (the console writes the account name)
 CLI = "cli:"
@@ -16,7 +17,7 @@ def audit(store: Any, action: str, target: str | None = None, detail: str | None
     """Record one command-line action, with the operator's name, now."""
     from sms1708.cli import operator_name
 
-    store.audit(CLI + operator_name(), action, now=time.time(), target=target, detail=detail)
+    store.audit(CLI + operator_name(), action, now=sitetime.now(), target=target, detail=detail)
 
 
 def ids(items: Any) -> str:

@@ -12,12 +12,14 @@ variables whose *names* are configured, never from the file itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import math
 import os
 import re
 import string
 import tomllib
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -235,6 +237,45 @@ class DaemonConfig:
     metrics_interval: float = 60.0
 
 
+#: Indonesia's three zones, by the names operators use
+ZONE_ALIASES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
+_FIXED = {"Asia/Jakarta": 7, "Asia/Makassar": 8, "Asia/Jayapura": 9}
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    #: the office's zone for stats, charts, exports, reply texts and status dates: an IANA
+    #: name ("Asia/Makassar"), WIB/WITA/WIT, or a fixed offset ("+08:00")
+    timezone: str = "Asia/Jakarta"
+
+    def zone(self) -> dt.tzinfo:
+        return parse_zone(self.timezone)
+
+
+@dataclass(frozen=True)
+class ClockConfig:
+    network_time: bool = True  # correct the box clock from the modem's clock / SMSC timestamps
+    warn_minutes: float = 3.0  # `status` says "box clock off by N" beyond this
+
+
+def parse_zone(text: str) -> dt.tzinfo:
+    """An IANA zone name, WIB/WITA/WIT, or an offset "+07:00" / "+7"."""
+    name = ZONE_ALIASES.get(text.strip().upper(), text.strip())
+    m = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?", name)
+    if m:
+        minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+        if minutes > 14 * 60:
+            raise ValueError(f"offset out of range: {text!r}")
+        sign = -1 if m.group(1) == "-" else 1
+        return dt.timezone(dt.timedelta(minutes=sign * minutes), name)
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
+        if name in _FIXED:  # no tz database on the box: Indonesia keeps no summer time
+            return dt.timezone(dt.timedelta(hours=_FIXED[name]), name)
+        raise ValueError(f"unknown time zone {text!r}") from e
+
+
 @dataclass(frozen=True)
 class WebConfig:
     """The operator console (`sms1708 web`)."""
@@ -269,6 +310,8 @@ class Config:
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     grammar: GrammarConfig = field(default_factory=GrammarConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
+    clock: ClockConfig = field(default_factory=ClockConfig)
     web: WebConfig = field(default_factory=WebConfig)
     source: str = "built-in defaults"
 
@@ -416,6 +459,15 @@ def _check_insecure(up: UpstreamConfig, where: str = "upstream") -> None:
                 "http:// would send the token and citizens' numbers in clear; use https://"
                 f" (or set {where}.allow_insecure = true for a closed office network)",
             )
+
+
+def _timezone(key: str, v: Any) -> str:
+    text = _str(key, v)
+    try:
+        parse_zone(text)
+    except ValueError as e:
+        raise ConfigError(key, f'{e} (e.g. "Asia/Jakarta", "WITA" or "+09:00")') from e
+    return text
 
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
@@ -617,6 +669,8 @@ _SCHEMA: dict[str, dict[str, Callable[[str, Any], Any]]] = {
     "followups": {"window_minutes": _minutes},
     "grammar": {"keywords": _str, "categories": _str, "places": _str},
     "daemon": {"status_file": _str, "metrics_file": _str, "metrics_interval": _pos_float},
+    "site": {"timezone": _timezone},
+    "clock": {"network_time": _bool, "warn_minutes": _pos_float},
     "web": {
         "listen": _listen,
         "secure_cookies": _tristate,
@@ -644,6 +698,8 @@ _CLASSES: dict[str, type] = {
     "daemon": DaemonConfig,
     "grammar": GrammarConfig,
     "log": LogConfig,
+    "site": SiteConfig,
+    "clock": ClockConfig,
     "web": WebConfig,
 }
 
@@ -695,6 +751,8 @@ def from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Config:
         "daemon",
         "grammar",
         "log",
+        "site",
+        "clock",
         "web",
     ):
         kwargs[name] = _section(name, data.get(name, {}))

@@ -8,6 +8,7 @@ process is killed outright is picked up again after its lease, with the same key
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import signal
 import threading
@@ -19,7 +20,8 @@ from typing import Any
 
 import serial
 
-from sms1708 import sdnotify
+from sms1708 import sdnotify, sitetime
+from sms1708.clock import Clock
 from sms1708.config import Config, ModemConfig, UpstreamConfig
 from sms1708.core.intake import IntakeRules
 from sms1708.errors import StoreDamagedError, StoreError
@@ -31,7 +33,7 @@ from sms1708.store.intake import safe_error
 from sms1708.store.store import Store
 from sms1708.tables import Tables, default_tables, load_tables
 from sms1708.upstream.forwarder import Forwarder
-from sms1708.upstream.webhook import WebhookClient
+from sms1708.upstream.webhook import WebhookClient, make_client
 
 log = get_logger("sms1708.daemon")
 
@@ -93,6 +95,11 @@ class Daemon:
     _rules: IntakeRules | None = None
     _restarts: dict[str, LoopGuard] = field(default_factory=dict)
     _restart_at: dict[str, float] = field(default_factory=dict)
+    #: the one clock every loop reads ("trusted now"); made at start unless a test gives one
+    clock: Clock | None = None
+    _parts_seen: int = 0
+    _seen_lock: threading.Lock = field(default_factory=threading.Lock)
+    _main_store: Store | None = None  # the main thread's connection (the clock's work)
 
     @property
     def status_path(self) -> str:
@@ -112,7 +119,8 @@ class Daemon:
         return limits
 
     def tick(self) -> None:
-        """Once a second from the main thread: status file, metrics, watchdog."""
+        """Once a second from the main thread: the clock, status file, metrics, watchdog."""
+        self.keep_time()
         if self.health.take_dirty():
             try:
                 write_atomic(self.status_path, json.dumps(self.health.snapshot(), indent=1))
@@ -146,6 +154,73 @@ class Daemon:
                 self._watchdog_at = now
                 sdnotify.notify("WATCHDOG=1")
 
+    def start_clock(self) -> Clock:
+        """The daemon's clock; a box booted with an old time resumes from the store's newest."""
+        if self.clock is None:
+            store = Store.open(self.cfg.store.path)
+            try:
+                floor = store.newest_time()
+                self._parts_seen = (
+                    store.conn.execute("SELECT MAX(id) FROM parts").fetchone()[0] or 0
+                )
+            finally:
+                store.close()
+            self.clock = Clock(floor=floor, warn_after=self.cfg.clock.warn_minutes * 60)
+        self.health.now = self.clock.now
+        self.health.started_at = self.clock.now()
+        return self.clock
+
+    def keep_time(self) -> None:
+        """Network time from arriving SMS, then any clock jump applied to the store."""
+        clock = self.clock
+        if clock is None:
+            return
+        if self._main_store is None:
+            self._main_store = Store.open(self.cfg.store.path)
+        store = self._main_store
+        try:
+            self._sms_time(store)
+            ups = (self.cfg.upstream, *self.cfg.upstream.destinations)
+            caps = {
+                "outbox": max(max(u.retry_cap, u.breaker_max_pause) for u in ups),
+                "outbox_lease": max(u.lease_seconds for u in ups),
+                "replies": self.cfg.replies.retry_cap,
+                "replies_lease": max(m.send_timeout for m in self.cfg.modems) + 60,
+            }
+            if clock.settle(store, caps=caps):
+                self.wake_forwarder()
+                self.wake_workers()
+        except StoreError:
+            self._main_store = None  # opened afresh next time
+            store.close()
+            raise
+        self.health.update_clock(clock.status())
+
+    def _sms_time(self, store: Store) -> None:
+        """The SMSC timestamps of SMS stored since the last look, fed to the clock."""
+        if self.clock is not None and self.cfg.clock.network_time:
+            with self._seen_lock:
+                self._parts_seen = network_time_from_sms(store, self.clock, self._parts_seen)
+
+    def message_stored(self) -> None:
+        """A worker stored SMS: their network time first (so a complaint's signature is on
+        the corrected clock), then wake the forwarder."""
+        if self.clock is not None and self.cfg.clock.network_time:
+            try:
+                store = self.store_factory(self.cfg.store.path)
+                try:
+                    self._sms_time(store)
+                finally:
+                    store.close()
+            except (StoreError, OSError) as e:  # the main loop's tick looks again
+                log.warning("clock_sms_time_failed", error=safe_error("reading SMS times", e))
+        self.wake_forwarder()
+
+    def network_time(self, when: dt.datetime) -> None:
+        """The modem's network-set clock was read (a worker calls this)."""
+        if self.clock is not None and self.cfg.clock.network_time:
+            self.clock.network_time(when, source="modem")
+
     def _worker(self, m: ModemConfig) -> ModemWorker:
         assert self._rules is not None
         return ModemWorker(
@@ -153,8 +228,10 @@ class Daemon:
             m,
             self._rules,
             self.stop,
+            clock=self.clock or time.time,
+            on_network_time=self.network_time,
             opener=self.opener,
-            on_message=self.wake_forwarder,
+            on_message=self.message_stored,
             store_factory=self.store_factory,
             health=self.health,
         )
@@ -166,13 +243,16 @@ class Daemon:
 
     def _forwarder(self, dest: UpstreamConfig) -> Forwarder:
         # the client factory sees the destination as the config's [upstream]
-        client = (
-            self.client_factory(replace(self.cfg, upstream=dest)) if self.client_factory else None
-        )
+        if self.client_factory is not None:
+            client = self.client_factory(replace(self.cfg, upstream=dest))
+        else:  # the signature's timestamp from the trusted clock
+            wall_clock = self.clock.date if self.clock else time.time
+            client = make_client(replace(self.cfg, upstream=dest), wall_clock=wall_clock)
         return Forwarder(
             self.cfg,
             self.stop,
             client=client,
+            clock=self.clock or time.time,
             store_factory=self.store_factory,
             health=self.health,
             on_reply=self.wake_workers,
@@ -209,6 +289,8 @@ class Daemon:
 
     def start(self) -> None:
         open_checked(self.cfg).close()
+        sitetime.use(self.cfg)
+        self.start_clock()
         self._rules = intake_rules(self.cfg)
         for m in self.cfg.modems:
             if not m.port:
@@ -285,7 +367,28 @@ class Daemon:
                     message_ids=ids,
                     action="recorded as ambiguous; sent again with the same key on start",
                 )
+        if self._main_store is not None:
+            self._main_store.close()
+            self._main_store = None
         log.info("daemon_stopped")
+
+
+def network_time_from_sms(store: Store, clock: Clock, seen: int) -> int:
+    """Feed the SMSC timestamps of SMS parts stored since ``seen`` to the clock (each one says
+    "network time is at least this"). Returns the last part id looked at."""
+    rows = store.conn.execute(
+        "SELECT id, scts FROM parts WHERE id > ? ORDER BY id LIMIT 200", (seen,)
+    ).fetchall()
+    newest: dt.datetime | None = None
+    for r in rows:
+        seen = int(r["id"])
+        with contextlib.suppress(TypeError, ValueError):
+            when = dt.datetime.fromisoformat(r["scts"])
+            if when.tzinfo is not None and (newest is None or when > newest):
+                newest = when
+    if newest is not None:
+        clock.network_time(newest, source="sms")
+    return seen
 
 
 def run(cfg: Config) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import serial
 
+from sms1708 import sitetime
 from sms1708.config import Config, ModemConfig
 from sms1708.errors import CommandFailed, ModemError, SimPinError, SimPinRejected
 from sms1708.modem import pinrecord
@@ -160,11 +160,11 @@ class PinBook:
 
     def remember(self, m: ModemConfig) -> None:
         if self.store is not None:
-            pinrecord.remember_refused(self.store, m.name, m.sim_pin(), now=time.time())
+            pinrecord.remember_refused(self.store, m.name, m.sim_pin(), now=sitetime.now())
 
     def accepted(self, m: ModemConfig) -> None:
         if self.store is not None:
-            pinrecord.forget(self.store, m.name, now=time.time())
+            pinrecord.forget(self.store, m.name, now=sitetime.now())
 
 
 def _sim(s: ATSession, m: ModemConfig, pins: PinBook | None) -> Check:

@@ -15,6 +15,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,10 @@ class Health:
         #: loops in trouble: name -> failures in a row, since, last error, retry in, alarm
         self.loops: dict[str, dict[str, Any]] = {}
         self.started_at = time.time()
+        #: the box clock against network time (see sms1708/clock.py)
+        self.clock: dict[str, Any] = {"off_by": 0.0, "warn": False, "network": False}
+        #: "now" for the dates written here: the daemon's trusted clock
+        self.now: Callable[[], float] = time.time
         self._dirty = True
 
     def modem(self, name: str, port: str = "") -> ModemHealth:
@@ -84,6 +89,12 @@ class Health:
                 if self.upstream.get(k) != v:
                     self.upstream[k] = v
                     self._dirty = True
+
+    def update_clock(self, status: dict[str, Any]) -> None:
+        with self._lock:
+            if status != self.clock:
+                self.clock = dict(status)
+                self._dirty = True
 
     def update_destination(self, name: str, *, primary: bool = True, **changes: Any) -> None:
         """One destination's state (`status` shows each); the primary's is the upstream's."""
@@ -128,7 +139,8 @@ class Health:
             return {
                 "pid": os.getpid(),
                 "started_at": self.started_at,
-                "written_at": time.time(),
+                "written_at": self.now(),
+                "clock": dict(self.clock),
                 "modems": {n: asdict(m) for n, m in self.modems.items()},
                 "upstream": dict(self.upstream),
                 "destinations": {n: dict(d) for n, d in self.destinations.items()},
@@ -246,6 +258,15 @@ def prometheus(
     ]
     for name, t in sorted(snapshot.get("loops", {}).items()):
         lines.append(f'sms1708_loop_failures{{loop="{name}"}} {int(t.get("failures") or 0)}')
+    clock = snapshot.get("clock", {})
+    lines += [
+        "# HELP sms1708_clock_offset_seconds Network time minus the box clock (0: right).",
+        "# TYPE sms1708_clock_offset_seconds gauge",
+        f"sms1708_clock_offset_seconds {float(clock.get('off_by') or 0.0)}",
+        "# HELP sms1708_clock_wrong 1 when the box clock is off by more than a few minutes.",
+        "# TYPE sms1708_clock_wrong gauge",
+        f"sms1708_clock_wrong {int(bool(clock.get('warn')))}",
+    ]
     last = snapshot.get("upstream", {}).get("last_success_at")
     lines += [
         "# HELP sms1708_upstream_last_success_timestamp_seconds Last delivery upstream.",

@@ -22,11 +22,16 @@ class Breaker:
 
     def allow(self, now: float) -> bool:
         """May a request be sent now?"""
-        return now >= self.open_until
+        return now >= self._bounded(now)
 
     def probing(self, now: float) -> bool:
         """The circuit was open and its pause is over: send one request, not a batch."""
-        return self.openings > 0 and now >= self.open_until
+        return self.openings > 0 and now >= self._bounded(now)
+
+    def _bounded(self, now: float) -> float:
+        """A pause never lasts longer than ``cap`` from now, whatever the clock did since."""
+        self.open_until = min(self.open_until, now + self.cap)
+        return self.open_until
 
     def record(self, ok: bool, now: float) -> bool:
         """Count one outcome. Returns True when this outcome opened the circuit."""

@@ -49,9 +49,11 @@ import time
 import tty
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from types import TracebackType
 from typing import Literal
+
+from sms1708.modem.netclock import format_cclk, parse_cclk
 
 __all__ = ["EmulatedModem", "LogEvent", "SentSms"]
 
@@ -63,9 +65,10 @@ _CME_TEXT = {3: "operation not allowed", 10: "SIM not inserted", 11: "SIM PIN re
              12: "SIM PUK required", 16: "incorrect password"}  # fmt: skip
 _CMGD_FLAG_STATS = {1: {1}, 2: {1, 3}, 3: {1, 2, 3}, 4: {0, 1, 2, 3}}
 _DEFAULT_CNMI = (2, 1, 0, 0, 0)  # SIMCom power-up default: +CMTI for new SMS
-_CLAC = ("AT+CFUN", "AT+CGMI", "AT+CGMM", "AT+CGMR", "AT+CGSN", "AT+CIMI", "AT+CMEE", "AT+CMGD",
-         "AT+CMGF", "AT+CMGL", "AT+CMGR", "AT+CMGS", "AT+CNMI", "AT+CNUM", "AT+COPS", "AT+CPIN",
-         "AT+CPMS", "AT+CREG", "AT+CSCA", "AT+CSCS", "AT+CSMP", "AT+CSQ")  # fmt: skip
+_CLAC = ("AT+CCLK", "AT+CFUN", "AT+CGMI", "AT+CGMM", "AT+CGMR", "AT+CGSN", "AT+CIMI", "AT+CMEE",
+         "AT+CMGD", "AT+CMGF", "AT+CMGL", "AT+CMGR", "AT+CMGS", "AT+CNMI", "AT+CNUM", "AT+COPS",
+         "AT+CPIN", "AT+CPMS", "AT+CREG", "AT+CSCA", "AT+CSCS", "AT+CSMP", "AT+CSQ",
+         "AT+CTZU")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,14 @@ class EmulatedModem:
         self._concat_ref = 0
         self._pin_attempts = 3
         self._pin_state = "READY"
+        #: the network's time, as the SMSC stamps it and NITZ sends it: this process's clock
+        #: moved by ``network_offset`` seconds (see :meth:`set_network_time`); ``nitz``: the
+        #: operator sends time updates (a modem with AT+CTZU=1 then keeps its clock right)
+        self.network_offset = 0.0
+        self.network_zone = timezone(timedelta(hours=7))
+        self.nitz = True
+        self.ctzu_supported = True
+        self._rtc_offset = datetime(2004, 1, 1, tzinfo=UTC).timestamp() - time.time()
         self._reset_settings(power_cycle=True)
         self._handlers = self._build_table()
 
@@ -366,6 +377,7 @@ class EmulatedModem:
             if power_cycle:
                 self.cfun, self.creg_n = 1, 0
                 self.cops_format = self.operator_format
+                self.ctzu = 0
                 if self.pin and self._pin_state != "SIM PUK":
                     self._pin_state = "SIM PIN"
 
@@ -575,6 +587,10 @@ class EmulatedModem:
             (r"\+CPIN\?", info(lambda: f"+CPIN: {self._pin_state}"), False),
             (r'\+CPIN="?([^",]*)"?(?:,"?[^"]*"?)?', self._cmd_cpin, False),
             (r"\+CSQ", info(lambda: f"+CSQ: {self.rssi},99"), False),
+            (r"\+CCLK\?", info(lambda: format_cclk(self.modem_clock())), False),
+            (r'\+CCLK="([^"]*)"', self._cmd_cclk_set, False),
+            (r"\+CTZU=([01])", self._cmd_ctzu, False),
+            (r"\+CTZU\?", self._cmd_ctzu_query, False),
             (r"\+CREG\?", info(lambda: f"+CREG: {self.creg_n},1"), False),
             (r"\+CREG=([0-2])", self._set("creg_n"), False),
             (r"\+COPS\?", info(self._cops), False),
@@ -665,6 +681,41 @@ class EmulatedModem:
             return _Reply(final="ERROR")
         self.cops_format = int(m[1])
         return _Reply()
+
+    # ---------------------------------------------------------------- network time
+
+    def network_now(self) -> datetime:
+        """The network's time now (what the SMSC stamps on a delivered SMS)."""
+        return datetime.fromtimestamp(time.time() + self.network_offset, self.network_zone)
+
+    def set_network_time(self, when: datetime) -> None:
+        """Make the network's time ``when`` now (it then runs on with this process's clock)."""
+        self.network_offset = when.timestamp() - time.time()
+
+    def modem_clock(self) -> datetime:
+        """What AT+CCLK? answers: network time when AT+CTZU=1 and the network sends NITZ,
+        else the modem's own clock (power-on default 2004-01-01, or what AT+CCLK= set)."""
+        if self.ctzu and self.nitz:
+            return self.network_now()
+        return datetime.fromtimestamp(time.time() + self._rtc_offset, UTC)
+
+    def _cmd_cclk_set(self, m: re.Match[str]) -> _Reply:
+        when = parse_cclk(f'+CCLK: "{m[1]}"')
+        if when is None:
+            return self._cme(3)
+        self._rtc_offset = when.timestamp() - time.time()
+        return _Reply()
+
+    def _cmd_ctzu(self, m: re.Match[str]) -> _Reply:
+        if not self.ctzu_supported:
+            return _Reply(final="ERROR")
+        self.ctzu = int(m[1])
+        return _Reply()
+
+    def _cmd_ctzu_query(self, m: re.Match[str]) -> _Reply:
+        if not self.ctzu_supported:
+            return _Reply(final="ERROR")
+        return _Reply([f"+CTZU: {self.ctzu}"])
 
     def _cmd_cfun(self, m: re.Match[str]) -> _Reply:
         if m[2] == "1":
@@ -886,7 +937,7 @@ class EmulatedModem:
         """Build SMS-DELIVER PDU(s) with ``sms1708.core.pdu.encode_deliver`` and deliver each."""
         from sms1708.core.pdu import encode_deliver  # lazily: optional for the emulator itself
 
-        scts = when or datetime.now().astimezone()
+        scts = when or self.network_now()
 
         def encode(ref: int | None) -> list[str]:
             return encode_deliver(
@@ -947,7 +998,7 @@ class EmulatedModem:
         """Store ``n`` SMS silently, then write all their ``+CMTI`` in one write (regardless of
         CNMI). Without ``pdus``, distinct UCS2 messages "burst <i>" from +6281200000000 are used.
         Messages that do not fit are held back by the network and get no URC."""
-        now = datetime.now().astimezone()
+        now = self.network_now()
         if not pdus:
             pdus = [_ucs2_deliver("+6281200000000", f"burst {i}", now, self.smsc) for i in range(n)]
         with self._lock:

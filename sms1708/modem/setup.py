@@ -101,6 +101,7 @@ class ModemInfo:
     cnmi: str | None
     smsc: str | None
     signal: int | None
+    network_clock: bool = False  # AT+CTZU=1 accepted: the modem's clock follows the network
 
 
 def check_pin(
@@ -213,6 +214,8 @@ def initialise(session: ATSession, cfg: ModemConfig, *, may_enter_pin: bool = Tr
             modem=cfg.name,
             hint="no CNMI setting accepted; relying on the storage poll alone",
         )
+    # network time-zone updates: the modem's clock then tells the daemon the network's time
+    network_clock = session.try_command("AT+CTZU=1", timeout=cfg.command_timeout) is not None
     smsc = None
     lines = session.try_command("AT+CSCA?", timeout=cfg.command_timeout) or []
     for line in lines:
@@ -224,7 +227,9 @@ def initialise(session: ATSession, cfg: ModemConfig, *, may_enter_pin: bool = Tr
         m = re.match(r"^\+CSQ:\s*(\d+)", line)
         if m:
             signal = int(m.group(1))
-    return ModemInfo(family=profile.name, cnmi=cnmi, smsc=smsc, signal=signal)
+    return ModemInfo(
+        family=profile.name, cnmi=cnmi, smsc=smsc, signal=signal, network_clock=network_clock
+    )
 
 
 def _run(session: ATSession, step: Step, cfg: ModemConfig) -> None:

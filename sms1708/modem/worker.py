@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import serial
@@ -36,6 +37,7 @@ from sms1708.logsetup import get_logger
 from sms1708.loopguard import LoopGuard
 from sms1708.modem import pinrecord, receiver, sender
 from sms1708.modem.at import ATSession, Urc
+from sms1708.modem.netclock import parse_cclk
 from sms1708.modem.network import refresh_operator
 from sms1708.modem.setup import initialise, rssi_to_dbm
 from sms1708.store.intake import safe_error
@@ -69,8 +71,12 @@ class ModemWorker(threading.Thread):
         on_message: Callable[[], None] = lambda: None,
         store_factory: Callable[[str], Store] = Store.open,
         health: Health | None = None,
+        on_network_time: Callable[[datetime], None] | None = None,
     ) -> None:
         super().__init__(name=f"modem-{modem.name}", daemon=True)
+        #: the modem's network-set clock was read (None: not asked; see modem/netclock.py)
+        self.on_network_time = on_network_time
+        self.network_clock = False
         self.cfg = cfg
         self.modem = modem
         self.rules = rules
@@ -229,6 +235,8 @@ class ModemWorker(threading.Thread):
         )
         self.last_csq_at = time.monotonic()
         refresh_operator(session, self.health, self.modem.name, timeout=self.modem.command_timeout)
+        self.network_clock = info.network_clock
+        self._read_network_clock(session)
         log.info(
             "modem_ready",
             modem=self.modem.name,
@@ -350,9 +358,19 @@ class ModemWorker(threading.Thread):
         self.throttle_logged = throttled is not None
         return throttled
 
+    def _read_network_clock(self, session: ATSession) -> None:
+        """The modem's clock, where the network sets it (AT+CTZU=1 accepted)."""
+        if self.on_network_time is None or not self.network_clock:
+            return
+        for line in session.try_command("AT+CCLK?", timeout=PING_TIMEOUT) or []:
+            when = parse_cclk(line)
+            if when is not None:
+                self.on_network_time(when)
+
     def _read_signal(self, session: ATSession) -> None:
         self.last_csq_at = time.monotonic()
         refresh_operator(session, self.health, self.modem.name, timeout=PING_TIMEOUT)
+        self._read_network_clock(session)
         for line in session.try_command("AT+CSQ", timeout=PING_TIMEOUT) or []:
             if line.startswith("+CSQ:"):
                 with contextlib.suppress(ValueError, IndexError):

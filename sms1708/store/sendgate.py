@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
 
+from sms1708 import sitetime
 from sms1708.core import gate
 from sms1708.core.replies import Guard, national_digits
 from sms1708.core.states import State
@@ -25,9 +25,9 @@ class Queued:
 
 
 def day_start(now: float) -> float:
-    """The box's local midnight before ``now``: where the daily budget starts counting."""
-    local = datetime.fromtimestamp(now).astimezone()
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    """The site's midnight before ``now`` (``[site] timezone``, not the box's zone): where the
+    daily budget starts counting."""
+    return sitetime.day_start(now)
 
 
 def spellings(number: str) -> list[str]:

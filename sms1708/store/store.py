@@ -28,6 +28,7 @@ from sms1708.store.outbox import Attempt, OutboxItem, OutboxStore
 from sms1708.store.queries import ReadStore
 from sms1708.store.replyqueue import ReplyItem, ReplyStore
 from sms1708.store.schema import migrations
+from sms1708.store.timeshift import TimeShiftStore
 from sms1708.store.topics import TopicStore
 
 __all__ = [
@@ -53,6 +54,7 @@ class Store(
     FollowupStore,
     AccountStore,
     ConsoleStore,
+    TimeShiftStore,
 ):
     """A connection to the sms1708 database. One per thread; cheap to open.
 

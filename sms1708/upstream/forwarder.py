@@ -80,7 +80,7 @@ class Forwarder(threading.Thread):
         self.cfg = cfg
         self.dest = dest
         self.stop_event = stop
-        self.client = client or make_client(cfg)
+        self.client = client or make_client(cfg, wall_clock=clock)
         self.clock = clock
         self.rand = rand
         self.store_factory = store_factory

@@ -19,11 +19,16 @@ Real-world timings: ``latency`` (seconds) delays every answer, as a server far a
 ``rate_limit`` (requests per second, over a sliding second) answers ``429`` with
 ``Retry-After`` (whole seconds until a place frees) to the requests beyond it, counted in
 ``too_many``.
+``signing_secret`` with ``replay_window`` (seconds): the stand-in checks the HMAC signature and
+answers 401 when it is wrong or its timestamp is further than the window from the stand-in's
+clock, as an upstream that refuses replayed requests does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import math
 import socket
@@ -61,6 +66,9 @@ class StandIn:
         self.rate_limit: float | None = None
         self.too_many = 0  # requests answered 429 by the rate limit
         self._accepted_at: deque[float] = deque()
+        self.signing_secret: str | None = None
+        self.replay_window: float | None = None
+        self.unauthorized = 0  # requests answered 401 (bad signature / outside the window)
         self.requests: list[Received] = []
         self.tracking: dict[str, str] = {}
         #: tracking id -> status text answered on GET /status/<tracking id>
@@ -190,6 +198,11 @@ class StandIn:
         hang_if = self.hang_if
         if mode == "up" and hang_if is not None and hang_if(body):
             mode = "hang"
+        if mode == "up" and not self._signature_ok(h.headers.get("X-Sms1708-Signature"), raw):
+            with self.changed:
+                self.unauthorized += 1
+            self._answer(h, 401, {"error": "signature invalid or outside the replay window"})
+            return
         with self.changed:
             self.requests.append(Received(key, dict(h.headers.items()), body))
             if mode in ("up", "hang", "huge", "trickle") and key:
@@ -257,6 +270,19 @@ class StandIn:
                 window.append(now)
                 return None
             return max(1, math.ceil(window[0] + 1.0 - now))
+
+    def _signature_ok(self, header: str | None, raw: bytes) -> bool:
+        if self.signing_secret is None:
+            return True
+        fields = dict(p.split("=", 1) for p in (header or "").split(",") if "=" in p)
+        try:
+            stamp = int(fields.get("t", ""))
+        except ValueError:
+            return False
+        mac = hmac.new(self.signing_secret.encode(), f"{stamp}.".encode() + raw, hashlib.sha256)
+        if not hmac.compare_digest(mac.hexdigest(), fields.get("v1", "")):
+            return False
+        return self.replay_window is None or abs(time.time() - stamp) <= self.replay_window
 
     def _status(self, h: BaseHTTPRequestHandler) -> None:
         tracking = h.path.rstrip("/").rsplit("/", 1)[-1]

@@ -253,8 +253,9 @@ def _where(url: str) -> str:
     return clean_text(url.split("?", 1)[0], 120)
 
 
-def make_client(cfg: Config) -> WebhookClient:
-    """The client for the configured profile (generic webhook or SP4N-LAPOR!)."""
+def make_client(cfg: Config, wall_clock: Callable[[], float] = time.time) -> WebhookClient:
+    """The client for the configured profile (generic webhook or SP4N-LAPOR!); ``wall_clock``
+    gives the signature's timestamp (the daemon's trusted clock)."""
     mapper: Callable[[dict[str, Any], str], dict[str, Any]] = body
     if cfg.upstream.profile == "lapor":
         from sms1708.upstream import lapor
@@ -270,4 +271,5 @@ def make_client(cfg: Config) -> WebhookClient:
         mapper=mapper,
         token=cfg.upstream.token(),
         secret=cfg.upstream.signing_secret(),
+        wall_clock=wall_clock,
     )

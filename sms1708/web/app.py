@@ -17,8 +17,10 @@ from typing import Any
 import jinja2
 import structlog
 
+from sms1708 import sitetime
 from sms1708.config import Config
 from sms1708.core.mask import mask_number
+from sms1708.health import latest_status
 from sms1708.store.accounts import Session
 from sms1708.store.store import Store
 from sms1708.web import auth
@@ -90,6 +92,8 @@ Page = Callable[[Ctx], Response]
 class App:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
+        # dates in the site's zone, on the daemon's corrected clock (as status.json says)
+        sitetime.use(cfg, latest_status(cfg.daemon.status_file, cfg.store.path))
         self._local = threading.local()
         self.router = Router()
         self.templates = jinja2.Environment(
@@ -121,7 +125,7 @@ class App:
     def when(ts: float | None) -> str:
         if ts is None:
             return "—"
-        return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+        return sitetime.local(ts).strftime("%Y-%m-%d %H:%M")
 
     def secure(self, req: Request) -> bool:
         mode = self.cfg.web.secure_cookies
@@ -151,7 +155,7 @@ class App:
         return finish(resp, start_response, cache=static)
 
     def error(self, req: Request, status: int, message: str) -> Response:
-        ctx = Ctx(self, req, None, time.time(), self.language(req))
+        ctx = Ctx(self, req, None, sitetime.now(), self.language(req))
         try:
             ctx.session = auth.current(
                 self.store(), self.cfg.web, req.cookies.get(auth.COOKIE), now=ctx.now
@@ -161,7 +165,7 @@ class App:
         return ctx.render("error.html", status, code=status, message=message)
 
     def _dispatch(self, req: Request, handler: Page) -> Response:
-        now = time.time()
+        now = sitetime.now()
         lang = self.language(req)
         public = any(req.path == p or req.path.startswith(p + "/") for p in self.public)
         session = auth.current(self.store(), self.cfg.web, req.cookies.get(auth.COOKIE), now=now)

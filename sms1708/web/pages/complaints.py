@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from sms1708 import sitetime
 from sms1708.core.pdu import gsm7_septets, segments
 from sms1708.store.console import ComplaintFilter
 from sms1708.web.app import Ctx
@@ -19,14 +20,14 @@ PAGE = 50
 
 
 def day_start(text: str | None, *, plus_days: int = 0) -> float | None:
-    """Midnight (box time) of an ``YYYY-MM-DD`` date; None for an empty or bad date."""
+    """Midnight (the site's zone) of an ``YYYY-MM-DD`` date; None for an empty or bad date."""
     if not text:
         return None
     try:
         d = dt.date.fromisoformat(text.strip())
     except ValueError:
         return None
-    moment = dt.datetime.combine(d + dt.timedelta(days=plus_days), dt.time()).astimezone()
+    moment = dt.datetime.combine(d + dt.timedelta(days=plus_days), dt.time(), sitetime.zone())
     return moment.timestamp()
 
 

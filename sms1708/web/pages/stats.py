@@ -6,10 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from typing import TYPE_CHECKING
 
-from sms1708 import chart, reports
+from sms1708 import chart, reports, sitetime
 from sms1708.core.cells import spreadsheet_safe
 from sms1708.core.mask import mask_number
 from sms1708.web.app import Ctx
@@ -44,7 +43,11 @@ def _load(ctx: Ctx) -> reports.Stats:
     if since is None and not q.get("from"):
         since = ctx.now - 30 * 86400 if period == "day" else ctx.now - 26 * 7 * 86400
     return reports.load(
-        ctx.store, period=period, since=since, until=day_start(q.get("to"), plus_days=1)
+        ctx.store,
+        period=period,
+        since=since,
+        until=day_start(q.get("to"), plus_days=1),
+        tz=sitetime.zone(),
     )
 
 
@@ -80,7 +83,7 @@ def export(ctx: Ctx) -> Response:
     for r in rows:
         r["sender"] = mask_number(r["sender"])
     ctx.audit("export", target=f"laporan.{fmt}", detail=f"{len(rows)} rows")
-    stamp = time.strftime("%Y%m%d", time.localtime(ctx.now))
+    stamp = sitetime.local(ctx.now).strftime("%Y%m%d")
     if fmt == "json":
         body = json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
         ctype = "application/json; charset=utf-8"
