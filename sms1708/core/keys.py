@@ -40,3 +40,9 @@ def detached_key(key: str) -> str:
     (``sms1708 detach``): the upstream may have seen the old key as an update, so the report
     must not reuse it. Derived from the old key, so it is stable too."""
     return str(uuid.uuid5(_NAMESPACE, f"detached:{key}"))
+
+
+def correction_key(key: str, correction: int) -> str:
+    """The idempotency key of the update that carries an operator's correction of a delivered
+    report upstream (one per correction, stable across retries and restarts)."""
+    return str(uuid.uuid5(_NAMESPACE, f"correction:{key}:{correction}"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sms1708.core import keys
 from sms1708.errors import StoreError
 from sms1708.store.base import StoreBase
 from sms1708.store.followups import followups_of
@@ -197,6 +198,69 @@ class ConsoleStore(StoreBase):
                 (message_id, field, old, value, by, now),
             )
             return None if old is None else str(old)
+
+    def queue_correction(
+        self, message_id: int, summary: str, *, by: str, now: float, received_at: str
+    ) -> tuple[str, ...]:
+        """Send an operator's correction of a report that a destination already has, as an
+        update (``update_of``) with its own key, to each destination the report was delivered
+        to (a destination still waiting for the report gets the corrected record itself, since
+        the forwarder reads the record at each attempt). The update carries the corrected
+        category, location and code, and ``summary`` as its text. Returns the destinations."""
+        with self.transaction() as c:
+            m = c.execute(
+                "SELECT key, modem, sender, sender_type, kind, anonymous, confidential,"
+                " category, location, location_code, update_of FROM messages WHERE id = ?",
+                (message_id,),
+            ).fetchone()
+            if m is None:
+                raise StoreError(f"no complaint with id {message_id}")
+            if m["update_of"] is not None:
+                raise StoreError(f"message {message_id} is a follow-up; correct its report")
+            delivered = [
+                str(r[0])
+                for r in c.execute(
+                    "SELECT destination FROM deliveries WHERE message_id = ?"
+                    " AND state = 'delivered' ORDER BY destination",
+                    (message_id,),
+                )
+            ]
+            if not delivered:
+                return ()
+            n = c.execute(
+                "SELECT COUNT(*) FROM corrections WHERE message_id = ?", (message_id,)
+            ).fetchone()[0]
+            text = f"Koreksi operator ({by}): {summary}"
+            cur = c.execute(
+                "INSERT INTO messages (key, modem, sender, sender_type, received_at, stored_at,"
+                " raw_text, kind, text, anonymous, confidential, category, location,"
+                " location_code, partial, part_count, forwarded, update_of)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,1,?)",
+                (
+                    keys.correction_key(m["key"], int(n)),
+                    m["modem"],
+                    m["sender"],
+                    m["sender_type"],
+                    received_at,
+                    now,
+                    text,
+                    m["kind"],
+                    text,
+                    m["anonymous"],
+                    m["confidential"],
+                    m["category"],
+                    m["location"],
+                    m["location_code"],
+                    message_id,
+                ),
+            )
+            update = int(cur.lastrowid or 0)
+            c.executemany(
+                "INSERT INTO deliveries (message_id, destination, state, queued_at,"
+                " next_attempt_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)",
+                [(update, d, now, now, now) for d in delivered],
+            )
+            return tuple(delivered)
 
     def _rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute(sql, args)]

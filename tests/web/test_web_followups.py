@@ -3,12 +3,17 @@ wrongly attached one (audited), against `sms1708 web` on loopback."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from sms1708.config import from_mapping
 from sms1708.store.store import Store
+from sms1708.upstream.forwarder import Forwarder
+from sms1708.upstream.standin import StandIn
+from sms1708.upstream.webhook import WebhookClient
 from tests.web.conftest import Browserless, add_user, sms, web_config
 
 CITIZEN = "+6281234567890"
@@ -68,3 +73,47 @@ def test_an_operator_detaches_a_followup_and_it_is_audited(site: dict[str, Any])
     page = c.http.get(f"/laporan/{report}").text
     assert "lubangnya besar" in page and "sudah tiga bulan belum" not in page
     assert c.post(f"/laporan/{report}/pisahkan").status_code == 409  # a report, not a follow-up
+
+
+def test_a_correction_of_a_delivered_report_goes_upstream_as_an_update(
+    site: dict[str, Any], upstream: StandIn
+) -> None:
+    """The destination that already has the report gets the operator's correction as an
+    update of its own (own key, update_of naming the report); nothing is queued for a
+    destination still waiting for the report, which gets the corrected record itself."""
+    store: Store = site["store"]
+    report = sms(store, "+6285712345678", "LAPOR lampu jalan mati", minutes_ago=20, index=9)
+    store.conn.execute(
+        "UPDATE deliveries SET state = 'delivered', delivered_at = 1 WHERE message_id = ?",
+        (report,),
+    )
+    c = login(site, "omar")
+    r = c.post(f"/laporan/{report}/koreksi", {"category": "kesehatan", "location": ""})
+    assert r.status_code == 303, r.text
+    [update] = store.conn.execute(
+        "SELECT id, key, update_of, category, text FROM messages WHERE update_of = ?",
+        (report,),
+    ).fetchall()
+    assert update["category"] == "kesehatan" and "Koreksi operator (omar)" in update["text"]
+    [d] = store.conn.execute(
+        "SELECT destination, state FROM deliveries WHERE message_id = ?", (update["id"],)
+    ).fetchall()
+    assert d["state"] == "queued"
+    entry = store.audit_log(action="correction_forwarded", limit=1)[0]
+    assert entry["actor"] == "omar" and d["destination"] in entry["detail"]
+    # through the real forwarder to the stand-in: the update names its report's key
+    cfg = from_mapping({"store": {"path": store.path}, "upstream": {"url": upstream.url}})
+    stop = threading.Event()
+    f = Forwarder(cfg, stop, client=WebhookClient(cfg.upstream, immediate_retries=1))
+    f.step(store)
+    report_key = store.message(report)["key"]  # type: ignore[index]
+    [got] = [q for q in upstream.requests if q.key == update["key"]]
+    assert got.body["update_of"] == report_key and got.body["category"] == "kesehatan"
+    sent = upstream.keys()
+    assert report_key not in sent  # the report itself is not sent again
+    # a report not yet delivered anywhere: corrected in place, no update
+    waiting = sms(store, "+6285712345679", "LAPOR sampah menumpuk", minutes_ago=3, index=10)
+    c.post(f"/laporan/{waiting}/koreksi", {"category": "lingkungan", "location": ""})
+    assert not store.conn.execute(
+        "SELECT 1 FROM messages WHERE update_of = ?", (waiting,)
+    ).fetchall()

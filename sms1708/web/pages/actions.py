@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sms1708 import sitetime
 from sms1708.core.gate import Outgoing
 from sms1708.core.mask import mask_number
 from sms1708.core.pdu import encode_submit
@@ -89,7 +90,17 @@ def correct(ctx: Ctx) -> Response:
             old = ctx.store.correct(m["id"], field, value, by=ctx.user, now=ctx.now)
             changed.append(f"{field}: {old!r} -> {value!r}")
     if changed:
-        ctx.audit("correct", target=f"laporan {m['id']}", detail="; ".join(changed))
+        summary = "; ".join(changed)
+        ctx.audit("correct", target=f"laporan {m['id']}", detail=summary)
+        # a destination that has the report already gets the correction as an update
+        at = sitetime.local(ctx.now).isoformat(timespec="seconds")
+        sent_to = ctx.store.queue_correction(
+            m["id"], summary, by=ctx.user, now=ctx.now, received_at=at
+        )
+        if sent_to:
+            ctx.audit(
+                "correction_forwarded", target=f"laporan {m['id']}", detail=", ".join(sent_to)
+            )
     return redirect(f"/laporan/{m['id']}?ok=corrected")
 
 
