@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from sms1708 import __version__, cliaudit, config, logsetup, sitetime
+from sms1708 import __version__, cliaudit, config, logsetup, reports, sitetime
 from sms1708.core.cells import printable, spreadsheet_safe
 from sms1708.core.gate import COUNTED_GUARDS
 from sms1708.core.grammar import parse as parse_text
@@ -806,30 +806,11 @@ def export(
             if fmt == "json":
                 out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
                 return
-            w = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+            w = csv.DictWriter(out, fieldnames=reports.EXPORT_FIELDS, extrasaction="ignore")
             w.writeheader()
             w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
     except OutputFileError as e:
         fail(str(e), EXIT_ATTENTION)
-
-
-EXPORT_FIELDS = [
-    "id",
-    "key",
-    "received_at",
-    "sender",
-    "kind",
-    "text",
-    "anonymous",
-    "confidential",
-    "category",
-    "location",
-    "location_code",
-    "partial",
-    "tracking_id",
-    "state",
-    "update_of",  # a follow-up SMS: the id of the report it adds to (empty for a report)
-]
 
 
 # ---------------------------------------------------------------------------------- reparse

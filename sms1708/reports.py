@@ -38,6 +38,25 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sms1708.core.grammar import KINDS
 
+#: the columns of a complaints export (CSV and JSON), the same from the CLI and the console
+EXPORT_FIELDS = (
+    "id",
+    "key",
+    "received_at",
+    "sender",
+    "kind",
+    "text",
+    "anonymous",
+    "confidential",
+    "category",
+    "location",
+    "location_code",
+    "partial",
+    "tracking_id",
+    "state",
+    "update_of",  # a follow-up SMS: the id of the report it adds to (empty for a report)
+)
+
 if TYPE_CHECKING:
     from sms1708.store.base import StoreBase
 

@@ -18,23 +18,6 @@ from sms1708.web.pages.complaints import day_start
 if TYPE_CHECKING:
     from sms1708.web.app import App
 
-EXPORT_FIELDS = (
-    "id",
-    "key",
-    "received_at",
-    "sender",
-    "kind",
-    "text",
-    "anonymous",
-    "confidential",
-    "category",
-    "location",
-    "partial",
-    "tracking_id",
-    "state",
-    "update_of",  # a follow-up SMS: the id of the report it adds to
-)
-
 
 def _load(ctx: Ctx) -> reports.Stats:
     q = ctx.req.query
@@ -89,7 +72,7 @@ def export(ctx: Ctx) -> Response:
         ctype = "application/json; charset=utf-8"
     else:
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+        w = csv.DictWriter(buf, fieldnames=reports.EXPORT_FIELDS, extrasaction="ignore")
         w.writeheader()
         w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
         body = buf.getvalue().encode("utf-8")
