@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -128,3 +129,16 @@ def test_a_late_answer_after_a_timeout_is_never_taken_for_the_next_commands(
     # the late "SMS1708 / OK" arrives now; it must not become AT+CSQ's answer
     assert session.command("AT+CSQ", timeout=5) == ["+CSQ: 18,99"]
     assert session.command("AT+CGMI", timeout=5) == ["SMS1708"]
+
+
+def test_a_modem_that_hangs_during_a_listing_is_noticed_by_its_silence(
+    session: ATSession, modem: EmulatedModem
+) -> None:
+    """A listing may take a minute on a full SIM, but a modem that says nothing at all for a
+    command's timeout has hung: the stream ends with ModemTimeout then, not after a minute."""
+    modem.hang(True)
+    started = time.monotonic()
+    with pytest.raises(ModemTimeout, match="went silent"):
+        list(session.stream("AT+CMGL=4", timeout=120.0, silence=1.0))
+    assert time.monotonic() - started < 60  # a hang guard: far below the listing's timeout
+    modem.hang(False)

@@ -265,6 +265,7 @@ class ATSession:
         timeout: float = 10.0,
         idle: float | None = None,
         write_timeout: float | None = None,
+        silence: float | None = None,
     ) -> Iterator[str]:
         """Send one AT command and yield its information lines as they arrive (a long
         ``AT+CMGL`` listing is worked on while the rest of it is still on the line).
@@ -277,6 +278,9 @@ class ATSession:
         is yielded whenever no line came for that long (the consumer can act on a quiet line).
         ``write_timeout`` bounds writing the command itself (a modem that does not take a few
         bytes within a command's timeout has stopped reading; default: ``timeout``).
+        ``silence``: a modem that says nothing at all for that long, before its first line or
+        between two, has hung (a listing streams its lines without pauses): ModemTimeout then,
+        rather than after the whole listing's ``timeout``.
         """
         with self._lock:
             if self.gone is not None or self._ser is None:
@@ -294,14 +298,20 @@ class ATSession:
                 self._write(
                     (command + "\r").encode("ascii", "replace"), write_timeout or timeout, shown
                 )
-                quiet_since = time.monotonic()
+                quiet_since = last_line = time.monotonic()
                 while True:
                     try:
                         yield pending.sink.get(timeout=0.05)
-                        quiet_since = time.monotonic()
+                        quiet_since = last_line = time.monotonic()
                         continue
                     except queue.Empty:
                         pass
+                    if (
+                        silence is not None
+                        and not pending.done.is_set()
+                        and time.monotonic() - last_line >= silence
+                    ):
+                        raise ModemTimeout(f"{shown}: the modem went silent for {silence:g}s")
                     if idle is not None and time.monotonic() - quiet_since >= idle:
                         quiet_since = time.monotonic()
                         yield ""

@@ -255,7 +255,11 @@ def drain_memory(
 
     try:
         listing = session.stream(
-            "AT+CMGL=4", timeout=list_timeout, idle=batch_seconds, write_timeout=command_timeout
+            "AT+CMGL=4",
+            timeout=list_timeout,
+            idle=batch_seconds,
+            write_timeout=command_timeout,
+            silence=command_timeout,  # a hung modem is noticed in seconds, not after a minute
         )
         for line in listing:
             if line:
