@@ -6,12 +6,36 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from sms1708.errors import StoreDamagedError, StoreError, StoreFullError
 from sms1708.store.schema import migrations
+
+if TYPE_CHECKING:
+    from sms1708.core.grammar import Record
+
+#: the grammar's reading of a message as stored on it (intake and detach write these together)
+RECORD_SET = (
+    "kind=?, text=?, anonymous=?, confidential=?, category=?, location=?, location_code=?,"
+    " reference=?"
+)
+
+
+def record_values(r: Record) -> tuple[Any, ...]:
+    """The values for :data:`RECORD_SET`, in its order."""
+    return (
+        r.kind,
+        r.text,
+        int(r.anonymous),
+        int(r.confidential),
+        r.category,
+        r.location,
+        r.location_code,
+        r.reference,
+    )
+
 
 _FULL_CODES = {13}  # SQLITE_FULL
 _DAMAGED_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB

@@ -17,7 +17,7 @@ from sms1708.core import followup, keys
 from sms1708.core.grammar import FORWARDED_KINDS, Tables, parse
 from sms1708.core.replies import same_number
 from sms1708.core.routing import Routing
-from sms1708.store.base import StoreBase
+from sms1708.store.base import RECORD_SET, StoreBase, record_values
 from sms1708.store.deliveries import queue_deliveries
 
 #: a delivery row (``deliveries`` unaliased) that may be claimed now: not an update whose
@@ -167,23 +167,9 @@ class FollowupStore(StoreBase):
             if dry_run:
                 return out
             c.execute(
-                "UPDATE messages SET update_of=NULL, detached_at=?, key=?, kind=?, text=?,"
-                " anonymous=?, confidential=?, category=?, location=?, location_code=?,"
-                " reference=?, forwarded=? WHERE id=?",
-                (
-                    now,
-                    key,
-                    r.kind,
-                    r.text,
-                    int(r.anonymous),
-                    int(r.confidential),
-                    r.category,
-                    r.location,
-                    r.location_code,
-                    r.reference,
-                    int(forward),
-                    message_id,
-                ),
+                "UPDATE messages SET update_of=NULL, detached_at=?, key=?,"
+                f" {RECORD_SET}, forwarded=? WHERE id=?",
+                (now, key, *record_values(r), int(forward), message_id),
             )
             c.execute("DELETE FROM deliveries WHERE message_id = ?", (message_id,))
             if forward:

@@ -16,7 +16,7 @@ from sms1708.core.pdu import Deliver, StatusReport, decode_deliver
 from sms1708.core.replies import same_number
 from sms1708.errors import PduDecodeError, StoreError
 from sms1708.store import followups
-from sms1708.store.base import StoreBase
+from sms1708.store.base import RECORD_SET, StoreBase, record_values
 from sms1708.store.deliveries import queue_deliveries
 from sms1708.store.sendgate import queue_gated
 
@@ -302,21 +302,8 @@ class IntakeStore(StoreBase):
             )
             r = plan.record
             c.execute(
-                "UPDATE messages SET kind=?, text=?, anonymous=?, confidential=?, category=?,"
-                " location=?, location_code=?, reference=?, forwarded=?, update_of=? WHERE id=?",
-                (
-                    r.kind,
-                    r.text,
-                    int(r.anonymous),
-                    int(r.confidential),
-                    r.category,
-                    r.location,
-                    r.location_code,
-                    r.reference,
-                    int(plan.forward),
-                    plan.update_of,
-                    mid,
-                ),
+                f"UPDATE messages SET {RECORD_SET}, forwarded=?, update_of=? WHERE id=?",
+                (*record_values(r), int(plan.forward), plan.update_of, mid),
             )
             if plan.update_of is not None:  # to the report's destinations, not routed anew
                 followups.queue_update(c, mid, plan.update_of, now=now)
