@@ -29,7 +29,7 @@ from sms1708.table_files.categories import lexicon_from_dict
 from sms1708.table_files.keywords import keywords_from_dict
 from sms1708.table_files.places import gazetteer_from_dict
 
-__all__ = ["SHIPPED", "default_tables", "load_tables", "places_from_text"]
+__all__ = ["SHIPPED", "default_tables", "load_tables", "places_from_text", "read_table"]
 
 #: the shipped files, inside the package (``sms1708/data``)
 SHIPPED = {
@@ -71,8 +71,10 @@ def _build(source: str, text: str, build: Callable[[Mapping[str, Any]], T]) -> T
         raise ConfigError(f"{source}: {e.key}", e.problem) from None
 
 
-def _one(kind: str, path: str | None, build: Callable[[Mapping[str, Any]], T]) -> T:
-    source, text = _read_file(path) if path else _read_shipped(SHIPPED[kind])
+def read_table(path: str | None, shipped: str, build: Callable[[Mapping[str, Any]], T]) -> T:
+    """A table file, checked by ``build``: the file at ``path``, else the shipped
+    ``sms1708/data/<shipped>``. Every problem is a :class:`ConfigError` naming the file."""
+    source, text = _read_file(path) if path else _read_shipped(shipped)
     return _build(source, text, build)
 
 
@@ -80,9 +82,9 @@ def load_tables(
     keywords: str | None = None, categories: str | None = None, places: str | None = None
 ) -> GrammarTables:
     """Tables from the given TOML files; ``None`` for a file means the shipped one."""
-    base = _one("keywords", keywords, keywords_from_dict)
-    lexicon = _one("categories", categories, lexicon_from_dict)
-    gazetteer = _one("places", places, gazetteer_from_dict)
+    base = read_table(keywords, SHIPPED["keywords"], keywords_from_dict)
+    lexicon = read_table(categories, SHIPPED["categories"], lexicon_from_dict)
+    gazetteer = read_table(places, SHIPPED["places"], gazetteer_from_dict)
     return dataclasses.replace(base, lexicon=lexicon, gazetteer=gazetteer)
 
 
