@@ -81,7 +81,7 @@ def read_table(path: str | None, shipped: str, build: Callable[[Mapping[str, Any
 def load_tables(
     keywords: str | None = None, categories: str | None = None, places: str | None = None
 ) -> GrammarTables:
-    """Tables from the given TOML files; ``None`` for a file means the shipped one."""
+    """Grammar tables from the given TOML files; ``None`` for a file means the shipped one."""
     base = read_table(keywords, SHIPPED["keywords"], keywords_from_dict)
     lexicon = read_table(categories, SHIPPED["categories"], lexicon_from_dict)
     gazetteer = read_table(places, SHIPPED["places"], gazetteer_from_dict)
