@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from sms1708 import sitetime
-from sms1708.cli import EXIT_ATTENTION, EXIT_CONFIG, emit_json, fail, get_config, open_store
+from sms1708.cli.common import EXIT_ATTENTION, EXIT_CONFIG, emit_json, fail, get_config, open_store
 from sms1708.errors import ConfigError
 
 
