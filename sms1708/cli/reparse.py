@@ -55,8 +55,8 @@ def reparse(ctx: click.Context, since: float | None, yes: bool, as_json: bool) -
     (kind, text, flags, category, location); --yes writes it. Complaints not yet delivered
     go upstream with the new record; delivered ones change only here.
     """
+    from sms1708 import reparse as rereading
     from sms1708.daemon import grammar_tables
-    from sms1708.store.maintenance import RECORD_FIELDS
 
     try:
         tables = grammar_tables(get_config(ctx))
@@ -64,15 +64,11 @@ def reparse(ctx: click.Context, since: float | None, yes: bool, as_json: bool) -
         fail(str(e), EXIT_CONFIG)
     store = open_store(ctx)
     changes: dict[int, dict[str, Any]] = {}
-    for row in store.records_for_reparse(since=since):
-        new = parse_text(row["raw_text"], tables).as_dict()
-        new["anonymous"], new["confidential"] = int(new["anonymous"]), int(new["confidential"])
-        diff = {k: new[k] for k in RECORD_FIELDS if new[k] != row[k]}
-        if diff:
-            changes[row["id"]] = diff
-            if not as_json:
-                for k, v in diff.items():
-                    click.echo(f"#{row['id']:<6} {k:<12} {row[k]!r} -> {v!r}")
+    for change in rereading.changes(store.records_for_reparse(since=since), tables):
+        changes[change.message_id] = change.after
+        if not as_json:
+            for line in change.lines():
+                click.echo(line)
     if as_json:
         emit_json({str(k): v for k, v in changes.items()})
     if yes and changes:
