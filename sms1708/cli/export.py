@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import json
-
 import click
 
-from sms1708 import reports, sitetime
+from sms1708 import export as writing
+from sms1708 import queueview, reports, sitetime
 from sms1708.cli import audit as cliaudit
 from sms1708.cli.common import (
     EXIT_ATTENTION,
@@ -18,8 +16,6 @@ from sms1708.cli.common import (
     fail,
     open_store,
 )
-from sms1708.core.cells import spreadsheet_safe
-from sms1708.core.mask import mask_number
 
 
 @click.command()
@@ -66,19 +62,13 @@ def export(
         f"laporan.{fmt}",
         f"{len(rows)} rows" + (", numbers shown" if show_numbers else ""),
     )
-    for r in rows:
-        if not show_numbers:
-            r["sender"] = mask_number(r["sender"])
+    if not show_numbers:
+        queueview.mask_senders(rows)
     from sms1708.outfile import OutputFileError, private_output
 
     try:
         with private_output(output, force=force) as out:
-            if fmt == "json":
-                out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
-                return
-            w = csv.DictWriter(out, fieldnames=reports.EXPORT_FIELDS, extrasaction="ignore")
-            w.writeheader()
-            w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
+            writing.write(out, rows, fmt)
     except OutputFileError as e:
         fail(str(e), EXIT_ATTENTION)
 
@@ -106,8 +96,6 @@ def stats(
     """Reports per day/week by kind, category and kecamatan; time to upstream delivery;
     replies. For leadership and SP4N-LAPOR! coordinators' reports.
     """
-    from sms1708 import reports
-
     data = reports.load(
         open_store(ctx),
         period="week" if period == "week" else "day",
