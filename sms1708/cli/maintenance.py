@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sms1708 import sitetime
+from sms1708 import retention, sitetime
 from sms1708.cli import audit as cliaudit
 from sms1708.cli.common import (
     EXIT_ATTENTION,
@@ -55,23 +55,20 @@ def purge(ctx: click.Context, days: float | None, dead_days: float | None, yes: 
     sent, upstream attempt details and error texts of the same age. Kind, category, place,
     dates and states stay for statistics. Dry run unless --yes.
     """
-    cfg = get_config(ctx)
-    keep = days if days is not None else cfg.retention.days
-    keep_dead = dead_days if dead_days is not None else max(cfg.retention.dead_days, keep)
-    if keep <= 0 or keep_dead <= 0:
-        fail("--days and --dead-days must be positive", EXIT_CONFIG)
+    try:
+        w = retention.window(get_config(ctx).retention, days, dead_days)
+    except ValueError as e:
+        fail(str(e), EXIT_CONFIG)
     store = open_store(ctx)
     now = sitetime.now()
-    before, dead_before = now - keep * 86400, now - keep_dead * 86400
-    ages = f"older than {keep:g} days, dead ones older than {keep_dead:g} days"
     if not yes:
-        ids = store.purge_candidates(before=before, dead_before=dead_before)
-        dead = len(ids) - len(store.purge_candidates(before=before))
+        n, dead = retention.preview(store, w, now)
         click.echo(
-            f"would purge personal data of {len(ids)} complaint(s) ({dead} dead), {ages}"
+            f"would purge personal data of {n} complaint(s) ({dead} dead), {w.describe()}"
             " (add --yes)"
         )
         return
+    before, dead_before = w.cutoffs(now)
     ids = store.purge(before=before, dead_before=dead_before, now=now)
-    cliaudit.audit(store, "purge", cliaudit.ids(ids), f"{len(ids)} complaint(s), {ages}")
-    click.echo(f"purged personal data of {len(ids)} complaint(s), {ages}")
+    cliaudit.audit(store, "purge", cliaudit.ids(ids), f"{len(ids)} complaint(s), {w.describe()}")
+    click.echo(f"purged personal data of {len(ids)} complaint(s), {w.describe()}")
