@@ -15,7 +15,6 @@ from sms1708.cli.common import (
     operator_name,
     setup_logging,
 )
-from sms1708.core.gate import COUNTED_GUARDS
 from sms1708.core.mask import mask_number
 
 
@@ -37,34 +36,27 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None, for
     budget, loop guard, block list, blocked numbers, the SIM's hourly ceiling). When a guard
     refuses it, nothing is sent, the refusal is recorded, and the exit code is 1.
     """
-    from sms1708.core.gate import Outgoing
-    from sms1708.core.pdu import encode_submit, segments
-    from sms1708.errors import PduEncodeError
+    from sms1708 import operator_sms
+    from sms1708.core.pdu import segments
 
     cfg = get_config(ctx)
-    names = [m.name for m in cfg.modems]
-    name = modem_name or names[0]
-    if name not in names:
-        fail(f"no modem named {name!r} (configured: {', '.join(names)})", EXIT_CONFIG)
-    number = "".join(c for c in number.strip() if c not in " -.()/")
     try:
-        encode_submit(number, text)
-    except PduEncodeError as e:
-        fail(f"cannot send: {e}", EXIT_CONFIG)
+        name = operator_sms.modem_name(cfg, modem_name)
+        number = operator_sms.dialled(number)
+        operator_sms.check(number, text)
+    except operator_sms.NotSendable as e:
+        fail(str(e), EXIT_CONFIG)
     by = operator_name()
-    out = Outgoing(name, number, text, "operator")
     store = open_store(ctx, create=True)
-    queued = store.queue_sms(out, guard=cfg.replies.guard(), now=sitetime.now(), force=force, by=by)
+    queued = operator_sms.queue(
+        store, cfg, modem=name, number=number, text=text, now=sitetime.now(), force=force, by=by
+    )
     cliaudit.audit(store, "send", mask_number(number), cliaudit.sent(queued))
     if queued.refused:
-        hint = ""
-        if queued.refused in COUNTED_GUARDS:
-            hint = "; add --force to send it anyway (recorded with your name)"
-        elif queued.refused == "blocked number":
-            hint = "; `sms1708 unblock` it first if it should get SMS again"
         fail(
             f"not sent to {mask_number(number)}: {queued.refused} "
-            f"(recorded as suppressed reply #{queued.reply_id}){hint}",
+            f"(recorded as suppressed reply #{queued.reply_id})"
+            + operator_sms.refusal_hint(queued.refused),
             EXIT_ATTENTION,
         )
     if queued.overridden:
