@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
-from typing import Any
 
 import click
 
-from sms1708 import config
 from sms1708.cli.common import (
     EXIT_ATTENTION,
     get_config,
 )
 from sms1708.core.cells import printable
-from sms1708.errors import StoreError
 
 
 @click.command()
@@ -42,20 +37,17 @@ def check(ctx: click.Context, probe: bool, port: str | None, baudrate: int | Non
     Which port of a Huawei stick is the right one?
       for p in /dev/serial/by-id/*; do sms1708 check --port "$p"; done
     """
-    import dataclasses
-
-    from sms1708.diagnose import run_checks
+    from sms1708.diagnose import PinBook, run_checks, with_port
 
     cfg = get_config(ctx)
     if port:
-        first = dataclasses.replace(cfg.modem, port=port, baudrate=baudrate or cfg.modem.baudrate)
-        cfg = dataclasses.replace(cfg, modems=(first,))
-    pins = _pin_book(cfg) if probe else None
+        cfg = with_port(cfg, port, baudrate)
+    pins = PinBook.open(cfg.store.path) if probe else None
     try:
         results = run_checks(cfg, probe_modem=probe, pins=pins)
     finally:
-        if pins is not None and pins.store is not None:
-            pins.store.close()
+        if pins is not None:
+            pins.close()
     failed = False
     for r in results:
         # details quote the modem's and the upstream's own answers: printed without controls
@@ -65,26 +57,3 @@ def check(ctx: click.Context, probe: bool, port: str | None, baudrate: int | Non
             if r.hint:
                 click.echo(f"      -> {printable(r.hint)}")
     sys.exit(EXIT_ATTENTION if failed else 0)
-
-
-def _pin_book(cfg: config.Config) -> Any:
-    """The store where refused SIM PINs are recorded (shared with the daemon).
-
-    A missing database is created (as the daemon would); created by root, it is handed to the
-    owner of its folder (the daemon's user owns /var/lib/sms1708), so a `sudo sms1708 check`
-    never locks the daemon out. SQLite gives its -wal/-shm files the database's owner. Without
-    a database, `check` enters no PIN at all (see diagnose.PinBook).
-    """
-    from sms1708.diagnose import PinBook
-    from sms1708.store.store import Store
-
-    path = Path(cfg.store.path)
-    created = not path.exists()
-    try:
-        store = Store.open(path, create=True)
-        if created and os.geteuid() == 0:
-            folder = path.parent.stat()
-            os.chown(path, folder.st_uid, folder.st_gid)
-        return PinBook(store)
-    except (StoreError, OSError) as e:
-        return PinBook(None, f"cannot open {path}: {e}")
