@@ -48,49 +48,11 @@ def lapor_topics(ctx: click.Context, sync: bool, as_json: bool) -> None:
     except ConfigError as e:
         fail(str(e), EXIT_CONFIG)
     resolved = lt.resolve(categories, mapping, topics, cfg.lapor)
-    missing = [r.category for r in resolved if r.topic is None]
+    shown = (topics, resolved, synced_at, cfg.lapor.default_topic)
     if as_json:
-        emit_json(
-            {
-                "synced_at": synced_at,
-                "topics": [{"id": t.id, "parent": t.parent, "topic_name": t.name} for t in topics],
-                "categories": {
-                    r.category: {
-                        "topic_id": r.topic.id if r.topic else None,
-                        "topic_name": r.topic.name if r.topic else None,
-                        "from": r.how,
-                    }
-                    for r in resolved
-                },
-                "without_topic": missing,
-                "default_topic": cfg.lapor.default_topic,
-            }
-        )
+        emit_json(lt.mapping_report(*shown))
     else:
-        if not topics:
-            click.echo("no LAPOR! topics stored yet: run `sms1708 lapor topics --sync`")
-        else:
-            when = sitetime.local(synced_at or 0).strftime("%Y-%m-%d %H:%M")
-            click.echo(f"LAPOR! topics (synced {when}): id  topic_name")
-            for line in lt.tree_lines(topics):
-                click.echo(f"  {line}")
-        click.echo("")
-        click.echo("local category -> LAPOR! topic")
-        for r in resolved:
-            if r.topic is None:
-                got = f"!! NO TOPIC (sent with default_topic {cfg.lapor.default_topic})"
-            elif r.topic.parent == -1:  # an id from [lapor] topics that LAPOR! did not list
-                note = "  !! not in the synced tree" if topics else ""
-                got = f"{r.topic.id}  ([lapor] topics){note}"
-            else:
-                src = "[lapor] topics" if r.how == "config" else "mapping table"
-                got = f"{r.topic.id}  {r.topic.name}  ({src})"
-            click.echo(f"  {r.category:<28} {got}")
-        if missing:
-            click.echo("")
-            click.echo(
-                f"{len(missing)} categor{'y' if len(missing) == 1 else 'ies'} without a topic: "
-                "edit the mapping table ([lapor] topic_map) or set an id under [lapor] topics"
-            )
-    if missing:
+        for line in lt.mapping_lines(*shown):
+            click.echo(line)
+    if lt.without_topic(resolved):
         ctx.exit(EXIT_ATTENTION)
