@@ -27,6 +27,7 @@ __all__ = [
     "open_store",
     "operator_name",
     "phone_number_arg",
+    "require_destination",
     "setup_logging",
     "when",
 ]
@@ -67,6 +68,14 @@ def open_store(ctx: click.Context, *, create: bool = False) -> Any:
         fail(f"{e}. The file was left untouched; restore a backup or move it aside.", EXIT_STORE)
     except StoreError as e:
         fail(str(e), EXIT_STORE)
+
+
+def require_destination(store: Any, destination: str | None) -> None:
+    """Refuse (exit 2) a --destination no complaint goes to: a typo, named with the known ones."""
+    from sms1708.destinations import unknown_destination
+
+    if destination is not None and (problem := unknown_destination(store, destination)):
+        fail(problem, EXIT_CONFIG)
 
 
 def setup_logging(ctx: click.Context) -> None:

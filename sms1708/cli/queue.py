@@ -7,14 +7,13 @@ import click
 from sms1708 import queueview
 from sms1708.cli.common import (
     EXIT_ATTENTION,
-    EXIT_CONFIG,
     KIND_CHOICE,
     WHEN,
     emit_json,
     fail,
     open_store,
+    require_destination,
 )
-from sms1708.destinations import unknown_destination
 
 
 @click.group()
@@ -61,8 +60,7 @@ def queue_list(
     --state they are listed too, marked with the report they belong to.
     """
     store = open_store(ctx)
-    if destination is not None and (problem := unknown_destination(store, destination)):
-        fail(problem, EXIT_CONFIG)
+    require_destination(store, destination)
     rows = store.list_messages(
         state=state,
         kind=kind,

@@ -11,9 +11,9 @@ from sms1708.cli.common import (
     WHEN,
     fail,
     open_store,
+    require_destination,
 )
 from sms1708.core.states import REPLAYABLE
-from sms1708.destinations import unknown_destination
 
 
 @click.command()
@@ -51,8 +51,7 @@ def replay(
     if message_id is None and state is None and since is None and until is None:
         fail("give a MESSAGE_ID, --state (e.g. --state dead) or --since/--until", EXIT_CONFIG)
     store = open_store(ctx)
-    if destination is not None and (problem := unknown_destination(store, destination)):
-        fail(problem, EXIT_CONFIG)
+    require_destination(store, destination)
     ids = store.replay(
         state=state,
         message_id=message_id,
