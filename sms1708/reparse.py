@@ -15,7 +15,7 @@ from sms1708.core.grammar import parse
 from sms1708.store.maintenance import RECORD_FIELDS
 
 if TYPE_CHECKING:
-    from sms1708.core.grammar import Tables
+    from sms1708.core.grammar_tables import GrammarTables
 
 
 @dataclass(frozen=True)
@@ -40,21 +40,21 @@ class Change:
         return "; ".join(f"{k}: {self.before[k]!r} -> {v!r}" for k, v in self.after.items())
 
 
-def record(raw_text: str, tables: Tables) -> dict[str, Any]:
+def record(raw_text: str, tables: GrammarTables) -> dict[str, Any]:
     """The record the grammar makes of ``raw_text``, as the Store keeps it."""
     new = parse(raw_text, tables).as_dict()
     new["anonymous"], new["confidential"] = int(new["anonymous"]), int(new["confidential"])
     return new
 
 
-def diff(row: Mapping[str, Any], tables: Tables) -> dict[str, Any]:
+def diff(row: Mapping[str, Any], tables: GrammarTables) -> dict[str, Any]:
     """The record fields of the stored ``row`` (its ``raw_text`` and record) that the grammar
     now reads differently, with their new value; ``{}`` when nothing changes."""
     new = record(row["raw_text"], tables)
     return {k: new[k] for k in RECORD_FIELDS if new[k] != row[k]}
 
 
-def changes(rows: Iterable[Mapping[str, Any]], tables: Tables) -> Iterator[Change]:
+def changes(rows: Iterable[Mapping[str, Any]], tables: GrammarTables) -> Iterator[Change]:
     """The stored rows (``store.records_for_reparse()``) whose record would change, in order."""
     for row in rows:
         after = diff(row, tables)
