@@ -328,7 +328,8 @@ class EmulatedModem:
         self.hooks.resume_reading()
 
     def hang(self, on: bool = True) -> None:
-        """Stop answering entirely (input is read and dropped, URCs are held), or recover."""
+        """Stop answering entirely (input is read and dropped, URCs are held, an answer being
+        written stops in the middle and its final result never comes), or recover."""
         self.hooks.hang(on)
 
     # ---------------------------------------------------------------- observation
