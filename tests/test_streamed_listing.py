@@ -106,7 +106,12 @@ def test_entries_are_committed_while_the_listing_is_still_on_the_line(
     commits: list[tuple[int, bool]] = []  # (committed so far, listing already answered?)
 
     def on_commit(so_far: DrainResult) -> None:
-        answered = any("CMGL" in c for _s, _t, c in slow_modem.commands)
+        # answered: the listing's final OK is written (a command is recorded before its answer)
+        asked = [seq for seq, _t, c in list(slow_modem.commands) if "CMGL" in c]
+        answered = bool(asked) and any(
+            seq > asked[0] and way == "tx" and text.strip() == "OK"
+            for seq, _t, way, text in list(slow_modem.log)
+        )
         commits.append((so_far.committed, answered))
 
     store, session = Store.open(db), open_session(slow_modem)

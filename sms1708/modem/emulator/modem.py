@@ -110,7 +110,8 @@ class EmulatedModem:
         self.at = Commands(self)
         self.line = Line(self, self.at.consume)
         self.hooks = Hooks(self)
-        #: observation: what went over the line, the commands answered, the SMS sent
+        #: observation: what went over the line, the commands handled (each recorded before
+        #: its answer is written), the SMS sent
         self.log: list[LogEvent] = self.line.log
         self.commands: list[tuple[int, float, str]] = self.line.commands
         self.sent: list[SentSms] = self.network.sent
