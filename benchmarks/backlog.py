@@ -237,7 +237,7 @@ def forward(
 
 def run(quick: bool) -> Outcome:
     out = Outcome("backlog")
-    sizes = (200, 1000) if quick else (1000, 10000, 50000)
+    sizes = (300,) if quick else (1000, 10000, 50000)
     corpus = Corpus()
 
     conc = forwarder_concurrency()
@@ -246,7 +246,7 @@ def run(quick: bool) -> Outcome:
         server = standin(nodelay=nodelay)
         try:
             for c in sorted({1, conc}):
-                n_req = (1000 if quick else 4000) if nodelay else (40 if quick else 120) * c
+                n_req = (300 if quick else 4000) if nodelay else (20 if quick else 120) * c
                 caps[f"{'nodelay' if nodelay else 'as_shipped'}/{c}"] = capacity(
                     server.url, n_req, c
                 )
@@ -270,7 +270,7 @@ def run(quick: bool) -> Outcome:
         )
 
     small = forward(
-        100 if quick else 300, corpus, nodelay=False, timeout=20 if quick else 30, fill_cap=30
+        60 if quick else 300, corpus, nodelay=False, timeout=20 if quick else 30, fill_cap=30
     )
     out.detail["as_shipped"] = small
     out.add(
