@@ -17,8 +17,11 @@ stamps are wall time, mapped with :func:`mono_offset`); the daemon runs in its o
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import tempfile
 import time
+import tty
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ from benchmarks.common import (
     write_config,
 )
 from benchmarks.corpus import WIB, complaint_pdu
+from benchmarks.drain import _idle, _talk
 from sms1708.modem.emulator import EmulatedModem
 from sms1708.upstream.standin import StandIn
 
@@ -80,6 +84,13 @@ def stream(n: int, baud: int, *, upstream: bool = True) -> dict[str, Any]:
             window = [e for e in log if e[0] >= start and e[1] <= sim_empty]
             nbytes = sum(len(e[3]) for e in window)
             elapsed = sim_empty - t_ready
+            idle = _idle(window, t_ready, sim_empty)
+            # the listing itself: the emulator writes it as one paced answer; how much longer
+            # than its line time it took (the emulator's own pacing, starved of CPU or not)
+            bps = baud / 10
+            listing = max((e for e in window if e[2] == "tx"), key=lambda e: len(e[3]))
+            cmgl_rx = max(e[1] for e in window if e[2] == "rx" and e[1] <= listing[1])
+            deletes = [e for e in window if e[2] == "rx" and "AT+CMGD" in e[3]]
             return {
                 "baud": baud,
                 "upstream": upstream,
@@ -90,12 +101,57 @@ def stream(n: int, baud: int, *, upstream: bool = True) -> dict[str, Any]:
                 "last_upstream_vs_sim_empty": (ups[-1] - t_ready) / elapsed,
                 "line_ratio": nbytes / (baud / 10) / elapsed,
                 "daemon_hwm_kb": proc_status(d.pid).get("VmHWM"),
+                # where the time off the line went (seconds)
+                "line_time_s": nbytes / bps,
+                "waiting_for_daemon_s": idle["waiting_for_daemon_s"],
+                "waiting_for_modem_s": idle["waiting_for_modem_s"],
+                "daemon_turns": idle["daemon_turns"],
+                "listing_bytes": len(listing[3]),
+                "listing_s": listing[1] - cmgl_rx,
+                "listing_line_s": len(listing[3]) / bps,
+                "after_listing_s": sim_empty - listing[1],
+                "deletes": len(deletes),
+                "deletes_line_s": sum(
+                    len(e[3]) for e in window if e[1] > listing[1] and e[1] <= sim_empty
+                )
+                / bps,
             }
         finally:
             if d is not None:
                 d.stop()
             server.stop()
             modem.stop()
+
+
+def ceiling(n: int, baud: int) -> dict[str, Any]:
+    """The same SIM and the same dialogue (CPMS, CMGL=4, one CMGD per entry) by a client doing
+    nothing else: the share of the line the paced emulator itself allows, the daemon's ceiling."""
+    with tempfile.TemporaryDirectory(prefix="sms1708-bench-ceiling-") as tmp:
+        modem = EmulatedModem(Path(tmp) / "modem", baudrate=baud, sm_capacity=n + 10)
+        modem.start()
+        try:
+            _fill(modem, n)
+            fd = os.open(modem.port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            try:
+                tty.setraw(fd)
+                t0 = time.monotonic()
+                _talk(fd, 'AT+CPMS="SM"')
+                listing = _talk(fd, "AT+CMGL=4", timeout=600)
+                t_listed = time.monotonic()
+                for index in re.findall(rb"\+CMGL: (\d+),", listing):
+                    _talk(fd, f"AT+CMGD={int(index)}")
+                elapsed = time.monotonic() - t0
+            finally:
+                os.close(fd)
+            nbytes = sum(len(e[3]) for e in list(modem.log) if e[1] >= t0)
+        finally:
+            modem.stop()
+    return {
+        "elapsed_s": elapsed,
+        "line_ratio": nbytes / (baud / 10) / elapsed,
+        "listing_s": t_listed - t0,
+        "deletes_s": elapsed - (t_listed - t0),
+    }
 
 
 def burst(n: int, per_s: float, cmgs: float, sim: int, settle: float) -> dict[str, Any]:
@@ -288,7 +344,22 @@ def _stream_rows(out: Outcome, s: dict[str, Any]) -> None:
         "<= 1.05",
         f"{s['messages']} SMS in {s['elapsed_s']:.2f} s ({s['sms_per_s']:.1f} SMS/s)",
     )
-    out.add(f"{label}: line-limit share", round(s["line_ratio"], 3), "", ">= 0.94")
+    c = s.get("ceiling")
+    out.add(
+        f"{label}: line-limit share",
+        round(s["line_ratio"], 3),
+        "",
+        ">= 0.94",
+        f"listing {s['listing_s']:.2f} s for {s['listing_line_s']:.2f} s of line; deletes "
+        f"{s['after_listing_s']:.2f} s for {s['deletes_line_s']:.2f} s of line; line waiting "
+        f"for the daemon {s['waiting_for_daemon_s']:.2f} s in {s['daemon_turns']} turns"
+        + (
+            f"; a do-nothing client, same SIM: {c['line_ratio']:.3f} (listing "
+            f"{c['listing_s']:.2f} s, deletes {c['deletes_s']:.2f} s)"
+            if c
+            else ""
+        ),
+    )
 
 
 def _far_rows(out: Outcome, f: dict[str, Any]) -> None:
@@ -325,6 +396,7 @@ def run(quick: bool) -> Outcome:
     n = 200
     for baud in (115200, 19200):
         s = stream(n, baud)
+        s["ceiling"] = ceiling(n, baud)
         out.detail[f"stream_{baud}"] = s
         _stream_rows(out, s)
     one = out.detail["stream_115200"]
