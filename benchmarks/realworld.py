@@ -374,12 +374,16 @@ def _far_rows(out: Outcome, f: dict[str, Any]) -> None:
         )
         return
     out.add(f"far, limit {f['rate_limit']:g}/s: rate", round(f["per_s"], 1), "req/s", "~limit")
+    at = f["429s_at_s"]
+    later = sum(1 for t in at if at and t > at[0] + 2.0)
     out.add(
         f"far, limit {f['rate_limit']:g}/s: 429s after the first",
         f["429s_after_the_first"],
         "",
         "a handful",
-        f"{f['delivered']} delivered in {f['seconds']:.0f} s",
+        f"{f['delivered']} delivered in {f['seconds']:.0f} s; {later} of them more than 2 s "
+        f"after the first (the others: requests already in flight when it came); 429s at "
+        f"{', '.join(f'{t:g}' for t in at[:12])}{' ...' if len(at) > 12 else ''} s",
     )
 
 
@@ -432,4 +436,27 @@ def run(quick: bool) -> Outcome:
     for f in (far(5000, 0.3, 8, None, 300), far(400, 0.3, 8, 10.0, 120)):
         out.detail["far" if f["rate_limit"] is None else "far_limited"] = f
         _far_rows(out, f)
+    _http2_rows(out)
     return out
+
+
+def _http2_rows(out: Outcome) -> None:
+    """HTTP/1.1 keep-alive against HTTP/2 to the same far upstream (needs the bench extra)."""
+    try:
+        import h2  # noqa: F401
+    except ImportError:
+        out.add("far, HTTP/2 vs HTTP/1.1", "skipped", note="needs h2: pip install -e '.[bench]'")
+        return
+    from benchmarks.http2 import compare
+
+    c = compare(400, 0.3, 8)
+    out.detail["http2"] = c
+    h1, h2_, shared = c["http1"], c["http2"], c["http2_shared_by_threads"]
+    out.add(
+        "far, 400 posts, 300 ms, 8 at a time: HTTP/1.1 / HTTP/2 / HTTP/2 shared by threads",
+        f"{h1['per_s']:.1f} / {h2_['per_s']:.1f} / {shared['per_s']:.1f}",
+        "req/s",
+        "HTTP/2 kept only if it helps",
+        f"ideal {c['ideal_per_s']:.1f}; HTTP/1.1: 8 keep-alive connections, HTTP/2: one"
+        + (f"; HTTP/2 errors: {'; '.join(shared['errors'])}" if shared["errors"] else ""),
+    )
