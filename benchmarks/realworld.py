@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks._standin import RemoteStandIn
 from benchmarks.common import (
     Daemon,
     Outcome,
@@ -61,7 +62,7 @@ def stream(n: int, baud: int, *, upstream: bool = True) -> dict[str, Any]:
         work = Path(tmp)
         modem = EmulatedModem(work / "modem", baudrate=baud, sm_capacity=n + 10)
         modem.start()
-        server = StandIn().up()
+        server = RemoteStandIn()  # not in the emulator's interpreter (see benchmarks._standin)
         d: Daemon | None = None
         try:
             _fill(modem, n)
@@ -72,14 +73,14 @@ def stream(n: int, baud: int, *, upstream: bool = True) -> dict[str, Any]:
             if not modem.wait_until(lambda: not modem.stored(), timeout=600):
                 raise TimeoutError("SIM not empty after 600 s")
             if upstream and not server.wait_for(n, timeout=120):
-                raise TimeoutError(f"{len(server.delivered())}/{n} upstream after 120 s")
+                raise TimeoutError(f"{len(server.delivered_at())}/{n} upstream after 120 s")
             time.sleep(0.3)
             offset = mono_offset()
             cmgd = [t for _s, t, c in list(modem.commands) if c.upper().startswith("AT+CMGD")]
             sim_empty = cmgd[-1]
             log = list(modem.log)
             t_list = next(t for _s, t, di, x in log if di == "rx" and "AT+CMGL" in x)
-            ups = sorted(r.at - offset for r in server.delivered().values()) or [float("nan")]
+            ups = sorted(at - offset for at in server.delivered_at().values()) or [float("nan")]
             start = next(e[0] for e in log if e[2] == "rx" and e[1] > t_ready)
             window = [e for e in log if e[0] >= start and e[1] <= sim_empty]
             nbytes = sum(len(e[3]) for e in window)
