@@ -128,7 +128,7 @@ def test_after_a_429_starts_are_spaced_below_the_learned_rate_held_then_grown_ge
 
 
 @given(RULES, st.lists(st.tuples(st.floats(0.0, 30.0), st.floats(0.5, 200.0)), max_size=20))
-def test_a_signal_within_the_hold_never_raises_the_learned_rate(
+def test_one_episode_learns_its_largest_rate_a_new_signal_in_the_hold_never_raises_it(
     rules: PaceRules, signals: list[tuple[float, float]]
 ) -> None:
     pace, now = pacing.start(rules), 0.0
@@ -137,7 +137,11 @@ def test_a_signal_within_the_hold_never_raises_the_learned_rate(
         before = pace
         pace = pacing.slow_down(pace, rules, now, 1.0, accepted)
         assert pace.learned is not None and pace.rate is not None
-        if before.learned is not None and now < before.hold_until:
+        if before.learned is None:
+            assert pace.learned == accepted
+        elif now < before.paused_until:  # the same episode: the refusal that started last
+            assert pace.learned == max(before.learned, accepted)
+        elif now < before.hold_until:  # refused again while paced below it
             assert pace.learned == min(before.learned, accepted)
         else:
             assert pace.learned == accepted
@@ -169,11 +173,17 @@ def test_a_limit_of_ten_per_second_is_learned_and_kept_below() -> None:
     rules = PaceRules(ceiling=8)
     pace = pacing.slow_down(pacing.start(rules), rules, 100.0, 1.0, 10.0)  # 10 got through
     assert pacing.start_interval(pace) == pytest.approx(1 / 9.5)
-    pace = pacing.slow_down(pace, rules, 100.2, 1.0, 11.0)  # the others in flight: no raise
+    pace = pacing.slow_down(pace, rules, 100.2, 1.0, 8.0)  # one in flight that started early
+    assert pace.learned == 10.0  # the same episode: the largest count stands
+    pace = pacing.slow_down(pace, rules, 101.5, 1.0, 9.0)  # refused again, after the pause
+    assert pace.learned == 9.0
+    pace = pacing.slow_down(pace, rules, 102.0, 1.0, 10.0)  # that pause's own episode: largest
+    assert pace.learned == 10.0
+    pace = pacing.slow_down(pace, rules, 103.9, 1.0, 11.0)  # a new signal never raises it
     assert pace.learned == 10.0
     for i in range(590):  # a minute of answers (the hold runs from the last signal): 9.5/s
-        pace = pacing.answered(pace, rules, 101.0 + i / 10)
+        pace = pacing.answered(pace, rules, 104.0 + i / 10)
     assert pace.rate == pytest.approx(9.5)
     for i in range(100):  # then growing by ~2 % a second again (a lifted limit is found)
-        pace = pacing.answered(pace, rules, 161.0 + i / 10)
+        pace = pacing.answered(pace, rules, 164.0 + i / 10)
     assert pace.rate is not None and 9.5 < pace.rate <= 9.5 + 100 * rules.rate_increase + 1e-9

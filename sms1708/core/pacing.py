@@ -11,11 +11,14 @@ never exceeded. The answers of requests that were already in flight when the sig
 
 The rate is learned as well: with a signal, the forwarder says how many of its requests the
 upstream accepted in the second before the refused one started (what its limit let through).
+The refusals of one episode (the requests already in flight when the first came back) each
+say so; the one that started last saw the most of what got through, so the largest counts.
 From then on request starts are spaced (a token bucket of one) to ``rate_share`` of that
 learned rate, which is held for ``hold`` seconds: a limit seen once is not probed again at
-once (each probe would cost a ``429`` and a pause). A later signal within the hold lowers the
-learned rate, never raises it. Once the hold is over, the start rate grows gently again
-(``rate_increase`` of itself per second of answers), so a limit that was lifted is found.
+once (each probe would cost a ``429`` and a pause). A new signal within the hold (refused
+although paced below the learned rate) lowers the learned rate, never raises it. Once the
+hold is over, the start rate grows gently again (``rate_increase`` of itself per second of
+answers), so a limit that was lifted is found.
 
 One :class:`Pace` per destination; time is a parameter (no clock here).
 """
@@ -119,19 +122,22 @@ def slow_down(
 ) -> Pace:
     """A 429/503 came back: pause the whole destination, and cut its allowance once.
     ``accepted_per_s``: the requests the upstream accepted in the second before the refused
-    one started (its limit, seen from here): it becomes the learned rate (lowered, never
-    raised, by a signal within the hold) and request starts are spaced to ``rate_share``
-    of it for ``hold`` seconds."""
+    one started (its limit, seen from here): it becomes the learned rate (the largest of one
+    episode's refusals; lowered, never raised, by a new signal within the hold) and request
+    starts are spaced to ``rate_share`` of it for ``hold`` seconds."""
     until = resume_at(rules, now, retry_after)
+    same = now < pace.paused_until  # an answer to a request sent before the pause: same signal
     learned, hold_until = pace.learned, pace.hold_until
     if accepted_per_s is not None and accepted_per_s > 0:
-        held = learned is not None and now < hold_until
-        learned = min(learned, accepted_per_s) if held and learned is not None else accepted_per_s
+        if learned is None or not (same or now < hold_until):
+            learned = accepted_per_s
+        elif same:  # a refusal that started later saw more of what got through: the largest
+            learned = max(learned, accepted_per_s)
+        else:  # refused again although paced below it: the rate learned was too high
+            learned = min(learned, accepted_per_s)
         hold_until = now + rules.hold
-    if now < pace.paused_until:  # an answer to a request sent before the pause: same signal
-        rate = pace.rate
-        if learned is not None:
-            rate = min(rate if rate is not None else math.inf, _paced(learned, rules))
+    if same:
+        rate = pace.rate if learned is None else _paced(learned, rules)
         return replace(
             pace,
             paused_until=max(pace.paused_until, until),
