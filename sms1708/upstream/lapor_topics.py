@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from sms1708 import sitetime
 from sms1708.config import Config, LaporConfig
 from sms1708.errors import ConfigError
+from sms1708.table_files import read_table
 
 #: how the KEYTOKEN is sent (an assumption: see the module docstring)
 KEYTOKEN_HEADER = "KEYTOKEN"
@@ -135,24 +135,7 @@ def map_from_dict(data: Mapping[str, Any]) -> dict[str, tuple[str | int, ...]]:
 
 def load_map(path: str = "") -> dict[str, tuple[str | int, ...]]:
     """The operator's mapping table, or the shipped one."""
-    if path:
-        p = Path(path).expanduser()
-        source = str(p)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as e:
-            raise ConfigError(source, f"cannot be read: {e.strerror or e}") from None
-    else:
-        source = f"sms1708/data/{SHIPPED_MAP}"
-        text = resources.files("sms1708").joinpath("data", SHIPPED_MAP).read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(source, f"not valid TOML: {e}") from None
-    try:
-        return map_from_dict(data)
-    except ConfigError as e:
-        raise ConfigError(f"{source}: {e.key}", e.problem) from None
+    return read_table(path or None, SHIPPED_MAP, map_from_dict)
 
 
 @dataclass(frozen=True)
@@ -253,4 +236,67 @@ def tree_lines(topics: Sequence[Topic]) -> list[str]:
                 walk(t.id, depth + 1)
 
     walk(0, 0)
+    return out
+
+
+def without_topic(resolved: Sequence[Resolved]) -> list[str]:
+    """The local categories no topic was found for (their reports go with default_topic)."""
+    return [r.category for r in resolved if r.topic is None]
+
+
+def mapping_report(
+    topics: Sequence[Topic],
+    resolved: Sequence[Resolved],
+    synced_at: float | None,
+    default_topic: int,
+) -> dict[str, Any]:
+    """The stored tree and what each local category is filed under (``lapor topics --json``)."""
+    return {
+        "synced_at": synced_at,
+        "topics": [{"id": t.id, "parent": t.parent, "topic_name": t.name} for t in topics],
+        "categories": {
+            r.category: {
+                "topic_id": r.topic.id if r.topic else None,
+                "topic_name": r.topic.name if r.topic else None,
+                "from": r.how,
+            }
+            for r in resolved
+        },
+        "without_topic": without_topic(resolved),
+        "default_topic": default_topic,
+    }
+
+
+def mapping_lines(
+    topics: Sequence[Topic],
+    resolved: Sequence[Resolved],
+    synced_at: float | None,
+    default_topic: int,
+) -> list[str]:
+    """The same as text (``lapor topics``): the tree, then each category and its topic, with
+    what to do about a category without one."""
+    if not topics:
+        out = ["no LAPOR! topics stored yet: run `sms1708 lapor topics --sync`"]
+    else:
+        when = sitetime.local(synced_at or 0).strftime("%Y-%m-%d %H:%M")
+        out = [f"LAPOR! topics (synced {when}): id  topic_name"]
+        out += [f"  {line}" for line in tree_lines(topics)]
+    out += ["", "local category -> LAPOR! topic"]
+    for r in resolved:
+        if r.topic is None:
+            got = f"!! NO TOPIC (sent with default_topic {default_topic})"
+        elif r.topic.parent == -1:  # an id from [lapor] topics that LAPOR! did not list
+            note = "  !! not in the synced tree" if topics else ""
+            got = f"{r.topic.id}  ([lapor] topics){note}"
+        else:
+            src = "[lapor] topics" if r.how == "config" else "mapping table"
+            got = f"{r.topic.id}  {r.topic.name}  ({src})"
+        out.append(f"  {r.category:<28} {got}")
+    missing = without_topic(resolved)
+    if missing:
+        out += [
+            "",
+            f"{len(missing)} categor{'y' if len(missing) == 1 else 'ies'} without a topic: "
+            "edit the mapping table ([lapor] topic_map) or set an id under [lapor] topics",
+        ]
     return out
