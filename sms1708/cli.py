@@ -368,11 +368,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
     cfg = get_config(ctx)
     store = open_store(ctx)
-    counts = store.counts()
-    oldest = store.oldest_pending()
-    last = store.last_delivery()
+    counts = store.queries.counts()
+    oldest = store.queries.oldest_pending()
+    last = store.queries.last_delivery()
     # the same count, from the same midnight, as the gate that enforces the budget
-    today = store.replies_since(day_start(sitetime.now()))
+    today = store.queries.replies_since(day_start(sitetime.now()))
     q = counts["outbox"]
     alarms = []
     daemon = latest_status(cfg.daemon.status_file, cfg.store.path)
@@ -403,7 +403,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         alarms.append(f"{counts['parts']['quarantined']} undecodable SMS part(s) in quarantine")
     if counts["replies"].get("dead"):
         alarms.append(f"{counts['replies']['dead']} reply SMS could not be sent")
-    unconfirmed = store.unconfirmed_replies()
+    unconfirmed = store.replies.unconfirmed()
     if unconfirmed.get("dead"):
         alarms.append(
             f"{unconfirmed['dead']} reply SMS gave up with an unknown outcome (the modem lost "
@@ -459,7 +459,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             " open the upstream URL in a browser on the box: a captive portal or an exhausted"
             " data quota answers like this"
         )
-    backlog, backlog_oldest = store.reply_backlog()
+    backlog, backlog_oldest = store.queries.reply_backlog()
     data = {
         "database": store.path,
         "daemon_running": running,
@@ -580,7 +580,7 @@ def queue_list(
     store = open_store(ctx)
     if destination is not None and (problem := unknown_destination(store, destination)):
         fail(problem, EXIT_CONFIG)
-    rows = store.list_messages(
+    rows = store.queries.list_messages(
         state=state,
         kind=kind,
         since=since,
@@ -623,7 +623,7 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
 
     The raw PDUs carry the sender's number (in semi-octets): shown only with --show-numbers.
     """
-    m = open_store(ctx).message(message_id)
+    m = open_store(ctx).queries.message(message_id)
     if m is None:
         fail(f"no complaint with id {message_id}", EXIT_ATTENTION)
     if not show_numbers:
@@ -730,7 +730,7 @@ def replay(
     store = open_store(ctx)
     if destination is not None and (problem := unknown_destination(store, destination)):
         fail(problem, EXIT_CONFIG)
-    ids = store.replay(
+    ids = store.outbox.replay(
         state=state,
         message_id=message_id,
         since=since,
@@ -789,7 +789,7 @@ def export(
     text.
     """
     store = open_store(ctx)
-    rows = store.export_rows(state=state, kind=kind, since=since, until=until)
+    rows = store.queries.export_rows(state=state, kind=kind, since=since, until=until)
     cliaudit.audit(
         store,
         "export",
@@ -837,7 +837,7 @@ def reparse(ctx: click.Context, since: float | None, yes: bool, as_json: bool) -
         fail(str(e), EXIT_CONFIG)
     store = open_store(ctx)
     changes: dict[int, dict[str, Any]] = {}
-    for row in store.records_for_reparse(since=since):
+    for row in store.maintenance.records_for_reparse(since=since):
         new = parse_text(row["raw_text"], tables).as_dict()
         new["anonymous"], new["confidential"] = int(new["anonymous"]), int(new["confidential"])
         diff = {k: new[k] for k in RECORD_FIELDS if new[k] != row[k]}
@@ -849,7 +849,7 @@ def reparse(ctx: click.Context, since: float | None, yes: bool, as_json: bool) -
     if as_json:
         emit_json({str(k): v for k, v in changes.items()})
     if yes and changes:
-        store.apply_records(changes)
+        store.maintenance.apply_records(changes)
     if yes:
         cliaudit.audit(
             store, "reparse", cliaudit.ids(changes), f"{len(changes)} complaint(s) updated"
@@ -921,7 +921,7 @@ def backup(ctx: click.Context, dest: str) -> None:
     Never copy the .db file with cp while the daemon runs: the WAL would be missing.
     """
     try:
-        size = open_store(ctx).backup(dest)
+        size = open_store(ctx).maintenance.backup(dest)
     except StoreError as e:
         fail(str(e), EXIT_ATTENTION)
     click.echo(f"backup written: {dest} ({size} bytes, checked, mode 0600)")
@@ -961,14 +961,14 @@ def purge(ctx: click.Context, days: float | None, dead_days: float | None, yes: 
     before, dead_before = now - keep * 86400, now - keep_dead * 86400
     ages = f"older than {keep:g} days, dead ones older than {keep_dead:g} days"
     if not yes:
-        ids = store.purge_candidates(before=before, dead_before=dead_before)
-        dead = len(ids) - len(store.purge_candidates(before=before))
+        ids = store.maintenance.purge_candidates(before=before, dead_before=dead_before)
+        dead = len(ids) - len(store.maintenance.purge_candidates(before=before))
         click.echo(
             f"would purge personal data of {len(ids)} complaint(s) ({dead} dead), {ages}"
             " (add --yes)"
         )
         return
-    ids = store.purge(before=before, dead_before=dead_before, now=now)
+    ids = store.maintenance.purge(before=before, dead_before=dead_before, now=now)
     cliaudit.audit(store, "purge", cliaudit.ids(ids), f"{len(ids)} complaint(s), {ages}")
     click.echo(f"purged personal data of {len(ids)} complaint(s), {ages}")
 
@@ -1082,8 +1082,8 @@ def block(ctx: click.Context, number: str, reason: str) -> None:
     """
     number = phone_number_arg(number)
     store = open_store(ctx, create=True)
-    was = store.is_blocked(number)
-    store.block_number(number, by=operator_name(), reason=reason, now=sitetime.now())
+    was = store.blocked.is_blocked(number)
+    store.blocked.block(number, by=operator_name(), reason=reason, now=sitetime.now())
     cliaudit.audit(store, "block_number", mask_number(number), reason)
     click.echo(f"{mask_number(number)} {'was already' if was else 'is now'} blocked")
 
@@ -1095,7 +1095,7 @@ def unblock(ctx: click.Context, number: str) -> None:
     """Allow SMS to NUMBER again. Exit code 1 when it was not blocked."""
     number = phone_number_arg(number)
     store = open_store(ctx)
-    if not store.unblock_number(number, by=operator_name(), now=sitetime.now()):
+    if not store.blocked.unblock(number, by=operator_name(), now=sitetime.now()):
         fail(f"{mask_number(number)} was not blocked", EXIT_ATTENTION)
     cliaudit.audit(store, "unblock_number", mask_number(number))
     click.echo(f"{mask_number(number)} is no longer blocked")
@@ -1114,7 +1114,7 @@ def blocked(ctx: click.Context, show_numbers: bool, as_json: bool) -> None:
             "by": b.by,
             "reason": b.reason,
         }
-        for b in open_store(ctx).blocked_numbers()
+        for b in open_store(ctx).blocked.numbers()
     ]
     if as_json:
         emit_json(rows)
@@ -1165,7 +1165,9 @@ def send(ctx: click.Context, number: str, text: str, modem_name: str | None, for
     by = operator_name()
     out = Outgoing(name, number, text, "operator")
     store = open_store(ctx, create=True)
-    queued = store.queue_sms(out, guard=cfg.replies.guard(), now=sitetime.now(), force=force, by=by)
+    queued = store.replies.queue(
+        out, guard=cfg.replies.guard(), now=sitetime.now(), force=force, by=by
+    )
     cliaudit.audit(store, "send", mask_number(number), cliaudit.sent(queued))
     if queued.refused:
         hint = ""

@@ -135,8 +135,8 @@ class Daemon:
             try:
                 store = Store.open(self.cfg.store.path)
                 try:
-                    counts = store.counts()
-                    per_destination = store.destination_counts()
+                    counts = store.queries.counts()
+                    per_destination = store.queries.destination_counts()
                 finally:
                     store.close()
                 write_atomic(
@@ -159,7 +159,7 @@ class Daemon:
         if self.clock is None:
             store = Store.open(self.cfg.store.path)
             try:
-                floor = store.newest_time()
+                floor = store.timeshift.newest()
                 self._parts_seen = (
                     store.conn.execute("SELECT MAX(id) FROM parts").fetchone()[0] or 0
                 )

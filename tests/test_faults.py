@@ -304,7 +304,7 @@ def test_the_fault_helper_fails_the_nth_transaction_only_and_rolls_it_back(
     try:
         for i in range(3):
             try:
-                store.queue_reply(
+                store.replies.queue_reply(
                     modem="m", recipient="+6281234567890", text=f"t{i}", purpose="p", now=0.0
                 )
             except StoreFullError:

@@ -44,14 +44,14 @@ def cfg(tmp_path: Path) -> Path:
     s = Store.open(tmp_path / "db.sqlite")
     for i, text in enumerate(["LAPOR jalan rusak di desa Tanjung", *HOSTILE[1:]]):
         [p] = encode_deliver(f"+62812345678{i:02d}", text, datetime(2026, 11, 1, 8, i, tzinfo=WIB))
-        s.ingest(
+        s.intake.ingest(
             "modem0",
             [IncomingPart("SM", i + 1, p, decode_deliver(p))],
             now=time.time(),
             rules=IntakeRules(),
         )
-    s.claim_outbox(now=time.time(), lease=60, limit=1)
-    s.record_attempt(
+    s.outbox.claim(now=time.time(), lease=60, limit=1)
+    s.outbox.record_attempt(
         1,
         Decision(State.DELIVERED, None, "delivered"),
         outcome="delivered",
@@ -138,7 +138,7 @@ def test_export_never_writes_through_a_symlink(cfg: Path, tmp_path: Path) -> Non
 
 def test_queue_show_hides_raw_pdus_unless_show_numbers(cfg: Path) -> None:
     s = Store.open(Path(str(cfg)).parent / "db.sqlite")
-    m = s.message(2)
+    m = s.queries.message(2)
     s.close()
     assert m is not None
     pdu = m["parts"][0]["pdu"]

@@ -235,7 +235,7 @@ def drain_memory(
         parts = list(batch)
         batch.clear()
         try:
-            results = store.ingest(modem, parts, now=now(), rules=rules)
+            results = store.intake.ingest(modem, parts, now=now(), rules=rules)
         except StoreError as e:
             result.store_failed = True
             log.error(

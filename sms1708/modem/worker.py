@@ -318,7 +318,7 @@ class ModemWorker(threading.Thread):
             if self.wake.is_set():
                 continue
             wait = max(0.0, next_poll - time.monotonic())
-            due = store.next_reply_due(self.modem.name)
+            due = store.replies.next_due(self.modem.name)
             if due is not None and throttled is not None:
                 due = max(due, throttled)
             if due is not None:
@@ -331,7 +331,7 @@ class ModemWorker(threading.Thread):
     def _send_replies(self, session: ATSession, store: Store) -> float | None:
         """Send one due reply unless the SIM's hourly ceiling is reached; returns when the
         ceiling lifts (None: not throttled)."""
-        throttled = store.throttled_until(
+        throttled = store.replies.throttled_until(
             self.modem.name, now=self.clock(), max_per_hour=self.cfg.replies.max_per_hour
         )
         if throttled is None:
@@ -500,7 +500,7 @@ class ModemWorker(threading.Thread):
                 continue
             part = receiver.decode_incoming(urc.name.lstrip("+"), -1, urc.pdu)
             try:
-                store.ingest(self.modem.name, [part], now=self.clock(), rules=self.rules)
+                store.intake.ingest(self.modem.name, [part], now=self.clock(), rules=self.rules)
             except StoreError as e:
                 log.error(
                     "store_commit_failed",
@@ -514,7 +514,7 @@ class ModemWorker(threading.Thread):
 
     def _release_partials(self, store: Store) -> None:
         try:
-            ids = store.release_partials(
+            ids = store.intake.release_partials(
                 now=self.clock(), timeout=self.cfg.multipart.timeout, rules=self.rules
             )
         except StoreError as e:

@@ -176,3 +176,22 @@ class StoreBase:
                     " updated_at = excluded.updated_at",
                     (key, value, now),
                 )
+
+
+class Concern:
+    """One concern of the Store (receiving, the upstream queue, the reply queue ...): it shares
+    the Store's connection and goes through the Store's one :meth:`StoreBase.transaction`."""
+
+    def __init__(self, store: StoreBase) -> None:
+        self._store = store
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self._store.conn
+
+    @property
+    def path(self) -> str:
+        return self._store.path
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._store.transaction()

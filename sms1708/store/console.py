@@ -8,7 +8,7 @@ from typing import Any
 
 from sms1708.core import keys
 from sms1708.errors import StoreError
-from sms1708.store.base import StoreBase
+from sms1708.store.base import Concern
 from sms1708.store.followups import followups_of
 
 CORRECTABLE = ("category", "location")
@@ -75,7 +75,7 @@ def _like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class ConsoleStore(StoreBase):
+class Console(Concern):
     def limit_cache(self, kib: int) -> None:
         """Keep this connection's page cache small (the console runs one per thread)."""
         self.conn.execute(f"PRAGMA cache_size = -{int(kib)}")

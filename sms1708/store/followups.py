@@ -17,7 +17,7 @@ from sms1708.core import followup, keys
 from sms1708.core.grammar import FORWARDED_KINDS, Tables, parse
 from sms1708.core.replies import same_number
 from sms1708.core.routing import Routing
-from sms1708.store.base import RECORD_SET, StoreBase, record_values
+from sms1708.store.base import RECORD_SET, Concern, record_values
 from sms1708.store.deliveries import queue_deliveries
 
 #: a delivery row (``deliveries`` unaliased) that may be claimed now: not an update whose
@@ -135,7 +135,7 @@ class Detached:
     key: str  # its new idempotency key
 
 
-class FollowupStore(StoreBase):
+class Followups(Concern):
     def detach(
         self, message_id: int, *, tables: Tables, routing: Routing, now: float, dry_run: bool
     ) -> Detached:

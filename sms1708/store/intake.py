@@ -16,7 +16,7 @@ from sms1708.core.pdu import Deliver, StatusReport, decode_deliver
 from sms1708.core.replies import same_number
 from sms1708.errors import PduDecodeError, StoreError
 from sms1708.store import followups
-from sms1708.store.base import RECORD_SET, StoreBase, record_values
+from sms1708.store.base import RECORD_SET, Concern, record_values
 from sms1708.store.deliveries import queue_deliveries
 from sms1708.store.sendgate import queue_gated
 
@@ -47,7 +47,7 @@ class IngestResult:
     error: str | None = None  # why it was quarantined (never the SMS text)
 
 
-class IntakeStore(StoreBase):
+class Intake(Concern):
     # ---------------------------------------------------------------- receiving
 
     def ingest(

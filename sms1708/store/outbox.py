@@ -17,7 +17,7 @@ from sms1708.core.policy import Decision
 from sms1708.core.replies import Guard
 from sms1708.core.routing import DEFAULT_DESTINATION
 from sms1708.core.states import CLAIMABLE, REPLAYABLE, State
-from sms1708.store.base import StoreBase, message_filters
+from sms1708.store.base import Concern, message_filters
 from sms1708.store.followups import READY, add_report_fields
 from sms1708.store.sendgate import queue_gated
 
@@ -57,10 +57,10 @@ class Attempt:
     receipt_text: str | None = None
 
 
-class OutboxStore(StoreBase):
+class Outbox(Concern):
     # ---------------------------------------------------------------- upstream queue
 
-    def claim_outbox(
+    def claim(
         self, *, now: float, lease: float, limit: int, destination: str = DEFAULT_DESTINATION
     ) -> list[OutboxItem]:
         """Claim one destination's due items (and its items whose sending lease ran out) for
@@ -133,9 +133,9 @@ class OutboxStore(StoreBase):
     ) -> None:
         """Store one attempt and the state it leads to, in one transaction."""
         a = Attempt(message_id, decision, outcome, now, http_status, detail, tracking_id)
-        self.record_attempts([replace(a, destination=destination)], guard=guard)
+        self.record([replace(a, destination=destination)], guard=guard)
 
-    def record_attempts(self, attempts: Sequence[Attempt], *, guard: Guard = DEFAULT) -> None:
+    def record(self, attempts: Sequence[Attempt], *, guard: Guard = DEFAULT) -> None:
         """Store a batch of attempts and their states, in one transaction.
 
         A tracking id is texted to the citizen (``notify_text``) through the gate, with
@@ -208,7 +208,7 @@ class OutboxStore(StoreBase):
                 )
                 queue_gated(c, out, guard, now=a.now)
 
-    def release_claims(
+    def release(
         self, message_ids: Sequence[int], *, now: float, destination: str = DEFAULT_DESTINATION
     ) -> None:
         """Give back claimed items not attempted (graceful stop): due again at once."""
@@ -223,7 +223,7 @@ class OutboxStore(StoreBase):
                 [now, now, destination, *message_ids],
             )
 
-    def next_outbox_due(self, destination: str | None = None) -> float | None:
+    def next_due(self, destination: str | None = None) -> float | None:
         """When the next item (of one destination, or of any) is due."""
         where, args = ("", []) if destination is None else (" AND destination = ?", [destination])
         row = self.conn.execute(

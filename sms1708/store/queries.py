@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms1708.store.base import StoreBase, message_filters
+from sms1708.store.base import Concern, message_filters
 from sms1708.store.followups import followups_of
 
 
-class ReadStore(StoreBase):
+class Queries(Concern):
     # ---------------------------------------------------------------- reading
 
     def counts(self) -> dict[str, dict[str, int]]:

@@ -12,7 +12,7 @@ from sms1708.core.gate import Outgoing
 from sms1708.core.policy import Decision
 from sms1708.core.replies import Guard, national_digits
 from sms1708.core.states import State
-from sms1708.store.base import StoreBase
+from sms1708.store.base import Concern
 from sms1708.store.sendgate import Queued, queue_gated
 
 DEFAULT = Guard()
@@ -29,10 +29,10 @@ class ReplyItem:
     created_at: float
 
 
-class ReplyStore(StoreBase):
+class Replies(Concern):
     # ---------------------------------------------------------------- reply queue
 
-    def claim_replies(self, modem: str, *, now: float, lease: float, limit: int) -> list[ReplyItem]:
+    def claim(self, modem: str, *, now: float, lease: float, limit: int) -> list[ReplyItem]:
         with self.transaction() as c:
             rows = c.execute(
                 "SELECT * FROM replies WHERE modem = ? AND ((state IN ('queued','retry') "
@@ -79,7 +79,7 @@ class ReplyStore(StoreBase):
             )
         return [r for r in rows if int(r["id"]) not in held]
 
-    def reply_done(
+    def done(
         self,
         reply_id: int,
         decision: Decision,
@@ -110,7 +110,7 @@ class ReplyStore(StoreBase):
                 ),
             )
 
-    def release_replies(self, reply_ids: Sequence[int], *, now: float) -> None:
+    def release(self, reply_ids: Sequence[int], *, now: float) -> None:
         """Give back claimed replies not sent (link lost, stopping): due again at once."""
         if not reply_ids:
             return
@@ -122,7 +122,7 @@ class ReplyStore(StoreBase):
                 [now, *reply_ids],
             )
 
-    def queue_sms(
+    def queue(
         self, out: Outgoing, *, guard: Guard, now: float, force: bool = False, by: str = ""
     ) -> Queued:
         """Queue one SMS through the gate (:func:`sms1708.core.gate.decide`), in one
@@ -160,7 +160,7 @@ class ReplyStore(StoreBase):
         ]
         return gate.ceiling_until(sent, max_per_hour=max_per_hour, now=now)
 
-    def unconfirmed_replies(self) -> dict[str, int]:
+    def unconfirmed(self) -> dict[str, int]:
         """Replies with at least one attempt of unknown outcome, by state: ``dead`` ones gave
         up at the attempt limit and may or may not have reached the citizen."""
         return {
@@ -170,7 +170,7 @@ class ReplyStore(StoreBase):
             )
         }
 
-    def next_reply_due(self, modem: str) -> float | None:
+    def next_due(self, modem: str) -> float | None:
         row = self.conn.execute(
             "SELECT MIN(CASE WHEN state='sending' THEN lease_until ELSE next_attempt_at END) "
             "FROM replies WHERE modem=? AND state IN ('queued','retry','sending')",

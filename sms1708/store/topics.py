@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sms1708.store.base import StoreBase
+from sms1708.store.base import Concern
 
 
-class TopicStore(StoreBase):
-    def replace_lapor_topics(self, topics: Sequence[tuple[int, int, str]], *, now: float) -> None:
+class Topics(Concern):
+    def replace(self, topics: Sequence[tuple[int, int, str]], *, now: float) -> None:
         """Keep exactly these ``(id, parent, name)`` topics, in one transaction."""
         with self.transaction() as c:
             c.execute("DELETE FROM lapor_topics")
@@ -17,12 +17,12 @@ class TopicStore(StoreBase):
                 [(i, p, n, now) for i, p, n in topics],
             )
 
-    def lapor_topics(self) -> list[tuple[int, int, str]]:
+    def all(self) -> list[tuple[int, int, str]]:
         return [
             (int(r[0]), int(r[1]), str(r[2]))
             for r in self.conn.execute("SELECT id, parent, name FROM lapor_topics ORDER BY id")
         ]
 
-    def lapor_topics_synced_at(self) -> float | None:
+    def synced_at(self) -> float | None:
         row = self.conn.execute("SELECT MAX(synced_at) FROM lapor_topics").fetchone()
         return float(row[0]) if row and row[0] is not None else None

@@ -145,7 +145,7 @@ class Forwarder(threading.Thread):
             return
         if self.cfg.upstream.status_url:
             self._poll_statuses_guarded(store)
-        due = store.next_outbox_due(self.dest.name)
+        due = store.outbox.next_due(self.dest.name)
         if not self.breaker.allow(self.clock()):
             due = max(due or 0.0, self.breaker.open_until)
         if due is not None and self.pace.paused_until > self.clock():
@@ -202,7 +202,7 @@ class Forwarder(threading.Thread):
             return 0
         probing = self.breaker.probing(now)
         limit = 1 if probing else self.cfg.upstream.batch
-        items = store.claim_outbox(
+        items = store.outbox.claim(
             now=now, lease=self.cfg.upstream.lease_seconds, limit=limit, destination=self.dest.name
         )
         if not items:
@@ -220,7 +220,7 @@ class Forwarder(threading.Thread):
                 width = pacing.allowed(self.pace, self.pace_rules, self.clock())
                 if not pending and top_ups and in_a_row < ceiling and len(running) < width:
                     top_ups -= 1
-                    more = store.claim_outbox(
+                    more = store.outbox.claim(
                         now=self.clock(),
                         lease=self.cfg.upstream.lease_seconds,
                         limit=self.cfg.upstream.batch,
@@ -257,7 +257,7 @@ class Forwarder(threading.Thread):
                 for f in done:
                     item = running.pop(f)
                     a = f.result()
-                    store.record_attempts([a], guard=self.cfg.replies.guard())
+                    store.outbox.record([a], guard=self.cfg.replies.guard())
                     with self._lock:
                         self.in_flight.discard(item.message_id)
                     self._log(a)
@@ -291,7 +291,7 @@ class Forwarder(threading.Thread):
             with self._lock:
                 self.in_flight.difference_update(i.message_id for i in pending)
         if pending:
-            store.release_claims(
+            store.outbox.release(
                 [i.message_id for i in pending], now=self.clock(), destination=self.dest.name
             )
         if answered or failed:
@@ -414,7 +414,7 @@ class Forwarder(threading.Thread):
         now = self.clock()
         if now < self._next_status_poll or not self.breaker.allow(now):
             return 0
-        due = store.status_due(
+        due = store.outbox.status_due(
             now=now,
             interval=up.status_interval,
             max_age=up.status_max_age_days * 86400,
@@ -434,7 +434,7 @@ class Forwarder(threading.Thread):
                 break
             except Exception as e:  # about this complaint alone: counted against it
                 error = safe_error("asking its status", e)
-                failures = store.status_failed(row["id"], error, now=self.clock())
+                failures = store.outbox.status_failed(row["id"], error, now=self.clock())
                 log.warning(
                     "upstream_status_item_failed",
                     message_id=row["id"],
@@ -454,7 +454,7 @@ class Forwarder(threading.Thread):
                     tracking=row["tracking_id"],
                     state=status,
                 )
-            changed = store.record_status(
+            changed = store.outbox.record_status(
                 row["id"],
                 status,
                 now=self.clock(),
@@ -484,7 +484,7 @@ class Forwarder(threading.Thread):
         detail = "interrupted by shutdown while waiting for the upstream's answer"
         d = Decision(State.AMBIGUOUS, now, detail)
         name = self.dest.name
-        store.record_attempts(
+        store.outbox.record(
             [
                 Attempt(i, d, Outcome.AMBIGUOUS.value, now, None, detail, destination=name)
                 for i in ids
