@@ -160,9 +160,7 @@ class Daemon:
             store = Store.open(self.cfg.store.path)
             try:
                 floor = store.timeshift.newest()
-                self._parts_seen = (
-                    store.conn.execute("SELECT MAX(id) FROM parts").fetchone()[0] or 0
-                )
+                self._parts_seen = store.queries.last_part_id()
             finally:
                 store.close()
             self.clock = Clock(floor=floor, warn_after=self.cfg.clock.warn_minutes * 60)
@@ -376,14 +374,13 @@ class Daemon:
 def network_time_from_sms(store: Store, clock: Clock, seen: int) -> int:
     """Feed the SMSC timestamps of SMS parts stored since ``seen`` to the clock (each one says
     "network time is at least this"). Returns the last part id looked at."""
-    rows = store.conn.execute(
-        "SELECT id, scts FROM parts WHERE id > ? ORDER BY id LIMIT 200", (seen,)
-    ).fetchall()
     newest: dt.datetime | None = None
-    for r in rows:
-        seen = int(r["id"])
-        with contextlib.suppress(TypeError, ValueError):
-            when = dt.datetime.fromisoformat(r["scts"])
+    for part_id, scts in store.queries.part_times(after=seen):
+        seen = part_id
+        if scts is None:
+            continue
+        with contextlib.suppress(ValueError):
+            when = dt.datetime.fromisoformat(scts)
             if when.tzinfo is not None and (newest is None or when > newest):
                 newest = when
     if newest is not None:

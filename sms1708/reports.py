@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -58,7 +57,7 @@ EXPORT_FIELDS = (
 )
 
 if TYPE_CHECKING:
-    from sms1708.store.base import StoreBase
+    from sms1708.store.store import Store
 
 Period = Literal["day", "week"]
 
@@ -339,41 +338,20 @@ def compute(
 
 # ------------------------------------------------------------------------------- load
 
-_MESSAGES_SQL = (
-    "SELECT m.received_at, m.stored_at, m.kind, m.category, m.location, m.location_code,"
-    " m.sender_type,"
-    " o.state, o.delivered_at FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
-    " WHERE m.update_of IS NULL"  # reports, not SMS: a follow-up adds to its report
-)
-_REPLIES_SQL = "SELECT purpose, state, created_at FROM replies"
-
-
-def _rows(conn: sqlite3.Connection, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    cur = conn.execute(sql, args)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
 
 def load(
-    store: StoreBase,
+    store: Store,
     *,
     period: Period = "day",
     since: float | None = None,
     until: float | None = None,
     tz: dt.tzinfo | None = None,
 ) -> Stats:
-    """Read the rows from the store (SELECTs only) and :func:`compute` the statistics."""
-    where, args = [], []
-    if since is not None:
-        where.append("created_at >= ?")
-        args.append(since)
-    if until is not None:
-        where.append("created_at < ?")
-        args.append(until)
-    replies_sql = _REPLIES_SQL + (" WHERE " + " AND ".join(where) if where else "")
+    """Read the rows from the store (:meth:`~sms1708.store.queries.Queries.report_rows`,
+    SELECTs only) and :func:`compute` the statistics."""
     return compute(
-        _rows(store.conn, _MESSAGES_SQL),
-        _rows(store.conn, replies_sql, args),
+        store.queries.report_rows(),
+        store.queries.reply_rows(since=since, until=until),
         period=period,
         since=since,
         until=until,
