@@ -10,6 +10,7 @@ from sms1708.core import keys
 from sms1708.errors import StoreError
 from sms1708.store.base import Concern
 from sms1708.store.followups import followups_of
+from sms1708.store.transitions import new_deliveries
 
 CORRECTABLE = ("category", "location")
 
@@ -255,11 +256,7 @@ class Console(Concern):
                 ),
             )
             update = int(cur.lastrowid or 0)
-            c.executemany(
-                "INSERT INTO deliveries (message_id, destination, state, queued_at,"
-                " next_attempt_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)",
-                [(update, d, now, now, now) for d in delivered],
-            )
+            new_deliveries(c, update, delivered, now=now, ignore_existing=False)
             return tuple(delivered)
 
     def _rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:

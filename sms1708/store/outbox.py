@@ -16,10 +16,11 @@ from sms1708.core.gate import Outgoing
 from sms1708.core.policy import Decision
 from sms1708.core.replies import Guard
 from sms1708.core.routing import DEFAULT_DESTINATION
-from sms1708.core.states import CLAIMABLE, REPLAYABLE, State
+from sms1708.core.states import CLAIMABLE, DELIVERIES, REPLAYABLE, State
 from sms1708.store.base import Concern, message_filters
 from sms1708.store.followups import READY, add_report_fields
 from sms1708.store.sendgate import queue_gated
+from sms1708.store.transitions import Either, move_deliveries
 
 DEFAULT = Guard()
 
@@ -92,10 +93,14 @@ class Outbox(Concern):
             if not ids:
                 return []
             marks = ",".join("?" for _ in ids)
-            c.execute(
-                f"UPDATE deliveries SET state='sending', lease_until=?, updated_at=? "
-                f"WHERE destination = ? AND message_id IN ({marks})",
-                [now + lease, now, destination, *ids],
+            move_deliveries(
+                c,
+                CLAIMABLE | {State.SENDING},  # due, or its lease ran out
+                State.SENDING,
+                sets="lease_until=?, updated_at=?",
+                values=[now + lease, now],
+                where=f"destination = ? AND message_id IN ({marks})",
+                args=[destination, *ids],
             )
             items = c.execute(
                 f"SELECT m.*, o.attempts, o.queued_at, o.state AS qstate FROM messages m"
@@ -159,24 +164,26 @@ class Outbox(Concern):
             " VALUES (?,?,?,?,?,?)",
             (a.message_id, a.destination, a.now, a.outcome, a.http_status, a.detail[:1000]),
         )
-        c.execute(
-            "UPDATE deliveries SET state=?, attempts=attempts+1, next_attempt_at=?,"
+        # the outcome of an attempt moves a delivery still `sending` only (a late answer must
+        # not undo an operator's replay), except that `delivered` always wins
+        move_deliveries(
+            c,
+            DELIVERIES.into(State.DELIVERED) if delivered else {State.SENDING},
+            d.state,
+            sets="attempts=attempts+1, next_attempt_at=?,"
             " lease_until=NULL, last_error=?, updated_at=?,"
             " ambiguous_count=ambiguous_count + ?, delivered_at=?,"
-            " tracking_id=COALESCE(?, tracking_id) WHERE message_id=? AND destination=?"
-            " AND state != 'delivered' AND (state = 'sending' OR ? = 'delivered')",
-            (
-                d.state.value,
+            " tracking_id=COALESCE(?, tracking_id)",
+            values=(
                 d.next_attempt_at if d.next_attempt_at is not None else a.now,
                 None if delivered else d.reason[:1000],
                 a.now,
                 1 if a.outcome == "ambiguous" else 0,
                 a.now if delivered else None,
                 a.tracking_id[:64] if a.tracking_id else None,
-                a.message_id,
-                a.destination,
-                d.state.value,
             ),
+            where="message_id=? AND destination=?",
+            args=(a.message_id, a.destination),
         )
         if a.tracking_id and a.primary:
             prev = c.execute(
@@ -216,11 +223,14 @@ class Outbox(Concern):
             return
         marks = ",".join("?" for _ in message_ids)
         with self.transaction() as c:
-            c.execute(
-                f"UPDATE deliveries SET state=CASE WHEN attempts>0 THEN 'retry' ELSE 'queued'"
-                f" END, lease_until=NULL, next_attempt_at=?, updated_at=? WHERE destination=?"
-                f" AND state='sending' AND message_id IN ({marks})",
-                [now, now, destination, *message_ids],
+            move_deliveries(
+                c,
+                {State.SENDING},
+                Either("attempts > 0", State.RETRY, State.QUEUED),
+                sets="lease_until=NULL, next_attempt_at=?, updated_at=?",
+                values=[now, now],
+                where=f"destination=? AND message_id IN ({marks})",
+                args=[destination, *message_ids],
             )
 
     def next_due(self, destination: str | None = None) -> float | None:
@@ -272,10 +282,14 @@ class Outbox(Concern):
                 args,
             ).fetchall()
             if rows and not dry_run:
-                c.executemany(
-                    "UPDATE deliveries SET state='queued', next_attempt_at=?, queued_at=?,"
-                    " lease_until=NULL, updated_at=? WHERE message_id=? AND destination=?",
-                    [(now, now, now, int(r[0]), r[1]) for r in rows],
+                move_deliveries(
+                    c,
+                    REPLAYABLE,
+                    State.QUEUED,
+                    sets="next_attempt_at=?, queued_at=?, lease_until=NULL, updated_at=?",
+                    values=[now, now, now],
+                    where="message_id=? AND destination=?",
+                    many=[(int(r[0]), r[1]) for r in rows],
                 )
         return sorted({int(r[0]) for r in rows})
 

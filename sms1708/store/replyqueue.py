@@ -11,9 +11,10 @@ from sms1708.core import gate
 from sms1708.core.gate import Outgoing
 from sms1708.core.policy import Decision
 from sms1708.core.replies import Guard, national_digits
-from sms1708.core.states import State
+from sms1708.core.states import REPLY_CLAIMABLE, ReplyState, State, reply_outcome
 from sms1708.store.base import Concern
 from sms1708.store.sendgate import Queued, queue_gated
+from sms1708.store.transitions import Either, move_replies
 
 DEFAULT = Guard()
 
@@ -47,9 +48,14 @@ class Replies(Concern):
                 return []
             ids = [int(r["id"]) for r in rows]
             marks = ",".join("?" for _ in ids)
-            c.execute(
-                f"UPDATE replies SET state='sending', lease_until=? WHERE id IN ({marks})",
-                [now + lease, *ids],
+            move_replies(
+                c,
+                REPLY_CLAIMABLE | {ReplyState.SENDING},  # due, or its lease ran out
+                ReplyState.SENDING,
+                sets="lease_until=?",
+                values=[now + lease],
+                where=f"id IN ({marks})",
+                args=ids,
             )
         return [
             ReplyItem(
@@ -72,10 +78,13 @@ class Replies(Concern):
         held = [int(r["id"]) for r in rows if national_digits(r["recipient"]) in blocked]
         if held:
             marks = ",".join("?" for _ in held)
-            c.execute(
-                f"UPDATE replies SET state='suppressed', reason='blocked number',"
-                f" lease_until=NULL WHERE id IN ({marks})",
-                held,
+            move_replies(
+                c,
+                REPLY_CLAIMABLE | {ReplyState.SENDING},
+                ReplyState.SUPPRESSED,
+                sets="reason='blocked number', lease_until=NULL",
+                where=f"id IN ({marks})",
+                args=held,
             )
         return [r for r in rows if int(r["id"]) not in held]
 
@@ -92,13 +101,14 @@ class Replies(Concern):
         """Record one attempt. ``unconfirmed``: its outcome is unknown (the SMS may be out)."""
         state = decision.state
         with self.transaction() as c:
-            c.execute(
-                "UPDATE replies SET state=?, attempts=attempts+1, next_attempt_at=?,"
-                " unconfirmed=unconfirmed+?,"
+            move_replies(
+                c,
+                {ReplyState.SENDING},
+                reply_outcome(state),
+                sets="attempts=attempts+1, next_attempt_at=?, unconfirmed=unconfirmed+?,"
                 " lease_until=NULL, last_error=?, sent_at=?, mr=COALESCE(?, mr),"
-                " reason=CASE WHEN ?='dead' THEN ? ELSE reason END WHERE id=?",
-                (
-                    "sent" if state is State.DELIVERED else state.value,
+                " reason=CASE WHEN ?='dead' THEN ? ELSE reason END",
+                values=(
                     decision.next_attempt_at if decision.next_attempt_at is not None else now,
                     int(unconfirmed),
                     None if state is State.DELIVERED else (detail or decision.reason)[:500],
@@ -106,8 +116,9 @@ class Replies(Concern):
                     mr,
                     state.value,
                     decision.reason[:500],
-                    reply_id,
                 ),
+                where="id=?",
+                args=(reply_id,),
             )
 
     def release(self, reply_ids: Sequence[int], *, now: float) -> None:
@@ -116,10 +127,14 @@ class Replies(Concern):
             return
         marks = ",".join("?" for _ in reply_ids)
         with self.transaction() as c:
-            c.execute(
-                f"UPDATE replies SET state=CASE WHEN attempts>0 THEN 'retry' ELSE 'queued' END,"
-                f" lease_until=NULL, next_attempt_at=? WHERE state='sending' AND id IN ({marks})",
-                [now, *reply_ids],
+            move_replies(
+                c,
+                {ReplyState.SENDING},
+                Either("attempts > 0", ReplyState.RETRY, ReplyState.QUEUED),
+                sets="lease_until=NULL, next_attempt_at=?",
+                values=[now],
+                where=f"id IN ({marks})",
+                args=reply_ids,
             )
 
     def queue(
