@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sms1708.core.gate import Outgoing
+from sms1708.core import gate
 from sms1708.core.policy import Decision
 from sms1708.core.replies import Guard
 from sms1708.core.routing import DEFAULT_DESTINATION
@@ -193,7 +193,8 @@ class Outbox(Concern):
             c.execute(
                 "UPDATE messages SET tracking_id=? WHERE id=?", (a.tracking_id[:64], a.message_id)
             )
-            if a.receipt_text and prev is not None and prev[0] is None:
+            first = prev is not None and prev[0] is None  # the complaint's first tracking id
+            if a.receipt_text and first:
                 # one SMS per complaint: a receipt still waiting (never tried) carries the id
                 folded = c.execute(
                     "UPDATE replies SET text=?, next_attempt_at=MIN(next_attempt_at, ?)"
@@ -203,13 +204,13 @@ class Outbox(Concern):
                 ).rowcount
                 if folded:
                     return
-            if a.notify_text and prev is not None and prev[0] is None:
+            if a.notify_text and first:
                 # the citizen learns the tracking id once, through the one gate
-                out = Outgoing(
+                out = gate.follow_up(
+                    "tracking",
+                    a.notify_text,
                     modem=prev[1],
                     recipient=prev[2],
-                    text=a.notify_text,
-                    purpose="tracking",
                     recipient_type=prev[3],
                     message_id=a.message_id,
                 )
@@ -363,11 +364,11 @@ class Outbox(Concern):
                 (message_id, status[:200], now),
             )
             if notify_text and row[2]:
-                out = Outgoing(
+                out = gate.follow_up(
+                    "status_change",
+                    notify_text,
                     modem=row[1],
                     recipient=row[2],
-                    text=notify_text,
-                    purpose="status_change",
                     recipient_type=row[3],
                     message_id=message_id,
                 )

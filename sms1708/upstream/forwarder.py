@@ -20,7 +20,7 @@ from dataclasses import replace
 from functools import partial
 
 from sms1708.config import Config, UpstreamConfig
-from sms1708.core import pacing, replies
+from sms1708.core import gate, pacing
 from sms1708.core.ack import clean_text
 from sms1708.core.breaker import Breaker
 from sms1708.core.loopbackoff import Pacing
@@ -355,16 +355,15 @@ class Forwarder(threading.Thread):
         )
         if status == 429 and d.state is State.RETRY:  # the pace, not this complaint: no backoff
             d = Decision(d.state, pacing.resume_at(self.pace_rules, now, retry_after), d.reason)
-        notify = receipt = None
         primary = self.dest.primary
-        # a follow-up's own tracking id is neither texted nor folded into its receipt: the
-        # citizen knows the report's number, and the report's tracking id counts
-        update = item.record.get("update_of") is not None
-        texted = primary and not update and self.cfg.replies.notify_tracking
-        if texted and tracking and len(tracking) <= 20:
-            lang, ref = self.cfg.replies.language, str(item.message_id)
-            notify = replies.render("tracking", lang, ref=ref, tracking=tracking)
-            receipt = replies.render("receipt_tracking", lang, ref=ref, tracking=tracking)
+        texts = gate.tracking_texts(
+            tracking,
+            ref=str(item.message_id),
+            language=self.cfg.replies.language,
+            notify=self.cfg.replies.notify_tracking,
+            primary=primary,
+            update=item.record.get("update_of") is not None,
+        )
         return Attempt(
             item.message_id,
             d,
@@ -373,10 +372,10 @@ class Forwarder(threading.Thread):
             status,
             detail,
             tracking,
-            notify,
+            texts.notice if texts else None,
             destination=self.dest.name,
             primary=primary,
-            receipt_text=receipt,
+            receipt_text=texts.receipt if texts else None,
         )
 
     def _log(self, a: Attempt) -> None:
@@ -445,15 +444,13 @@ class Forwarder(threading.Thread):
                     else "not asked again (see `queue show`)",
                 )
                 continue
-            text = None
-            if status and self.cfg.replies.notify_tracking:
-                text = replies.render(
-                    "status_change",
-                    self.cfg.replies.language,
-                    ref=str(row["id"]),
-                    tracking=row["tracking_id"],
-                    state=status,
-                )
+            text = gate.status_change_text(
+                status,
+                ref=str(row["id"]),
+                tracking=row["tracking_id"],
+                language=self.cfg.replies.language,
+                notify=self.cfg.replies.notify_tracking,
+            )
             changed = store.outbox.record_status(
                 row["id"],
                 status,

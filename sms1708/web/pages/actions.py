@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sms1708 import sitetime
-from sms1708.core.gate import Outgoing
+from sms1708.core import gate
 from sms1708.core.mask import mask_number
 from sms1708.core.pdu import encode_submit
 from sms1708.errors import PduEncodeError
@@ -58,7 +58,7 @@ def reply(ctx: Ctx) -> Response:
     except PduEncodeError as e:
         raise HTTPError(400, f"cannot send: {e}") from None
     # the operator `send` path: through the gate into the reply queue; the daemon sends it
-    out = Outgoing(ctx.app.cfg.modems[0].name, m["sender"], text, "operator", message_id=m["id"])
+    out = gate.operator_sms(ctx.app.cfg.modems[0].name, m["sender"], text, message_id=m["id"])
     queued = ctx.store.replies.queue(
         out, guard=ctx.app.cfg.replies.guard(), now=ctx.now, by=ctx.user
     )
