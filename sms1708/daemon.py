@@ -29,7 +29,7 @@ from sms1708.health import Health, default_status_path, prometheus, write_atomic
 from sms1708.logsetup import get_logger
 from sms1708.loopguard import LoopGuard
 from sms1708.modem.worker import ModemWorker
-from sms1708.store.intake import safe_error
+from sms1708.store.receiving import safe_error
 from sms1708.store.store import Store
 from sms1708.tables import Tables, default_tables, load_tables
 from sms1708.upstream.forwarder import Forwarder

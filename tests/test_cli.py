@@ -19,7 +19,7 @@ from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 
 from .conftest import ROOT, write_config
 
@@ -57,21 +57,29 @@ def filled(cfg: Path, tmp_path: Path) -> Path:
             rules=IntakeRules(),
         )
     s.outbox.claim(now=time.time(), lease=60, limit=2)  # the forwarder's claim of 1 and 2
-    s.outbox.record_attempt(
-        1,
-        Decision(State.DELIVERED, None, "delivered"),
-        outcome="delivered",
-        now=time.time(),
-        http_status=201,
-        tracking_id="1916449",
+    s.outbox.record(
+        [
+            Attempt(
+                1,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=time.time(),
+                http_status=201,
+                tracking_id="1916449",
+            )
+        ]
     )
-    s.outbox.record_attempt(
-        2,
-        Decision(State.DEAD, None, "rejected: HTTP 422"),
-        outcome="rejected",
-        now=time.time(),
-        http_status=422,
-        detail="HTTP 422: bad record",
+    s.outbox.record(
+        [
+            Attempt(
+                2,
+                Decision(State.DEAD, None, "rejected: HTTP 422"),
+                outcome="rejected",
+                ended_at=time.time(),
+                http_status=422,
+                detail="HTTP 422: bad record",
+            )
+        ]
     )
     s.close()
     return cfg

@@ -14,7 +14,7 @@ from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.routing import Route, Routing
 from sms1708.core.states import State
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 from sms1708.tables import default_tables
 
 from .test_store import CITIZEN, MODEM, SCTS, T0
@@ -41,12 +41,16 @@ def claim(s: Store, destination: str, now: float) -> list[int]:
 
 def attempt(s: Store, mid: int, destination: str, state: State, now: float) -> None:
     due = None if state is State.DELIVERED else now + 30
-    s.outbox.record_attempt(
-        mid,
-        Decision(state, due, state.value),
-        outcome=state.value,
-        now=now,
-        destination=destination,
+    s.outbox.record(
+        [
+            Attempt(
+                mid,
+                Decision(state, due, state.value),
+                outcome=state.value,
+                ended_at=now,
+                destination=destination,
+            )
+        ]
     )
 
 

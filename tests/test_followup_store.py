@@ -22,7 +22,7 @@ from sms1708.core.policy import Decision
 from sms1708.core.routing import Routing
 from sms1708.core.states import State
 from sms1708.store.schema import migrations
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 from sms1708.tables import default_tables
 from sms1708.upstream import lapor, webhook
 
@@ -45,8 +45,16 @@ LATER = SCTS + timedelta(minutes=5)
 
 
 def deliver(s: Store, mid: int, now: float, tracking: str | None = None) -> None:
-    s.outbox.record_attempt(
-        mid, Decision(State.DELIVERED, None, ""), outcome="delivered", now=now, tracking_id=tracking
+    s.outbox.record(
+        [
+            Attempt(
+                mid,
+                Decision(State.DELIVERED, None, ""),
+                outcome="delivered",
+                ended_at=now,
+                tracking_id=tracking,
+            )
+        ]
     )
 
 
@@ -147,11 +155,15 @@ def test_an_update_waits_behind_its_undelivered_report_then_names_it(store: Stor
     report = sms(store, CITIZEN, "LAPOR jalan rusak di desa Tanjung Raja")
     more = sms(store, CITIZEN, "lubangnya besar", scts=LATER)
     assert claim_ids(store, T0 + 1) == [report]  # the update is not claimed with it
-    store.outbox.record_attempt(
-        report,
-        Decision(State.RETRY, T0 + 30, "HTTP 503"),
-        outcome="retryable",
-        now=T0 + 2,
+    store.outbox.record(
+        [
+            Attempt(
+                report,
+                Decision(State.RETRY, T0 + 30, "HTTP 503"),
+                outcome="retryable",
+                ended_at=T0 + 2,
+            )
+        ]
     )
     assert claim_ids(store, T0 + 10) == []  # the report waits for its retry; so does the update
     assert store.outbox.next_due() == T0 + 30  # not "now": the forwarder does not spin

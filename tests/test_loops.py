@@ -27,8 +27,8 @@ from sms1708.modem import sender
 from sms1708.modem.at import ATSession
 from sms1708.modem.emulator import EmulatedModem
 from sms1708.modem.worker import ModemWorker
-from sms1708.store.intake import Intake
 from sms1708.store.outbox import STATUS_QUARANTINE_AFTER
+from sms1708.store.receiving import Intake
 from sms1708.store.store import IncomingPart, Store
 from sms1708.upstream.forwarder import Forwarder
 from sms1708.upstream.standin import StandIn

@@ -22,7 +22,7 @@ from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 
 from .conftest import write_config
 
@@ -51,13 +51,17 @@ def cfg(tmp_path: Path) -> Path:
             rules=IntakeRules(),
         )
     s.outbox.claim(now=time.time(), lease=60, limit=1)
-    s.outbox.record_attempt(
-        1,
-        Decision(State.DELIVERED, None, "delivered"),
-        outcome="delivered",
-        now=time.time(),
-        http_status=201,
-        tracking_id=f"=cmd|{ESC}[2J{ESC}]0;pwned\x07",
+    s.outbox.record(
+        [
+            Attempt(
+                1,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=time.time(),
+                http_status=201,
+                tracking_id=f"=cmd|{ESC}[2J{ESC}]0;pwned\x07",
+            )
+        ]
     )
     s.conn.execute(
         "UPDATE messages SET upstream_status = ? WHERE id = 1", (f"Selesai{ESC}[31m merah",)

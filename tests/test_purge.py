@@ -19,7 +19,7 @@ from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
 from sms1708.errors import ConfigError
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 
 from .conftest import write_config
 
@@ -44,22 +44,30 @@ def store(tmp_path: Path) -> Store:
     # 1 delivered long ago, after a failed attempt whose error quoted personal data
     receive(s, 1, "LAPOR jalan rusak di desa Tanjung", OLD)
     s.outbox.claim(now=OLD, lease=60, limit=1)
-    s.outbox.record_attempt(
-        1,
-        Decision(State.RETRY, OLD + 10, "HTTP 503"),
-        outcome="retryable",
-        now=OLD,
-        http_status=503,
-        detail="HTTP 503: pelapor +6281234567801 jalan rusak",
+    s.outbox.record(
+        [
+            Attempt(
+                1,
+                Decision(State.RETRY, OLD + 10, "HTTP 503"),
+                outcome="retryable",
+                ended_at=OLD,
+                http_status=503,
+                detail="HTTP 503: pelapor +6281234567801 jalan rusak",
+            )
+        ]
     )
     s.outbox.claim(now=OLD + 10, lease=60, limit=1)
-    s.outbox.record_attempt(
-        1,
-        Decision(State.DELIVERED, None, "delivered"),
-        outcome="delivered",
-        now=OLD + 10,
-        http_status=201,
-        tracking_id="1916449",
+    s.outbox.record(
+        [
+            Attempt(
+                1,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=OLD + 10,
+                http_status=201,
+                tracking_id="1916449",
+            )
+        ]
     )
     # 2 dead, 400 days old: kept (dead_days is longer); 3 dead, 800 days old: purged
     for mid, at in (
@@ -67,13 +75,17 @@ def store(tmp_path: Path) -> Store:
         (receive(s, 3, "LAPOR RAHASIA kades minta uang", ANCIENT), ANCIENT),
     ):
         s.outbox.claim(now=at, lease=60, limit=5)
-        s.outbox.record_attempt(
-            mid,
-            Decision(State.DEAD, None, "rejected: HTTP 422 'LAPOR pungli'"),
-            outcome="rejected",
-            now=at,
-            http_status=422,
-            detail="HTTP 422: text 'LAPOR pungli'",
+        s.outbox.record(
+            [
+                Attempt(
+                    mid,
+                    Decision(State.DEAD, None, "rejected: HTTP 422 'LAPOR pungli'"),
+                    outcome="rejected",
+                    ended_at=at,
+                    http_status=422,
+                    detail="HTTP 422: text 'LAPOR pungli'",
+                )
+            ]
         )
     # 4 delivered recently: kept
     receive(s, 4, "LAPOR lampu jalan mati", NOW - 10 * DAY)

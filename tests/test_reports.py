@@ -16,7 +16,7 @@ from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
 from sms1708.reports import Durations, compute, load, render_text
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 
 WIB = timezone(timedelta(hours=7))
 WIT = timezone(timedelta(hours=9))
@@ -94,15 +94,26 @@ def build(path: Path) -> Store:
     assert [c.message_id for c in claimed] == [1, 2, 3, 4]
     for mid, wait in DELIVERED_AFTER.items():
         at = SMS[mid - 1][2].timestamp() + wait
-        s.outbox.record_attempt(
-            mid, Decision(State.DELIVERED, None, "delivered"), outcome="delivered", now=at
+        s.outbox.record(
+            [
+                Attempt(
+                    mid,
+                    Decision(State.DELIVERED, None, "delivered"),
+                    outcome="delivered",
+                    ended_at=at,
+                )
+            ]
         )
-    s.outbox.record_attempt(
-        4,
-        Decision(State.DEAD, None, "rejected: HTTP 422"),
-        outcome="rejected",
-        now=SMS[3][2].timestamp() + 61,
-        http_status=422,
+    s.outbox.record(
+        [
+            Attempt(
+                4,
+                Decision(State.DEAD, None, "rejected: HTTP 422"),
+                outcome="rejected",
+                ended_at=SMS[3][2].timestamp() + 61,
+                http_status=422,
+            )
+        ]
     )
     return s
 

@@ -24,7 +24,7 @@ from sms1708.core.states import State
 from sms1708.errors import PduDecodeError, StoreDamagedError, StoreError
 from sms1708.store import schema
 from sms1708.store.schema import migrations
-from sms1708.store.store import IncomingPart, IngestResult, Store
+from sms1708.store.store import Attempt, IncomingPart, IngestResult, Store
 
 MODEM = "modem0"
 CITIZEN = "+6281234567890"
@@ -410,13 +410,17 @@ def test_claimed_items_are_leased_until_the_lease_runs_out(store: Store) -> None
 def test_record_attempt_moves_the_state_and_logs_every_attempt(store: Store) -> None:
     mid = sms(store, CITIZEN, "LAPOR jalan berlubang")
     store.outbox.claim(now=T0, lease=60, limit=10)
-    store.outbox.record_attempt(
-        mid,
-        Decision(State.RETRY, T0 + 100, "HTTP 503: busy"),
-        outcome="retryable",
-        now=T0 + 1,
-        http_status=503,
-        detail="HTTP 503: busy",
+    store.outbox.record(
+        [
+            Attempt(
+                mid,
+                Decision(State.RETRY, T0 + 100, "HTTP 503: busy"),
+                outcome="retryable",
+                ended_at=T0 + 1,
+                http_status=503,
+                detail="HTTP 503: busy",
+            )
+        ]
     )
     o = outbox(store, mid)
     assert (o["state"], o["attempts"], o["next_attempt_at"]) == ("retry", 1, T0 + 100)
@@ -424,23 +428,31 @@ def test_record_attempt_moves_the_state_and_logs_every_attempt(store: Store) -> 
     assert store.outbox.claim(now=T0 + 99, lease=60, limit=10) == []
     [item] = store.outbox.claim(now=T0 + 100, lease=60, limit=10)
     assert item.attempts == 1
-    store.outbox.record_attempt(
-        mid,
-        Decision(State.AMBIGUOUS, T0 + 200, "timed out"),
-        outcome="ambiguous",
-        now=T0 + 101,
-        detail="timed out",
+    store.outbox.record(
+        [
+            Attempt(
+                mid,
+                Decision(State.AMBIGUOUS, T0 + 200, "timed out"),
+                outcome="ambiguous",
+                ended_at=T0 + 101,
+                detail="timed out",
+            )
+        ]
     )
     o = outbox(store, mid)
     assert (o["state"], o["attempts"], o["ambiguous_count"]) == ("ambiguous", 2, 1)
     store.outbox.claim(now=T0 + 200, lease=60, limit=10)
-    store.outbox.record_attempt(
-        mid,
-        Decision(State.DELIVERED, None, "delivered"),
-        outcome="delivered",
-        now=T0 + 201,
-        http_status=201,
-        tracking_id="LPR-0042",
+    store.outbox.record(
+        [
+            Attempt(
+                mid,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=T0 + 201,
+                http_status=201,
+                tracking_id="LPR-0042",
+            )
+        ]
     )
     m = store.queries.message(mid)
     assert m is not None
@@ -458,14 +470,35 @@ def test_record_attempt_moves_the_state_and_logs_every_attempt(store: Store) -> 
 def test_replay_dry_run_changes_nothing_and_replay_requeues_dead_items(store: Store) -> None:
     dead, retry, done = (sms(store, CITIZEN, f"LAPOR masalah {i}", now=T0 + i) for i in range(3))
     store.outbox.claim(now=T0 + 5, lease=60, limit=10)
-    store.outbox.record_attempt(
-        dead, Decision(State.DEAD, None, "rejected: HTTP 422"), outcome="rejected", now=T0 + 6
+    store.outbox.record(
+        [
+            Attempt(
+                dead,
+                Decision(State.DEAD, None, "rejected: HTTP 422"),
+                outcome="rejected",
+                ended_at=T0 + 6,
+            )
+        ]
     )
-    store.outbox.record_attempt(
-        retry, Decision(State.RETRY, T0 + 500, "unreachable"), outcome="unreachable", now=T0 + 6
+    store.outbox.record(
+        [
+            Attempt(
+                retry,
+                Decision(State.RETRY, T0 + 500, "unreachable"),
+                outcome="unreachable",
+                ended_at=T0 + 6,
+            )
+        ]
     )
-    store.outbox.record_attempt(
-        done, Decision(State.DELIVERED, None, "delivered"), outcome="delivered", now=T0 + 6
+    store.outbox.record(
+        [
+            Attempt(
+                done,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=T0 + 6,
+            )
+        ]
     )
     before = snapshot(store)
     assert store.outbox.replay(state="dead", now=T0 + 50) == [dead]  # dry run is the default
@@ -484,8 +517,15 @@ def test_replay_dry_run_changes_nothing_and_replay_requeues_dead_items(store: St
 def test_release_claims_gives_items_back_due_at_once(store: Store) -> None:
     fresh, tried = (sms(store, CITIZEN, f"LAPOR hal {i}", now=T0 + i) for i in range(2))
     store.outbox.claim(now=T0 + 1, lease=60, limit=10)
-    store.outbox.record_attempt(
-        tried, Decision(State.RETRY, T0 + 2, "unreachable"), outcome="unreachable", now=T0 + 1
+    store.outbox.record(
+        [
+            Attempt(
+                tried,
+                Decision(State.RETRY, T0 + 2, "unreachable"),
+                outcome="unreachable",
+                ended_at=T0 + 1,
+            )
+        ]
     )
     store.outbox.claim(now=T0 + 2, lease=60, limit=10)
     assert {outbox(store, m)["state"] for m in (fresh, tried)} == {"sending"}
@@ -497,8 +537,15 @@ def test_release_claims_gives_items_back_due_at_once(store: Store) -> None:
     items = store.outbox.claim(now=T0 + 3, lease=60, limit=10)
     assert sorted(i.message_id for i in items) == [fresh, tried]
     # an item that is not being sent is left alone
-    store.outbox.record_attempt(
-        fresh, Decision(State.DELIVERED, None, "delivered"), outcome="delivered", now=T0 + 4
+    store.outbox.record(
+        [
+            Attempt(
+                fresh,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=T0 + 4,
+            )
+        ]
     )
     store.outbox.release([fresh], now=T0 + 5)
     assert outbox(store, fresh)["state"] == "delivered"
@@ -510,13 +557,17 @@ def test_next_outbox_due(store: Store) -> None:
     assert store.outbox.next_due() == T0
     store.outbox.claim(now=T0, lease=60, limit=10)
     assert store.outbox.next_due() == T0 + 60  # the lease end
-    store.outbox.record_attempt(
-        mid, Decision(State.RETRY, T0 + 300, "x"), outcome="unreachable", now=T0 + 1
+    store.outbox.record(
+        [Attempt(mid, Decision(State.RETRY, T0 + 300, "x"), outcome="unreachable", ended_at=T0 + 1)]
     )
     assert store.outbox.next_due() == T0 + 300
     store.outbox.claim(now=T0 + 300, lease=60, limit=10)
-    store.outbox.record_attempt(
-        mid, Decision(State.DEAD, None, "rejected"), outcome="rejected", now=T0 + 301
+    store.outbox.record(
+        [
+            Attempt(
+                mid, Decision(State.DEAD, None, "rejected"), outcome="rejected", ended_at=T0 + 301
+            )
+        ]
     )
     assert store.outbox.next_due() is None  # dead waits for an operator, not for a timer
 
@@ -592,7 +643,7 @@ def test_random_claims_and_outcomes_keep_every_row_valid(ops: list[tuple[Any, ..
                         rand=o[3],
                         policy=policy,
                     )
-                    s.outbox.record_attempt(mid, dec, outcome=o[2].value, now=now)
+                    s.outbox.record([Attempt(mid, dec, outcome=o[2].value, ended_at=now)])
                     logged[mid] += 1
                     del held[mid]
                 elif o[0] == "release":

@@ -40,7 +40,7 @@ from sms1708.modem.at import ATSession, Urc
 from sms1708.modem.netclock import parse_cclk
 from sms1708.modem.network import refresh_operator
 from sms1708.modem.setup import initialise, rssi_to_dbm
-from sms1708.store.intake import safe_error
+from sms1708.store.receiving import safe_error
 from sms1708.store.store import Store
 
 log = get_logger("sms1708.modem")
@@ -87,7 +87,8 @@ class ModemWorker(threading.Thread):
         self.on_message = on_message
         self.store_factory = store_factory
         self.wake = threading.Event()
-        self.direct: queue.Queue[Urc] = queue.Queue()
+        #: SMS the modem pushed with +CMT (not stored on the SIM): stored before anything else
+        self.cmt_queue: queue.Queue[Urc] = queue.Queue()
         self.connected = threading.Event()
         self.reply_policy = RetryPolicy(
             base=cfg.replies.retry_base,
@@ -99,7 +100,7 @@ class ModemWorker(threading.Thread):
         self.session: ATSession | None = None
         self.throttle_logged = False
         self.health = health or Health()
-        self.health.modem(modem.name, modem.port)
+        self.health.register_modem(modem.name, modem.port)
         self.last_csq_at = 0.0
         #: the reconnect pacing: a modem that comes up and fails again at once backs off
         self.guard = LoopGuard(
@@ -283,7 +284,7 @@ class ModemWorker(threading.Thread):
         if urc.name in ("+CMTI", "+CDSI"):
             self.wake.set()
         elif urc.name in ("+CMT", "+CDS"):
-            self.direct.put(urc)
+            self.cmt_queue.put(urc)
             self.wake.set()
         elif urc.name == "^SMMEMFULL":
             log.warning(
@@ -398,7 +399,8 @@ class ModemWorker(threading.Thread):
             )
             self._note_answers(memory, r)
             if r.total and memory != "SR":
-                storage = dict(self.health.modem(self.modem.name).storage)
+                known = self.health.modem(self.modem.name)
+                storage = dict(known.storage) if known else {}
                 storage[memory] = [max(r.used - r.deleted, 0), r.total]
                 self.health.update_modem(self.modem.name, storage=storage)
             if r.committed:
@@ -492,7 +494,7 @@ class ModemWorker(threading.Thread):
         """
         while True:
             try:
-                urc = self.direct.get_nowait()
+                urc = self.cmt_queue.get_nowait()
             except queue.Empty:
                 return
             if urc.pdu is None:
@@ -509,7 +511,7 @@ class ModemWorker(threading.Thread):
                     error=str(e),
                     action="direct-delivered SMS kept in memory, retrying",
                 )
-                self.direct.put(urc)
+                self.cmt_queue.put(urc)
                 return
 
     def _release_partials(self, store: Store) -> None:

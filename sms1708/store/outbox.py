@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sms1708.core import gate
@@ -46,7 +46,7 @@ class Attempt:
     message_id: int
     decision: Decision
     outcome: str
-    now: float
+    ended_at: float  # when the attempt ended (its answer, or giving up on one)
     http_status: int | None = None
     detail: str = ""
     tracking_id: str | None = None
@@ -123,23 +123,6 @@ class Outbox(Concern):
             for r, rec in zip(items, records, strict=True)
         ]
 
-    def record_attempt(
-        self,
-        message_id: int,
-        decision: Decision,
-        *,
-        outcome: str,
-        now: float,
-        http_status: int | None = None,
-        detail: str = "",
-        tracking_id: str | None = None,
-        guard: Guard = DEFAULT,
-        destination: str = DEFAULT_DESTINATION,
-    ) -> None:
-        """Store one attempt and the state it leads to, in one transaction."""
-        a = Attempt(message_id, decision, outcome, now, http_status, detail, tracking_id)
-        self.record([replace(a, destination=destination)], guard=guard)
-
     def record(self, attempts: Sequence[Attempt], *, guard: Guard = DEFAULT) -> None:
         """Store a batch of attempts and their states, in one transaction.
 
@@ -162,7 +145,7 @@ class Outbox(Concern):
         c.execute(
             "INSERT INTO attempts (message_id, destination, at, outcome, http_status, detail)"
             " VALUES (?,?,?,?,?,?)",
-            (a.message_id, a.destination, a.now, a.outcome, a.http_status, a.detail[:1000]),
+            (a.message_id, a.destination, a.ended_at, a.outcome, a.http_status, a.detail[:1000]),
         )
         # the outcome of an attempt moves a delivery still `sending` only (a late answer must
         # not undo an operator's replay), except that `delivered` always wins
@@ -175,11 +158,11 @@ class Outbox(Concern):
             " ambiguous_count=ambiguous_count + ?, delivered_at=?,"
             " tracking_id=COALESCE(?, tracking_id)",
             values=(
-                d.next_attempt_at if d.next_attempt_at is not None else a.now,
+                d.next_attempt_at if d.next_attempt_at is not None else a.ended_at,
                 None if delivered else d.reason[:1000],
-                a.now,
+                a.ended_at,
                 1 if a.outcome == "ambiguous" else 0,
-                a.now if delivered else None,
+                a.ended_at if delivered else None,
                 a.tracking_id[:64] if a.tracking_id else None,
             ),
             where="message_id=? AND destination=?",
@@ -200,7 +183,7 @@ class Outbox(Concern):
                     "UPDATE replies SET text=?, next_attempt_at=MIN(next_attempt_at, ?)"
                     " WHERE message_id=? AND purpose='receipt' AND state='queued'"
                     " AND attempts=0 AND next_attempt_at > created_at",
-                    (a.receipt_text, a.now, a.message_id),
+                    (a.receipt_text, a.ended_at, a.message_id),
                 ).rowcount
                 if folded:
                     return
@@ -214,7 +197,7 @@ class Outbox(Concern):
                     recipient_type=prev[3],
                     message_id=a.message_id,
                 )
-                queue_gated(c, out, guard, now=a.now)
+                queue_gated(c, out, guard, now=a.ended_at)
 
     def release(
         self, message_ids: Sequence[int], *, now: float, destination: str = DEFAULT_DESTINATION

@@ -38,8 +38,8 @@ from sms1708.errors import (
 from sms1708.health import Health
 from sms1708.logsetup import get_logger
 from sms1708.loopguard import LoopGuard
-from sms1708.store.intake import safe_error
 from sms1708.store.outbox import STATUS_QUARANTINE_AFTER
+from sms1708.store.receiving import safe_error
 from sms1708.store.store import Attempt, OutboxItem, Store
 from sms1708.upstream.pool import DaemonPool
 from sms1708.upstream.webhook import WebhookClient, make_client
@@ -380,9 +380,9 @@ class Forwarder(threading.Thread):
 
     def _log(self, a: Attempt) -> None:
         if a.decision.state is State.DELIVERED:
-            self.last_success_at = a.now
+            self.last_success_at = a.ended_at
             self._health(
-                last_success_at=a.now,
+                last_success_at=a.ended_at,
                 circuit_open_until=None,
                 problem=None,
                 not_acknowledged_at=None,
@@ -395,6 +395,7 @@ class Forwarder(threading.Thread):
             )
         else:
             d = a.decision
+            next_in = None if d.next_attempt_at is None else d.next_attempt_at - a.ended_at
             log.warning(
                 "upstream_attempt_failed",
                 destination=self.dest.name,
@@ -402,7 +403,7 @@ class Forwarder(threading.Thread):
                 outcome=a.outcome,
                 http_status=a.http_status,
                 state=d.state.value,
-                next_in=None if d.next_attempt_at is None else round(d.next_attempt_at - a.now, 1),
+                next_in=None if next_in is None else round(next_in, 1),
                 error=a.detail[:300],
             )
 

@@ -9,7 +9,7 @@ from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 
 out = sys.argv[1]
 WIB = timezone(timedelta(hours=7))
@@ -46,14 +46,18 @@ plan = [
     (Decision(State.AMBIGUOUS, now, "no answer"), "ambiguous", None, "no answer", None),
 ]
 for it, (d, outcome, status, detail, trk) in zip(items, plan, strict=False):
-    s.outbox.record_attempt(
-        it.message_id,
-        d,
-        outcome=outcome,
-        now=now,
-        http_status=status,
-        detail=detail,
-        tracking_id=trk,
+    s.outbox.record(
+        [
+            Attempt(
+                it.message_id,
+                d,
+                outcome=outcome,
+                ended_at=now,
+                http_status=status,
+                detail=detail,
+                tracking_id=trk,
+            )
+        ]
     )
 # the fifth stays 'sending' (a lease a dead process left behind), the rest 'queued'
 s.outbox.release([it.message_id for it in items[5:]], now=now)
