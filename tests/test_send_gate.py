@@ -65,9 +65,9 @@ class Burst:
         for tracking in self.upstream.tracking.values():
             self.upstream.statuses[tracking] = status
         self.t += 61
-        self.fwd._next_status_poll = 0.0
+        self.fwd.next_status_poll = 0.0
         while self.fwd.poll_statuses(self.store, limit=100):
-            self.fwd._next_status_poll = 0.0
+            self.fwd.next_status_poll = 0.0
             self.t += 1
             if not self.store.outbox.status_due(now=self.t, interval=60, max_age=86400, limit=1):
                 break

@@ -117,7 +117,7 @@ def test_status_changes_from_the_upstream_are_stored_and_texted_once(
         texts = [r["text"] for r in m["replies"] if r["purpose"] == "status_change"]
         assert texts == [f"Laporan 1 (LAPOR! {tracking}): Diproses oleh Dinas PUPR"]
         t[0] += 61
-        f._next_status_poll = 0.0
+        f.next_status_poll = 0.0
         assert f.poll_statuses(store) == 1  # asked again, same answer: no second SMS
         m = store.queries.message(1)
         assert m is not None

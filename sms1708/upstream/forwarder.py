@@ -38,9 +38,9 @@ from sms1708.errors import (
 from sms1708.health import Health
 from sms1708.logsetup import get_logger
 from sms1708.loopguard import LoopGuard
-from sms1708.store.outbox import STATUS_QUARANTINE_AFTER
 from sms1708.store.receiving import safe_error
 from sms1708.store.store import Attempt, OutboxItem, Store
+from sms1708.upstream import statuspoll
 from sms1708.upstream.pool import DaemonPool
 from sms1708.upstream.webhook import WebhookClient, make_client
 
@@ -98,7 +98,7 @@ class Forwarder(threading.Thread):
         )
         self.in_flight: set[int] = set()
         self._item_faults: set[int] = set()  # posts that failed with an unexpected error
-        self._next_status_poll = 0.0
+        self.next_status_poll = 0.0
         self.on_reply = on_reply  # an SMS to the citizen was queued: wake the modem worker
         self.health = health or Health()
         self._health(configured=True)
@@ -152,7 +152,7 @@ class Forwarder(threading.Thread):
             due = max(due, self.pace.paused_until)  # the upstream asked us to wait (429/503)
         wait = IDLE_RECHECK if due is None else max(0.05, due - self.clock())
         if self.cfg.upstream.status_url:  # the next status poll is work too
-            wait = min(wait, max(0.05, self._next_status_poll - self.clock()))
+            wait = min(wait, max(0.05, self.next_status_poll - self.clock()))
         self.wake.wait(min(wait, IDLE_RECHECK))
         self.wake.clear()
 
@@ -179,7 +179,7 @@ class Forwarder(threading.Thread):
         except Exception as e:
             error = f"store: {e}" if isinstance(e, StoreError) else safe_error("status poll", e)
             delay = self.status_guard.failed(error)
-            self._next_status_poll = self.clock() + delay
+            self.next_status_poll = self.clock() + delay
             log.error("upstream_status_poll_failed", error=error, retry_in=delay)
 
     def step(self, store: Store) -> int:
@@ -408,61 +408,9 @@ class Forwarder(threading.Thread):
             )
 
     def poll_statuses(self, store: Store, limit: int = 20) -> int:
-        """Ask the upstream what became of delivered complaints (``upstream.status_url``);
-        a changed status is stored and texted to the citizen. Returns how many were asked."""
-        up = self.cfg.upstream
-        now = self.clock()
-        if now < self._next_status_poll or not self.breaker.allow(now):
-            return 0
-        due = store.outbox.status_due(
-            now=now,
-            interval=up.status_interval,
-            max_age=up.status_max_age_days * 86400,
-            limit=limit,
-            destination=self.dest.name,
-        )
-        if len(due) < limit:
-            self._next_status_poll = now + min(up.status_interval, IDLE_RECHECK * 10)
-        for row in due:
-            if self.stop_event.is_set():
-                break
-            try:
-                status = self.client.fetch_status(row["tracking_id"], row["key"])
-            except UpstreamError as e:
-                log.warning("upstream_status_failed", message_id=row["id"], error=str(e))
-                self._next_status_poll = self.clock() + up.status_interval / 4
-                break
-            except Exception as e:  # about this complaint alone: counted against it
-                error = safe_error("asking its status", e)
-                failures = store.outbox.status_failed(row["id"], error, now=self.clock())
-                log.warning(
-                    "upstream_status_item_failed",
-                    message_id=row["id"],
-                    error=error,
-                    failures=failures,
-                    action="asked again later"
-                    if failures < STATUS_QUARANTINE_AFTER
-                    else "not asked again (see `queue show`)",
-                )
-                continue
-            text = gate.status_change_text(
-                status,
-                ref=str(row["id"]),
-                tracking=row["tracking_id"],
-                language=self.cfg.replies.language,
-                notify=self.cfg.replies.notify_tracking,
-            )
-            changed = store.outbox.record_status(
-                row["id"],
-                status,
-                now=self.clock(),
-                notify_text=text,
-                guard=self.cfg.replies.guard(),
-            )
-            if changed:
-                log.info("upstream_status_changed", message_id=row["id"], status=status)
-                self.on_reply()
-        return len(due)
+        """Ask the upstream what became of delivered complaints (see
+        :func:`sms1708.upstream.statuspoll.poll_statuses`). Returns how many were asked."""
+        return statuspoll.poll_statuses(self, store, limit)
 
     def abandon_in_flight(self, store: Store) -> list[int]:
         """At shutdown: requests still waiting for an answer become ``ambiguous``, due at once.
