@@ -76,6 +76,18 @@ def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
     )
 
 
+def window(
+    where: list[str], args: list[Any], column: str, since: float | None, until: float | None
+) -> None:
+    """Add ``since <= column < until`` (either end optional) to a WHERE clause being built."""
+    if since is not None:
+        where.append(f"{column} >= ?")
+        args.append(since)
+    if until is not None:
+        where.append(f"{column} < ?")
+        args.append(until)
+
+
 def message_filters(
     *,
     state: str | None = None,
@@ -104,12 +116,7 @@ def message_filters(
     if kind:
         where.append("m.kind = ?")
         args.append(kind)
-    if since is not None:
-        where.append("m.stored_at >= ?")
-        args.append(since)
-    if until is not None:
-        where.append("m.stored_at < ?")
-        args.append(until)
+    window(where, args, "m.stored_at", since, until)
     if sender:
         digits = "".join(c for c in sender if c.isdigit())
         national = digits[2:] if digits.startswith("62") else digits.lstrip("0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sms1708.store.base import Concern, message_filters
+from sms1708.store.base import Concern, message_filters, window
 from sms1708.store.followups import followups_of
 
 
@@ -222,13 +222,9 @@ class Queries(Concern):
     ) -> list[dict[str, Any]]:
         """Every SMS the gateway queued (``purpose``, ``state``, ``created_at``), optionally
         those created in ``[since, until)``."""
-        where, args = [], []
-        if since is not None:
-            where.append("created_at >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("created_at < ?")
-            args.append(until)
+        where: list[str] = []
+        args: list[Any] = []
+        window(where, args, "created_at", since, until)
         cond = " WHERE " + " AND ".join(where) if where else ""
         return self._dicts("SELECT purpose, state, created_at FROM replies" + cond, args)
 

@@ -107,16 +107,5 @@ def queue_gated(
     reason = verdict.refused
     if verdict.overridden:
         reason = f"operator override by {by or 'operator'}: {verdict.overridden}"
-    reply_id = new_reply(
-        c,
-        state,
-        message_id=out.message_id,
-        modem=out.modem,
-        recipient=out.recipient,
-        text=out.text,
-        purpose=out.purpose,
-        reason=reason,
-        now=now,
-        due=now if due is None else due,
-    )
+    reply_id = new_reply(c, out, state, reason=reason, now=now, due=now if due is None else due)
     return Queued(reply_id, verdict.refused, verdict.overridden)

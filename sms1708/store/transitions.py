@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
+from sms1708.core.gate import Outgoing
 from sms1708.core.states import DELIVERIES, REPLIES, Machine, ReplyState, S, State
 
 
@@ -127,13 +128,9 @@ def move_replies(
 
 def new_reply(
     c: sqlite3.Connection,
+    out: Outgoing,
     state: ReplyState,
     *,
-    message_id: int | None,
-    modem: str,
-    recipient: str,
-    text: str,
-    purpose: str,
     reason: str | None,
     now: float,
     due: float,
@@ -144,6 +141,16 @@ def new_reply(
     cur = c.execute(
         "INSERT INTO replies (message_id, modem, recipient, text, purpose, state, reason,"
         " created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?)",
-        (message_id, modem, recipient, text, purpose, state.value, reason, now, due),
+        (
+            out.message_id,
+            out.modem,
+            out.recipient,
+            out.text,
+            out.purpose,
+            state.value,
+            reason,
+            now,
+            due,
+        ),
     )
     return int(cur.lastrowid or 0)
