@@ -23,7 +23,7 @@ def lapor_topics(ctx: click.Context, sync: bool, as_json: bool) -> None:
 
     Exit code 1 when a local category has no topic (its reports go with [lapor] default_topic).
     """
-    from sms1708.tables import load_tables
+    from sms1708.table_files import load_tables
     from sms1708.upstream import lapor_topics as lt
 
     cfg = get_config(ctx)

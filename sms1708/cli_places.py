@@ -34,7 +34,7 @@ def places_import(file: str, kabupaten: str, out: str | None) -> None:
     write the grammar's places table for one kabupaten: kecamatan, desa and kelurahan with
     their codes and common spellings."""
     from sms1708.places_import import import_places
-    from sms1708.tables import places_from_text
+    from sms1708.table_files import places_from_text
 
     try:
         kab, text = import_places(file, kabupaten)

@@ -23,6 +23,7 @@ import serial
 from sms1708 import sdnotify, sitetime
 from sms1708.clock import Clock
 from sms1708.config import Config, ModemConfig, UpstreamConfig
+from sms1708.core.grammar_tables import GrammarTables
 from sms1708.core.intake import IntakeRules
 from sms1708.errors import StoreDamagedError, StoreError
 from sms1708.health import Health, default_status_path, prometheus, write_atomic
@@ -31,7 +32,7 @@ from sms1708.loopguard import LoopGuard
 from sms1708.modem.worker import ModemWorker
 from sms1708.store.receiving import safe_error
 from sms1708.store.store import Store
-from sms1708.tables import Tables, default_tables, load_tables
+from sms1708.table_files import default_tables, load_tables
 from sms1708.upstream.forwarder import Forwarder
 from sms1708.upstream.webhook import WebhookClient, make_client
 
@@ -40,7 +41,7 @@ log = get_logger("sms1708.daemon")
 STOP_GRACE = 5.0
 
 
-def grammar_tables(cfg: Config) -> Tables:
+def grammar_tables(cfg: Config) -> GrammarTables:
     """The grammar's tables: the operator's files where configured, else the shipped ones."""
     g = cfg.grammar
     if not (g.keywords or g.categories or g.places):

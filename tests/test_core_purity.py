@@ -3,6 +3,10 @@
 Every module in the package is parsed and each import is checked against an allowlist of pure
 standard-library modules, ``sms1708.core.*``, ``sms1708.errors`` and ``gsmmodem.pdu``; the modules
 that do I/O or bring nondeterminism are also named explicitly so a failure says why.
+
+The core takes plain, already checked data: checking the config and the grammar's table files
+(and raising :class:`~sms1708.errors.ConfigError`) is the loaders' job (``sms1708.config``,
+``sms1708.table_files``), so the core neither imports ``sms1708.config`` nor names ``ConfigError``.
 """
 
 from __future__ import annotations
@@ -96,6 +100,12 @@ PURE_STDLIB = frozenset(
     }
 )
 
+#: names of the shell the core must not use, with why
+SHELL_NAMES = {
+    "ConfigError": "checking config and table files is the loader's job",
+    "config": "the core takes plain values, not the config",
+}
+
 #: the one submodule of python-gsmmodem the core may use (the brief allows it as a PDU oracle)
 ALLOWED_THIRD_PARTY = frozenset({"gsmmodem.pdu"})
 
@@ -129,7 +139,18 @@ def violations(source: str, package: str = "sms1708.core", filename: str = "<src
             why = "does I/O or is nondeterministic" if top in FORBIDDEN else "not allowlisted"
             found.append(f"{filename}:{lineno}: import of {module!r} ({why})")
 
+    def shell_name(name: str, lineno: int) -> None:
+        if name in SHELL_NAMES:
+            found.append(f"{filename}:{lineno}: uses {name} ({SHELL_NAMES[name]})")
+
     for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and _resolve(node, package).startswith("sms1708"):
+            for alias in node.names:
+                shell_name(alias.name, node.lineno)
+        elif isinstance(node, ast.Attribute) and node.attr == "ConfigError":
+            shell_name(node.attr, node.lineno)
+        elif isinstance(node, ast.Name) and node.id == "ConfigError":
+            shell_name(node.id, node.lineno)
         if isinstance(node, ast.Import):
             for alias in node.names:
                 check(alias.name, node.lineno)
@@ -196,6 +217,12 @@ def test_core_module_imports_nothing_impure(path: Path) -> None:
         "from sms1708 import cli",
         "from sms1708.modem import at",
         "from .. import daemon",
+        "import sms1708.config",
+        "from sms1708 import config",
+        "from sms1708.config import Config",
+        "from sms1708.errors import ConfigError",
+        "from sms1708 import errors\nerrors.ConfigError('k', 'bad')",
+        "from ..errors import ConfigError",
         "import numpy",
         "def f():\n    import sqlite3\n    return sqlite3",
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import sqlite3",
@@ -217,7 +244,7 @@ def test_checker_catches_forbidden_imports(source: str) -> None:
         "import gsmmodem.pdu",
         "from gsmmodem import pdu",
         "from gsmmodem.pdu import decodeSmsPdu",
-        "from sms1708.errors import ConfigError",
+        "from sms1708.errors import PduDecodeError",
         "from sms1708 import errors",
         "from sms1708.core import replies",
         "from sms1708.core.pdu import join_parts",
@@ -227,6 +254,13 @@ def test_checker_catches_forbidden_imports(source: str) -> None:
 )
 def test_checker_accepts_pure_imports(source: str) -> None:
     assert violations(source) == []
+
+
+def test_the_core_takes_checked_data_and_raises_no_config_error() -> None:
+    """Table files are checked by the loader; no core module names ConfigError or the config."""
+    found = [v for p in core_modules() for v in violations(p.read_text("utf-8"), filename=p.name)]
+    assert [v for v in found if "ConfigError" in v or "config" in v] == []
+    assert "ConfigError" not in "".join(p.read_text("utf-8") for p in core_modules())
 
 
 def test_importing_the_core_loads_no_io_library() -> None:

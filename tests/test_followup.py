@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sms1708.core import followup, intake
 from sms1708.core.followup import Report, decide, reference
 from sms1708.core.grammar import parse
-from sms1708.tables import default_tables
+from sms1708.table_files import default_tables
 
 T = default_tables()
 WIB = timezone(timedelta(hours=7))
@@ -334,8 +334,8 @@ def test_the_window_is_configured_in_minutes_and_zero_turns_it_off() -> None:
 
 
 def test_the_followup_words_are_a_table_operators_can_edit() -> None:
-    from sms1708.core.grammar import keywords_from_dict
     from sms1708.errors import ConfigError
+    from sms1708.table_files.keywords import keywords_from_dict
 
     t = keywords_from_dict({"kinds": {"pengaduan": ["LAPOR"]}, "followups": {"words": ["IMBUH"]}})
     assert t.followup_words == ("IMBUH",)

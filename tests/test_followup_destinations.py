@@ -15,7 +15,7 @@ from sms1708.core.policy import Decision
 from sms1708.core.routing import Route, Routing
 from sms1708.core.states import State
 from sms1708.store.store import Attempt, IncomingPart, Store
-from sms1708.tables import default_tables
+from sms1708.table_files import default_tables
 
 from .test_store import CITIZEN, MODEM, SCTS, T0
 

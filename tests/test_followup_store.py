@@ -23,7 +23,7 @@ from sms1708.core.routing import Routing
 from sms1708.core.states import State
 from sms1708.store.schema import migrations
 from sms1708.store.store import Attempt, IncomingPart, Store
-from sms1708.tables import default_tables
+from sms1708.table_files import default_tables
 from sms1708.upstream import lapor, webhook
 
 from .conftest import write_config

@@ -9,22 +9,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sms1708.core.grammar import (
-    DEFAULT_FLAGS,
-    DEFAULT_KEYWORDS,
-    KINDS,
-    SEPARATORS,
-    Keywords,
-    Record,
-    Tables,
-    clean,
-    parse,
-    parse_strict,
-)
-from sms1708.core.lexicon import lexicon_from_dict, near, typo_budget
-from sms1708.core.places import Gazetteer, gazetteer_from_dict
+from sms1708.core.grammar import KINDS, SEPARATORS, Record, clean, parse, parse_strict
+from sms1708.core.grammar_tables import DEFAULT_FLAGS, DEFAULT_KEYWORDS, GrammarTables
+from sms1708.core.lexicon import near, typo_budget
+from sms1708.core.places import Gazetteer
 from sms1708.errors import ConfigError
-from sms1708.tables import default_tables, load_tables
+from sms1708.table_files import default_tables, load_tables
+from sms1708.table_files.categories import lexicon_from_dict
+from sms1708.table_files.places import gazetteer_from_dict
 
 P, A, IN, S, B = "pengaduan", "aspirasi", "informasi", "status", "bantuan"
 
@@ -135,7 +127,7 @@ def test_keyword_is_recorded_upper_case(sms: str, keyword: str | None) -> None:
 
 
 def test_category_and_location_come_from_the_tables() -> None:
-    # Tables() alone has no lexicon and no gazetteer: nothing is guessed
+    # GrammarTables() alone has no lexicon and no gazetteer: nothing is guessed
     record = parse("LAPOR jalan rusak di Desa Sukamaju Kec. Cibeber")
     assert record.category is None and record.location is None
     # the shipped tables know "jalan"; Sukamaju and Cibeber are not in Kabupaten Muara Enim
@@ -169,7 +161,7 @@ def test_every_default_flag_is_recognised_and_removed(flag: str, words: tuple[st
 
 
 def test_custom_keyword_table() -> None:
-    table = Keywords(kinds={"pengaduan": ("ADUKAN",), "bantuan": ("TOLONG",)}, flags={})
+    table = GrammarTables(kinds={"pengaduan": ("ADUKAN",), "bantuan": ("TOLONG",)}, flags={})
     assert parse("adukan jalan rusak", table).kind == "pengaduan"
     assert parse("adukan jalan rusak", table).text == "jalan rusak"
     assert parse("tolong", table).kind == "bantuan"
@@ -286,8 +278,8 @@ def test_keywordless_complaint_body_parses_to_itself(t: str) -> None:
 
 
 def test_the_built_in_keywords_are_the_shipped_file() -> None:
-    """Tables() (what parse() uses without a table) and keywords.toml say the same."""
-    shipped, built_in = default_tables(), Tables()
+    """GrammarTables() (what parse() uses without a table) and keywords.toml say the same."""
+    shipped, built_in = default_tables(), GrammarTables()
     assert {k: tuple(v) for k, v in shipped.kinds.items()} == {
         k: tuple(v) for k, v in built_in.kinds.items()
     }

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sms1708.core.grammar import KINDS, Record, parse_strict
-from sms1708.tables import default_tables
+from sms1708.table_files import default_tables
 from tests.conftest import SUMMARY_LINES
 
 TABLE = Path(__file__).parent / "data" / "sms_meaning.txt"

@@ -6,11 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sms1708.core.grammar import Tables, keywords_from_dict, parse_strict
+from sms1708.core.grammar import GrammarTables, parse_strict
 from sms1708.core.lexicon import WORD
 from sms1708.core.meaning import DEFAULT_PHRASES, DEFAULT_PRIVACY, Phrases
 from sms1708.errors import ConfigError
-from sms1708.tables import default_tables
+from sms1708.table_files import default_tables
+from sms1708.table_files.keywords import keywords_from_dict
 
 T = default_tables()
 
@@ -28,7 +29,7 @@ def test_the_built_in_phrases_are_the_shipped_file() -> None:
     assert {k: tuple(v) for k, v in shipped.privacy.items()} == {
         k: tuple(v) for k, v in DEFAULT_PRIVACY.items()
     }
-    assert Tables().phrases == Phrases()
+    assert GrammarTables().phrases == Phrases()
 
 
 @pytest.mark.parametrize(

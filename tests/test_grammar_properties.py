@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from sms1708.core.grammar import KINDS, SEPARATORS, Record, clean, parse_strict
 from sms1708.core.lexicon import WORD, distance
-from sms1708.tables import default_tables
+from sms1708.table_files import default_tables
 
 TABLES = default_tables()
 KEYWORDS = {w: kind for kind, ws in TABLES.kinds.items() for w in ws}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from sms1708.core.grammar import Record, parse_strict
-from sms1708.tables import default_tables
+from sms1708.table_files import default_tables
 
 P, A, IN, S, B = "pengaduan", "aspirasi", "informasi", "status", "bantuan"
 INFRA, LISTRIK, AIR, DIDIK, SEHAT = (

@@ -220,3 +220,26 @@ def test_topic_sync_and_forwarding_end_to_end_through_the_daemon(
     assert body["category_name"] == "kesehatan" and body["topic_id"] == 2
     assert body["location_code"] == "16.03.06"
     assert d.terminate() == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "file not found"),
+        (b'[topics]\nkesehatan = ["Kesehatan\xe9"]\n', "not UTF-8"),
+        (b"[topics\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_topic_map_file_is_a_config_error_naming_the_file(
+    tmp_path: Path, content: bytes | None, problem: str
+) -> None:
+    """The map is read like the grammar's table files: one clear error naming the file."""
+    from sms1708.errors import ConfigError
+    from sms1708.upstream.lapor_topics import load_map
+
+    path = tmp_path / "topics.toml"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError) as info:
+        load_map(str(path))
+    assert str(path) in str(info.value) and problem in str(info.value)

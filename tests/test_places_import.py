@@ -18,7 +18,7 @@ from sms1708.cli import main
 from sms1708.core.grammar import parse_strict
 from sms1708.modem.emulator import EmulatedModem
 from sms1708.places_import import read_rows, select, to_toml, variants
-from sms1708.tables import default_tables, load_tables
+from sms1708.table_files import default_tables, load_tables
 from sms1708.upstream.standin import StandIn
 
 DATA = Path(__file__).parent / "data" / "places"

@@ -91,11 +91,11 @@ class Walk:
         )
 
     # the reply queue
-    def claim_replies(self) -> list[int]:
+    def take_replies(self) -> list[int]:
         items = self(lambda: self.store.replies.claim(MODEM, now=self.now, lease=LEASE, limit=10))
         return [i.id for i in items]
 
-    def reply_done(self, rid: int, d: Decision) -> None:
+    def reply_ends(self, rid: int, d: Decision) -> None:
         self(lambda: self.store.replies.done(rid, d, now=self.now))
 
     def later(self, seconds: float = LEASE + 1) -> None:
@@ -152,20 +152,20 @@ def test_the_store_makes_every_move_of_the_tables_and_no_other(store: Store) -> 
         for r in store.conn.execute("SELECT id, recipient FROM replies ORDER BY id")
     }
     assert len(receipts) == 5
-    w.claim_replies()  # queued -> sending (all of them)
+    w.take_replies()  # queued -> sending (all of them)
     w.later()
-    w.claim_replies()  # the lease ran out: sending -> sending
-    w.reply_done(receipts["+6281200000002"], retry(w.now))  # sending -> retry
-    assert w.claim_replies() == [receipts["+6281200000002"]]  # retry -> sending
-    w.reply_done(receipts["+6281200000002"], DELIVERED)  # sending -> sent
-    w.reply_done(receipts["+6281200000001"], retry(w.now + 3600))  # sending -> retry
-    w.reply_done(receipts["+6281200000004"], DEAD)  # sending -> dead
+    w.take_replies()  # the lease ran out: sending -> sending
+    w.reply_ends(receipts["+6281200000002"], retry(w.now))  # sending -> retry
+    assert w.take_replies() == [receipts["+6281200000002"]]  # retry -> sending
+    w.reply_ends(receipts["+6281200000002"], DELIVERED)  # sending -> sent
+    w.reply_ends(receipts["+6281200000001"], retry(w.now + 3600))  # sending -> retry
+    w.reply_ends(receipts["+6281200000004"], DEAD)  # sending -> dead
     w(lambda: store.replies.release([receipts["+6281200000005"]], now=w.now))  # -> queued
     for blocked in ("+6281200000001", "+6281200000003", "+6281200000005"):
         w(lambda blocked=blocked: store.blocked.block(blocked, by="t", now=w.now))
     w.later(3600 + LEASE)
     # blocked since they were queued: retry / sending (lease ran out) / queued -> suppressed
-    assert w.claim_replies() == []
+    assert w.take_replies() == []
     w(  # the gate refuses: born suppressed
         lambda: store.replies.queue_reply(
             modem=MODEM, recipient="+6281200000001", text="x", purpose="operator", now=w.now

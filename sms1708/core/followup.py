@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sms1708.core.grammar import DEFAULT_FOLLOWUP_WORDS, FORWARDED_KINDS, Record, Tables
+from sms1708.core.grammar import DEFAULT_FOLLOWUP_WORDS, FORWARDED_KINDS, GrammarTables, Record
 
 DEFAULT_WORDS = DEFAULT_FOLLOWUP_WORDS
 DEFAULT_WINDOW = 30 * 60.0
@@ -115,7 +115,7 @@ _WORD = re.compile(r"[^\s#*.:,/\-?!]+")
 _GLUED = re.compile(r"([^\W\d_]+)[0-9]{1,12}")
 
 
-def opens_with_keyword(text: str, tables: Tables) -> bool:
+def opens_with_keyword(text: str, tables: GrammarTables) -> bool:
     """Does the SMS start (after privacy flags) with a keyword of any kind, or a typo of one
     the grammar accepts? ("CEK jalan rusak di desa ..." is a complaint for the grammar, whose
     keyword it drops; it still is no follow-up.)"""

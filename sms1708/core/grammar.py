@@ -20,111 +20,44 @@ Read as people type on feature phones, and never reject ("no wrong door"):
   :mod:`sms1708.core.lexicon` and :mod:`sms1708.core.places`), ``None`` when unsure.
 - A pengaduan or aspirasi of fewer than ``short_report_words`` words gets ``hint="short"``.
 
-Keywords, flags, the stop list, the lexicon and the gazetteer come from a :class:`Tables`; the
-shipped defaults are the TOML files in ``sms1708/data`` (loaded by :mod:`sms1708.tables`, since
-reading files is not the core's business). ``Tables()`` alone has the default keywords and flags
-but no lexicon and no gazetteer.
+Keywords, flags, the stop list, the lexicon and the gazetteer come from a
+:class:`~sms1708.core.grammar_tables.GrammarTables`; the shipped defaults are the TOML files in
+``sms1708/data`` (read and checked by :mod:`sms1708.table_files`, since reading files is not the
+core's business). ``GrammarTables()`` alone has the default keywords and flags but no lexicon
+and no gazetteer.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Set
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from typing import Any
 
-from sms1708.core.lexicon import (
-    FUZZY_WORDS,
-    Lexicon,
-    count_words,
-    near,
-    typo_budget,
-    typo_thresholds,
+from sms1708.core.grammar_tables import (
+    DEFAULT_FOLLOWUP_WORDS,
+    FORWARDED_KINDS,
+    KINDS,
+    GrammarTables,
 )
-from sms1708.core.meaning import Phrases, phrases_from_dict
-from sms1708.core.places import Gazetteer, Place
-from sms1708.errors import ConfigError
+from sms1708.core.lexicon import FUZZY_WORDS, count_words
+from sms1708.core.places import Place
 
-KINDS = ("pengaduan", "aspirasi", "informasi", "status", "bantuan")
-FORWARDED_KINDS = frozenset({"pengaduan", "aspirasi", "informasi"})
+__all__ = [
+    "DEFAULT_FOLLOWUP_WORDS",
+    "FORWARDED_KINDS",
+    "HINT_SHORT",
+    "KINDS",
+    "SEPARATORS",
+    "GrammarTables",
+    "Record",
+    "clean",
+    "parse",
+    "parse_strict",
+]
+
 HINT_SHORT = "short"
-
-# The built-in defaults: the same as sms1708/data/keywords.toml (a test keeps them equal).
-DEFAULT_KEYWORDS: Mapping[str, Sequence[str]] = {
-    "pengaduan": (
-        "LAPOR",
-        "LAPORAN",
-        "MELAPOR",
-        "ADUAN",
-        "MENGADU",
-        "PENGADUAN",
-        "KOMPLAIN",
-        "KOMPLEN",
-        "KELUHAN",
-    ),
-    "aspirasi": ("ASPIRASI", "USUL", "USULAN", "SARAN"),
-    "informasi": ("INFO", "INFORMASI", "TANYA", "NANYA", "INPO", "IMFO"),
-    "status": ("CEK", "STATUS"),
-    "bantuan": ("BANTUAN", "HELP", "MENU"),
-}
-DEFAULT_FLAGS: Mapping[str, Sequence[str]] = {
-    "confidential": ("RAHASIA",),
-    "anonymous": ("ANONIM", "ANONYM", "ANONYMOUS", "ANONIMUS"),
-}
-#: everyday words within typo distance of a keyword or flag, never read as one (lower case)
-_NEVER = """
-    lapar laper lapo lapir lapur lopor lampor laparan laboran
-    acuan ajuan akuan adaan adun adunan abuan adnan aruan
-    pengadaan pengajuan pengadilan pengajian pengairan pengaturan penganan peraduan pengaitan
-    pengalian penjamuan penjadian pengada pengaduh pengaduhan pengandaan pengapan penadaan
-    penaduan pemaduan
-    komplet keluan keruhan ketuhan
-    aspiran aspirat aspiratif inflamasi informal informan informatif
-    usilan usutan
-    saban sahan saman sara saraf sarai sarak sarana sarang sarap sarat sarau sarean saren saron
-    sartan sawan seran siaran
-    tanda tania tanpa tasnya tuanya
-    statis stratus
-    bantun batuan buntuan
-    alonim antonim
-    """
-DEFAULT_NEVER: frozenset[str] = frozenset(_NEVER.split())
-#: words that name the report an SMS adds to ("TAMBAH 125 ..."): see sms1708.core.followup
-DEFAULT_FOLLOWUP_WORDS: Sequence[str] = ("TAMBAH", "TAMBAHAN", "TAMBAHKAN")
-DEFAULT_REFERENCE_WORDS: Sequence[str] = (
-    "NO",
-    "NOMOR",
-    "NOMER",
-    "NMR",
-    "LAPORAN",
-    "PENGADUAN",
-    "ADUAN",
-    "TIKET",
-    "ID",
-    "STATUS",
-    "SAYA",
-    "SY",
-    "KAMI",
-    "YG",
-    "YANG",
-    "DONG",
-    "DONK",
-    "DULU",
-    "YA",
-    "PAK",
-    "BU",
-    "MIN",
-    "KAK",
-    "TOLONG",
-    "MOHON",
-    "LAGI",
-    "NIH",
-    "PUNYA",
-    "UTK",
-    "UNTUK",
-)
 
 SEPARATORS = "#*.:,/-"
 _GAP = SEPARATORS + " "
@@ -136,96 +69,6 @@ _DIGITS = re.compile(r"[0-9]{1,12}")
 _FIELDS = re.compile(r"([#*])")
 _FEW_WORDS = 3  # BANTUAN / CEK without a number followed by more: a complaint
 _MAX_HEAD = 12  # head words looked at (flags and the keyword)
-
-
-@dataclass(frozen=True)
-class _WordIndex:
-    keywords: dict[str, str]  # upper -> kind
-    flags: dict[str, str]  # upper -> flag
-    fuzzy_keywords: tuple[tuple[str, str, int], ...]  # (lower, kind, budget)
-    fuzzy_flags: tuple[tuple[str, str, int], ...]
-    reference_words: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Tables:
-    """Everything the grammar reads a message with. ``Tables()``: built-in keywords and flags,
-    no category lexicon, no gazetteer (use :func:`sms1708.tables.default_tables` for those)."""
-
-    kinds: Mapping[str, Sequence[str]] = field(default_factory=lambda: DEFAULT_KEYWORDS)
-    flags: Mapping[str, Sequence[str]] = field(default_factory=lambda: DEFAULT_FLAGS)
-    never: frozenset[str] = DEFAULT_NEVER
-    reference_words: Sequence[str] = DEFAULT_REFERENCE_WORDS
-    typo_one_from: int = 5
-    typo_two_from: int = 8
-    short_report_words: int = 3
-    lexicon: Lexicon = field(default_factory=Lexicon)
-    gazetteer: Gazetteer = field(default_factory=Gazetteer)
-    phrases: Phrases = field(default_factory=Phrases)
-    followup_words: Sequence[str] = DEFAULT_FOLLOWUP_WORDS
-
-    @cached_property
-    def _index(self) -> _WordIndex:
-        def budget(word: str) -> int:
-            return typo_budget(len(word), self.typo_one_from, self.typo_two_from)
-
-        keywords = {w.upper(): kind for kind, ws in self.kinds.items() for w in ws}
-        flags = {w.upper(): flag for flag, ws in self.flags.items() for w in ws}
-        return _WordIndex(
-            keywords=keywords,
-            flags=flags,
-            fuzzy_keywords=tuple(
-                (w.lower(), k, budget(w)) for w, k in keywords.items() if budget(w)
-            ),
-            fuzzy_flags=tuple((w.lower(), f, budget(w)) for w, f in flags.items() if budget(w)),
-            reference_words=frozenset(w.upper() for w in self.reference_words),
-        )
-
-    def _closest(self, word: str, table: tuple[tuple[str, str, int], ...]) -> str | None:
-        """The canonical word closest to a typo ``word``, if one is clearly closest."""
-        low = word.lower()
-        if not low.isalpha() or low in self.never:
-            return None
-        best: list[tuple[str, str]] = []
-        best_d = 99
-        for target, meaning, b in table:
-            d = near(low, target, b)
-            if d is not None and d <= best_d:
-                best = [*best, (target, meaning)] if d == best_d else [(target, meaning)]
-                best_d = d
-        if len({meaning for _, meaning in best}) != 1:
-            return None  # nothing near, or as near to two different kinds: not a guess
-        return min(best)[0].upper()
-
-    def keyword_of(self, word: str, fuzzy: bool = True) -> tuple[str, str] | None:
-        """``(kind, KEYWORD)`` for a keyword, a typo of one (``fuzzy``), or ``None``."""
-        ix = self._index
-        up = word.upper()
-        if up in ix.keywords:
-            return ix.keywords[up], up
-        found = self._closest(word, ix.fuzzy_keywords) if fuzzy else None
-        return (ix.keywords[found], found) if found else None
-
-    def is_reference_word(self, word: str) -> bool:
-        """A word allowed between a status keyword and the number (``cek no. 12``)."""
-        return word.upper() in self._index.reference_words
-
-    def kind_of(self, word: str) -> str | None:
-        hit = self.keyword_of(word)
-        return hit[0] if hit else None
-
-    def flag_of(self, word: str, fuzzy: bool = True) -> str | None:
-        """``confidential`` / ``anonymous`` for a flag word or a typo of one, else ``None``."""
-        ix = self._index
-        up = word.upper()
-        if up in ix.flags:
-            return ix.flags[up]
-        found = self._closest(word, ix.fuzzy_flags) if fuzzy else None
-        return ix.flags[found] if found else None
-
-
-#: the name intake and older callers use
-Keywords = Tables
 
 
 @dataclass(frozen=True)
@@ -261,7 +104,7 @@ def clean(text: str) -> str:
     return " ".join("".join(out).split())
 
 
-def parse(text: str, table: Tables | None = None) -> Record:
+def parse(text: str, table: GrammarTables | None = None) -> Record:
     """Parse one SMS text. Never raises: any string gives a record.
 
     Should a bug ever make the grammar fail, the message is still recorded, as a complaint
@@ -287,7 +130,7 @@ class _Head:
     consumed: bool = False
 
 
-def _read_head(body: str, t: Tables, exempt: Set[int]) -> _Head:
+def _read_head(body: str, t: GrammarTables, exempt: Set[int]) -> _Head:
     """Flags and at most one keyword at the start of the message."""
     head = _Head()
     pos = 0
@@ -322,7 +165,7 @@ def _read_head(body: str, t: Tables, exempt: Set[int]) -> _Head:
 _SUFFIXES = ("kan", "nya", "lah", "kah", "an", "ku", "mu", "in")
 
 
-def _glued_aspiration(word: str, t: Tables) -> str | None:
+def _glued_aspiration(word: str, t: GrammarTables) -> str | None:
     """``USULperbaikan``, ``aspirasipembangunan``: an aspirasi keyword glued to the next word."""
     if not word.isalpha() or word.lower() in t.never:
         return None
@@ -335,7 +178,7 @@ def _glued_aspiration(word: str, t: Tables) -> str | None:
     return None
 
 
-def _exempt(body: str, t: Tables) -> set[int]:
+def _exempt(body: str, t: GrammarTables) -> set[int]:
     """Offsets of flag words used in another sense ("rahasia umum", "surat kaleng anonim")."""
     tokens = [m for _, m in zip(range(600), _TOKEN.finditer(body), strict=False)]
     spans = t.phrases.not_flag_spans([m.group().lower() for m in tokens])
@@ -343,7 +186,7 @@ def _exempt(body: str, t: Tables) -> set[int]:
 
 
 def _body_flags(
-    rest: str, t: Tables, exempt: Set[int] = frozenset(), shift: int = 0
+    rest: str, t: GrammarTables, exempt: Set[int] = frozenset(), shift: int = 0
 ) -> tuple[str, set[str]]:
     """Flags in the body: all set their flag; trailing ones and whole ``#`` fields are removed.
     ``exempt``: offsets (in the message, ``shift`` before ``rest``) of words that are no flag."""
@@ -374,7 +217,7 @@ def _body_flags(
     return " ".join(rest.split()), flags
 
 
-def _reference(rest: str, t: Tables) -> tuple[str | None, str]:
+def _reference(rest: str, t: GrammarTables) -> tuple[str | None, str]:
     """``(number, rest)`` for ``12345``, ``#12345``, ``no. 12345``, ``laporan saya 12345``."""
     pos = 0
     for m in _TOKEN.finditer(rest):
@@ -389,7 +232,7 @@ def _reference(rest: str, t: Tables) -> tuple[str | None, str]:
     return None, rest
 
 
-def _structured(rest: str, t: Tables) -> tuple[str, str | None, Place | None]:
+def _structured(rest: str, t: GrammarTables) -> tuple[str, str | None, Place | None]:
     """``<kategori>#<lokasi>#<isi>`` fields and ``<kecamatan> <isi>``: (text, category, place).
 
     Only a field that is wholly a category name or a place leaves the text; a field that is one
@@ -432,9 +275,9 @@ def _structured(rest: str, t: Tables) -> tuple[str, str | None, Place | None]:
     return rest, category, place
 
 
-def parse_strict(text: str, table: Tables | None = None) -> Record:
+def parse_strict(text: str, table: GrammarTables | None = None) -> Record:
     """:func:`parse` without the safety net (for tests: a bug here raises)."""
-    t = table if table is not None else Tables()
+    t = table if table is not None else GrammarTables()
     body = clean(text if isinstance(text, str) else str(text))
     if not body.strip(SEPARATORS + "? "):
         return Record(kind="bantuan", text="")
@@ -502,7 +345,7 @@ def parse_strict(text: str, table: Tables | None = None) -> Record:
     )
 
 
-def _meaning(rest: str, t: Tables) -> tuple[str, str | None, str | None, str]:
+def _meaning(rest: str, t: GrammarTables) -> tuple[str, str | None, str | None, str]:
     """A message without a keyword: (kind, keyword, reference, text) from its phrasing.
     Anything not recognised stays a complaint with the whole text."""
     ph = t.phrases
@@ -525,84 +368,3 @@ def _meaning(rest: str, t: Tables) -> tuple[str, str | None, str | None, str]:
 
 def _flags(flags: set[str]) -> tuple[bool, bool]:
     return "anonymous" in flags, "confidential" in flags
-
-
-# ------------------------------------------------------------------ building tables from TOML
-
-
-def _word_list(value: Any, key: str, *, letters_only: bool = True) -> tuple[str, ...]:
-    pattern = r"[^\W\d_]+" if letters_only else r"[^\W_]+"
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(key, "must be a list of words")
-    for v in value:
-        if not re.fullmatch(pattern, v):
-            what = "letters" if letters_only else "letters or digits"
-            raise ConfigError(key, f"{v!r} must be one word of {what} (no spaces or symbols)")
-    return tuple(value)
-
-
-def keywords_from_dict(data: Mapping[str, Any]) -> Tables:
-    """Tables (keywords, flags, stop list, hints; no lexicon, no gazetteer) from a parsed
-    keywords.toml. Raises :class:`ConfigError` naming the key and the problem."""
-    sections = {"kinds", "flags", "typos", "status", "hints", "phrases", "privacy", "followups"}
-    for key, value in data.items():
-        if key not in sections:
-            raise ConfigError(key, f"unknown section (expected {', '.join(sorted(sections))})")
-        if not isinstance(value, Mapping):
-            raise ConfigError(key, "must be a table")
-    kinds_in = data.get("kinds")
-    if not isinstance(kinds_in, Mapping) or not kinds_in:
-        raise ConfigError("kinds", "missing: the table of keywords per kind")
-    owner: dict[str, str] = {}
-    kinds: dict[str, tuple[str, ...]] = {}
-    for kind, words in kinds_in.items():
-        if kind not in KINDS:
-            raise ConfigError(f"kinds.{kind}", f"unknown kind (expected one of {', '.join(KINDS)})")
-        kinds[kind] = tuple(w.upper() for w in _word_list(words, f"kinds.{kind}"))
-        for w in kinds[kind]:
-            if owner.setdefault(w, kind) != kind:
-                raise ConfigError(f"kinds.{kind}", f"{w!r} is also a keyword of {owner[w]!r}")
-    flags: dict[str, tuple[str, ...]] = {}
-    for flag, words in data.get("flags", DEFAULT_FLAGS).items():
-        if flag not in ("confidential", "anonymous"):
-            raise ConfigError(f"flags.{flag}", "unknown flag (expected confidential, anonymous)")
-        flags[flag] = tuple(w.upper() for w in _word_list(list(words), f"flags.{flag}"))
-        for w in flags[flag]:
-            if owner.setdefault(w, flag) != flag:
-                raise ConfigError(f"flags.{flag}", f"{w!r} is also {owner[w]!r}")
-    typos = dict(data.get("typos", {}))
-    never = frozenset(w.lower() for w in _word_list(typos.pop("never", []), "typos.never"))
-    for w in never:
-        if w.upper() in owner:
-            raise ConfigError("typos.never", f"{w!r} is a keyword or flag, it cannot be in never")
-    one, two = typo_thresholds(typos, default_two=8)
-    status = data.get("status", {})
-    if set(status) - {"reference_words"}:
-        raise ConfigError("status", "unknown key (expected reference_words)")
-    refs = _word_list(
-        status.get("reference_words", []), "status.reference_words", letters_only=False
-    )
-    hints = data.get("hints", {})
-    if set(hints) - {"short_report_words"}:
-        raise ConfigError("hints", "unknown key (expected short_report_words)")
-    short = hints.get("short_report_words", 3)
-    if not isinstance(short, int) or isinstance(short, bool) or not 0 <= short <= 50:
-        raise ConfigError("hints.short_report_words", "must be a whole number from 0 to 50")
-    followups = data.get("followups", {})
-    if set(followups) - {"words"}:
-        raise ConfigError("followups", "unknown key (expected words)")
-    words = _word_list(followups.get("words", list(DEFAULT_FOLLOWUP_WORDS)), "followups.words")
-    for w in words:
-        if w.upper() in owner:
-            raise ConfigError("followups.words", f"{w!r} is also a keyword or flag")
-    return Tables(
-        kinds=kinds,
-        flags=flags,
-        never=never,
-        reference_words=tuple(r.upper() for r in refs),
-        typo_one_from=one,
-        typo_two_from=two,
-        short_report_words=short,
-        phrases=phrases_from_dict(data.get("phrases"), data.get("privacy")),
-        followup_words=tuple(w.upper() for w in words),
-    )

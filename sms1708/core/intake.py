@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from sms1708.core import followup, gate, replies
 from sms1708.core.gate import Outgoing
-from sms1708.core.grammar import FORWARDED_KINDS, Keywords, Record, parse
+from sms1708.core.grammar import FORWARDED_KINDS, GrammarTables, Record, parse
 from sms1708.core.routing import Routing
 
 
@@ -43,7 +43,7 @@ class IntakeRules:
     guard: replies.Guard = field(default_factory=replies.Guard)
     language: str = "id"
     replies_enabled: bool = True
-    keywords: Keywords = field(default_factory=Keywords)
+    keywords: GrammarTables = field(default_factory=GrammarTables)
     max_text_chars: int = 40 * 153  # multipart.max_parts parts of GSM-7
     followup_window: float = followup.DEFAULT_WINDOW  # seconds; 0: no joining by time
     #: seconds the receipt of a forwarded complaint waits for the upstream's tracking id

@@ -17,10 +17,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from sms1708.core.lexicon import split_words
-from sms1708.errors import ConfigError
 
 Phrase = tuple[str, ...]
 
@@ -147,7 +145,7 @@ _QUESTION_START = 4  # a question word must be among the first words (after cour
 _HELP_WORDS = 9  # a help phrase in a longer message is part of a report
 
 
-def _phrase(text: str) -> Phrase:
+def phrase_words(text: str) -> Phrase:
     return tuple(w.lower() for w in re.findall(r"[^\W_]+\*?", text))
 
 
@@ -180,8 +178,8 @@ class Phrases:
 
     @cached_property
     def _p(self) -> dict[str, tuple[Phrase, ...]]:
-        out = {k: tuple(_phrase(x) for x in v) for k, v in self.phrases.items()}
-        out.update({k: tuple(_phrase(x) for x in v) for k, v in self.privacy.items()})
+        out = {k: tuple(phrase_words(x) for x in v) for k, v in self.phrases.items()}
+        out.update({k: tuple(phrase_words(x) for x in v) for k, v in self.privacy.items()})
         for key in (*DEFAULT_PHRASES, *DEFAULT_PRIVACY):
             out.setdefault(key, ())
         return out
@@ -279,31 +277,3 @@ class Phrases:
 def _base(low: str) -> str:
     """``namanya`` -> ``nama``, ``smsnya`` -> ``sms``."""
     return low[:-3] if low.endswith("nya") and len(low) > 5 else low
-
-
-def phrases_from_dict(phrases: Any, privacy: Any) -> Phrases:
-    """Validate the ``[phrases]`` and ``[privacy]`` sections; a missing key keeps its default."""
-    out: list[dict[str, tuple[str, ...]]] = []
-    for section, value, defaults in (
-        ("phrases", phrases, DEFAULT_PHRASES),
-        ("privacy", privacy, DEFAULT_PRIVACY),
-    ):
-        table = dict(defaults)
-        if value is None:
-            out.append({k: tuple(v) for k, v in table.items()})
-            continue
-        if not isinstance(value, Mapping):
-            raise ConfigError(section, "must be a table")
-        for key, items in value.items():
-            if key not in defaults:
-                raise ConfigError(
-                    f"{section}.{key}", f"unknown key (expected {', '.join(sorted(defaults))})"
-                )
-            if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
-                raise ConfigError(f"{section}.{key}", "must be a list of words or phrases")
-            for x in items:
-                if not _phrase(x):
-                    raise ConfigError(f"{section}.{key}", f"{x!r} has no letters")
-            table[key] = tuple(items)
-        out.append({k: tuple(v) for k, v in table.items()})
-    return Phrases(phrases=out[0], privacy=out[1])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sms1708.core import followup, keys
-from sms1708.core.grammar import FORWARDED_KINDS, Tables, parse
+from sms1708.core.grammar import FORWARDED_KINDS, GrammarTables, parse
 from sms1708.core.replies import same_number
 from sms1708.core.routing import Routing
 from sms1708.store.base import RECORD_SET, Concern, record_values
@@ -134,7 +134,7 @@ class Detached:
 
 class Followups(Concern):
     def detach(
-        self, message_id: int, *, tables: Tables, routing: Routing, now: float, dry_run: bool
+        self, message_id: int, *, tables: GrammarTables, routing: Routing, now: float, dry_run: bool
     ) -> Detached:
         """Make a follow-up a report of its own: its whole SMS read again by the grammar, a
         fresh idempotency key, queued at once on the normal path (routed by ``routing`` as a

@@ -18,11 +18,8 @@ neither gets ``[lapor] default_topic``.
 from __future__ import annotations
 
 import time
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,6 +27,7 @@ import httpx
 from sms1708.config import Config, LaporConfig
 from sms1708.errors import ConfigError
 from sms1708.store.topics import synced_topics
+from sms1708.table_files import read_table
 
 #: how the KEYTOKEN is sent (an assumption: see the module docstring)
 KEYTOKEN_HEADER = "KEYTOKEN"
@@ -135,24 +133,7 @@ def map_from_dict(data: Mapping[str, Any]) -> dict[str, tuple[str | int, ...]]:
 
 def load_map(path: str = "") -> dict[str, tuple[str | int, ...]]:
     """The operator's mapping table, or the shipped one."""
-    if path:
-        p = Path(path).expanduser()
-        source = str(p)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as e:
-            raise ConfigError(source, f"cannot be read: {e.strerror or e}") from None
-    else:
-        source = f"sms1708/data/{SHIPPED_MAP}"
-        text = resources.files("sms1708").joinpath("data", SHIPPED_MAP).read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(source, f"not valid TOML: {e}") from None
-    try:
-        return map_from_dict(data)
-    except ConfigError as e:
-        raise ConfigError(f"{source}: {e.key}", e.problem) from None
+    return read_table(path or None, SHIPPED_MAP, map_from_dict)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Load the grammar's tables (keywords, category lexicon, gazetteer) from TOML files.
+"""The grammar's table files (keywords, category lexicon, gazetteer): read and checked.
 
 The shipped defaults are ``sms1708/data/keywords.toml``, ``categories.toml`` and
 ``places-muara-enim.toml`` (each file documents its own format). An operator may give their own
@@ -6,8 +6,10 @@ file for any of the three; a given file replaces the shipped one whole (nothing 
 district starts from a copy of the shipped file. Bad content raises
 :class:`~sms1708.errors.ConfigError` naming the file, the key and the problem.
 
-Reading files is I/O, so it lives here, outside :mod:`sms1708.core`; the core receives
-:class:`~sms1708.core.grammar.Tables` ready made.
+Reading files is I/O and checking them is the loader's job, so both live here, outside
+:mod:`sms1708.core`: :mod:`.keywords`, :mod:`.categories` and :mod:`.places` turn each parsed
+file into the core's plain objects, and the core receives
+:class:`~sms1708.core.grammar_tables.GrammarTables` ready made.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sms1708.core.grammar import Tables, keywords_from_dict
-from sms1708.core.lexicon import lexicon_from_dict
-from sms1708.core.places import Gazetteer, gazetteer_from_dict
+from sms1708.core.grammar_tables import GrammarTables
+from sms1708.core.places import Gazetteer
 from sms1708.errors import ConfigError
+from sms1708.table_files.categories import lexicon_from_dict
+from sms1708.table_files.keywords import keywords_from_dict
+from sms1708.table_files.places import gazetteer_from_dict
 
-__all__ = ["SHIPPED", "Tables", "default_tables", "load_tables"]
+__all__ = ["SHIPPED", "default_tables", "load_tables", "places_from_text", "read_table"]
 
 #: the shipped files, inside the package (``sms1708/data``)
 SHIPPED = {
@@ -67,18 +71,20 @@ def _build(source: str, text: str, build: Callable[[Mapping[str, Any]], T]) -> T
         raise ConfigError(f"{source}: {e.key}", e.problem) from None
 
 
-def _one(kind: str, path: str | None, build: Callable[[Mapping[str, Any]], T]) -> T:
-    source, text = _read_file(path) if path else _read_shipped(SHIPPED[kind])
+def read_table(path: str | None, shipped: str, build: Callable[[Mapping[str, Any]], T]) -> T:
+    """A table file, checked by ``build``: the file at ``path``, else the shipped
+    ``sms1708/data/<shipped>``. Every problem is a :class:`ConfigError` naming the file."""
+    source, text = _read_file(path) if path else _read_shipped(shipped)
     return _build(source, text, build)
 
 
 def load_tables(
     keywords: str | None = None, categories: str | None = None, places: str | None = None
-) -> Tables:
-    """Tables from the given TOML files; ``None`` for a file means the shipped one."""
-    base = _one("keywords", keywords, keywords_from_dict)
-    lexicon = _one("categories", categories, lexicon_from_dict)
-    gazetteer = _one("places", places, gazetteer_from_dict)
+) -> GrammarTables:
+    """Grammar tables from the given TOML files; ``None`` for a file means the shipped one."""
+    base = read_table(keywords, SHIPPED["keywords"], keywords_from_dict)
+    lexicon = read_table(categories, SHIPPED["categories"], lexicon_from_dict)
+    gazetteer = read_table(places, SHIPPED["places"], gazetteer_from_dict)
     return dataclasses.replace(base, lexicon=lexicon, gazetteer=gazetteer)
 
 
@@ -88,6 +94,6 @@ def places_from_text(source: str, text: str) -> Gazetteer:
 
 
 @functools.cache
-def default_tables() -> Tables:
-    """The shipped tables (read once, then shared: :class:`Tables` is immutable)."""
+def default_tables() -> GrammarTables:
+    """The shipped tables (read once, then shared: :class:`GrammarTables` is immutable)."""
     return load_tables()
