@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -13,12 +14,19 @@ import serial
 
 from sms1708 import sitetime
 from sms1708.config import Config, ModemConfig
-from sms1708.errors import CommandFailed, ModemError, SimPinError, SimPinRejected
+from sms1708.errors import CommandFailed, ModemError, SimPinError, SimPinRejected, StoreError
 from sms1708.modem import pinrecord
 from sms1708.modem.at import ATSession
 from sms1708.modem.network import read_operator
 from sms1708.modem.setup import check_pin, rssi_to_dbm
 from sms1708.store.base import StoreBase
+
+
+def with_port(cfg: Config, port: str, baudrate: int | None = None) -> Config:
+    """``cfg`` with one modem, the first, on ``port`` (``check --port``: which ttyUSB of a stick
+    is the right one), at ``baudrate`` or its own."""
+    first = dataclasses.replace(cfg.modem, port=port, baudrate=baudrate or cfg.modem.baudrate)
+    return dataclasses.replace(cfg, modems=(first,))
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,35 @@ class PinBook:
     def __init__(self, store: StoreBase | None, problem: str = "") -> None:
         self.store = store
         self.problem = problem
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> PinBook:
+        """The daemon's store at ``path``, where refused SIM PINs are recorded.
+
+        A missing database is created (as the daemon would); created by root, it is handed to
+        the owner of its folder (the daemon's user owns /var/lib/sms1708), so a `sudo sms1708
+        check` never locks the daemon out. SQLite gives its -wal/-shm files the database's
+        owner. A database this user cannot open gives a book without a store (no PIN entered).
+        """
+        from sms1708.store.store import Store
+
+        p = Path(path)
+        created = not p.exists()
+        store = None
+        try:
+            store = Store.open(p, create=True)
+            if created and os.geteuid() == 0:
+                folder = p.parent.stat()
+                os.chown(p, folder.st_uid, folder.st_gid)
+            return cls(store)
+        except (StoreError, OSError) as e:
+            if store is not None:
+                store.close()
+            return cls(None, f"cannot open {p}: {e}")
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
 
     def refused(self, m: ModemConfig) -> bool:
         return self.store is not None and pinrecord.refused(self.store, m.name, m.sim_pin())

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from sms1708 import sitetime
 from sms1708.config import Config, LaporConfig
 from sms1708.errors import ConfigError
 from sms1708.store.topics import synced_topics
@@ -226,4 +227,67 @@ def tree_lines(topics: Sequence[Topic]) -> list[str]:
                 walk(t.id, depth + 1)
 
     walk(0, 0)
+    return out
+
+
+def without_topic(resolved: Sequence[Resolved]) -> list[str]:
+    """The local categories no topic was found for (their reports go with default_topic)."""
+    return [r.category for r in resolved if r.topic is None]
+
+
+def mapping_report(
+    topics: Sequence[Topic],
+    resolved: Sequence[Resolved],
+    synced_at: float | None,
+    default_topic: int,
+) -> dict[str, Any]:
+    """The stored tree and what each local category is filed under (``lapor topics --json``)."""
+    return {
+        "synced_at": synced_at,
+        "topics": [{"id": t.id, "parent": t.parent, "topic_name": t.name} for t in topics],
+        "categories": {
+            r.category: {
+                "topic_id": r.topic.id if r.topic else None,
+                "topic_name": r.topic.name if r.topic else None,
+                "from": r.how,
+            }
+            for r in resolved
+        },
+        "without_topic": without_topic(resolved),
+        "default_topic": default_topic,
+    }
+
+
+def mapping_lines(
+    topics: Sequence[Topic],
+    resolved: Sequence[Resolved],
+    synced_at: float | None,
+    default_topic: int,
+) -> list[str]:
+    """The same as text (``lapor topics``): the tree, then each category and its topic, with
+    what to do about a category without one."""
+    if not topics:
+        out = ["no LAPOR! topics stored yet: run `sms1708 lapor topics --sync`"]
+    else:
+        when = sitetime.local(synced_at or 0).strftime("%Y-%m-%d %H:%M")
+        out = [f"LAPOR! topics (synced {when}): id  topic_name"]
+        out += [f"  {line}" for line in tree_lines(topics)]
+    out += ["", "local category -> LAPOR! topic"]
+    for r in resolved:
+        if r.topic is None:
+            got = f"!! NO TOPIC (sent with default_topic {default_topic})"
+        elif r.topic.parent == -1:  # an id from [lapor] topics that LAPOR! did not list
+            note = "  !! not in the synced tree" if topics else ""
+            got = f"{r.topic.id}  ([lapor] topics){note}"
+        else:
+            src = "[lapor] topics" if r.how == "config" else "mapping table"
+            got = f"{r.topic.id}  {r.topic.name}  ({src})"
+        out.append(f"  {r.category:<28} {got}")
+    missing = without_topic(resolved)
+    if missing:
+        out += [
+            "",
+            f"{len(missing)} categor{'y' if len(missing) == 1 else 'ies'} without a topic: "
+            "edit the mapping table ([lapor] topic_map) or set an id under [lapor] topics",
+        ]
     return out

@@ -1,4 +1,4 @@
-"""`sms1708 web` and `sms1708 user ...`: the console's commands (registered in sms1708/cli.py)."""
+"""`sms1708 web` and `sms1708 user ...`: the console's commands (registered in sms1708/cli/)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def web(ctx: click.Context, listen: str | None) -> None:
     Open http://127.0.0.1:8708/ on the box, or put it behind a TLS reverse proxy for the
     office LAN (deploy/README.md). Create an account first: sms1708 user add NAME --role admin
     """
-    from sms1708 import cli
+    from sms1708.cli import common as cli
     from sms1708.web.server import serve
 
     cfg = cli.get_config(ctx)
@@ -52,7 +52,7 @@ def user() -> None:
 
 
 def read_password(from_stdin: bool) -> str:
-    from sms1708 import cli
+    from sms1708.cli import common as cli
     from sms1708.web.passwords import weakness
 
     if from_stdin:
@@ -78,7 +78,7 @@ def user_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> 
     operator: also replays, replies, corrects, reveals numbers, blocks numbers
     admin:    also reads the audit log
     """
-    from sms1708 import cli
+    from sms1708.cli import common as cli
     from sms1708.web.passwords import hash_password
 
     if (
@@ -104,7 +104,7 @@ def user_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> 
 @click.pass_context
 def user_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
     """Set a new password for NAME (its open sessions end)."""
-    from sms1708 import cli
+    from sms1708.cli import common as cli
     from sms1708.web.passwords import hash_password
 
     store = cli.open_store(ctx)
@@ -118,7 +118,7 @@ def user_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
 
 
 def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
-    from sms1708 import cli
+    from sms1708.cli import common as cli
 
     store = cli.open_store(ctx)
     now = time.time()
@@ -151,7 +151,7 @@ def user_enable(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def user_list(ctx: click.Context, as_json: bool) -> None:
     """List console accounts (never their password hashes)."""
-    from sms1708 import cli
+    from sms1708.cli import common as cli
 
     users = cli.open_store(ctx).accounts.users()
     rows = [

@@ -112,19 +112,16 @@ def reparse(ctx: Ctx) -> Response:
     m = load(ctx)
     if m.get("purged_at"):
         raise HTTPError(409, "this report's text was purged (retention)")
-    from sms1708.core.grammar import parse
+    from sms1708 import reparse as rereading
     from sms1708.daemon import grammar_tables
-    from sms1708.store.maintenance import RECORD_FIELDS
 
     if m.get("update_of") is not None:
         # its record is its report's (kind, flags, category): detach it to read it on its own
         raise HTTPError(409, "a follow-up SMS takes its record from its report; detach it first")
-    new = parse(m["raw_text"], grammar_tables(ctx.app.cfg)).as_dict()
-    new["anonymous"], new["confidential"] = int(new["anonymous"]), int(new["confidential"])
-    diff = {k: new[k] for k in RECORD_FIELDS if new[k] != m[k]}
+    diff = rereading.diff(m, grammar_tables(ctx.app.cfg))
     if diff:
         ctx.store.maintenance.apply_records({m["id"]: diff})
-    detail = "; ".join(f"{k}: {m[k]!r} -> {v!r}" for k, v in diff.items()) or "no change"
+    detail = rereading.Change(m["id"], m, diff).summary() or "no change"
     ctx.audit("reparse", target=f"laporan {m['id']}", detail=detail[:500])
     return redirect(f"/laporan/{m['id']}?ok=reparsed")
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sms1708.core.routing import DEFAULT_DESTINATION
-from sms1708.health import latest_status, pid_alive
+from sms1708.status import running_daemon
 from sms1708.web.app import Ctx
 from sms1708.web.http import Response
 
@@ -57,10 +57,9 @@ def overview(ctx: Ctx) -> dict[str, Any]:
     counts = store.queries.counts()
     midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
     today = store.queries.replies_since(midnight.timestamp())
-    daemon = latest_status(cfg.daemon.status_file, cfg.store.path)
-    running = daemon is not None and pid_alive(int(daemon.get("pid") or 0))
-    modems: dict[str, Any] = (daemon or {}).get("modems", {}) if running else {}
-    upstream = (daemon or {}).get("upstream", {}) if running else {}
+    running, daemon = running_daemon(cfg)
+    modems: dict[str, Any] = daemon.get("modems", {})
+    upstream = daemon.get("upstream", {})
     alarms = alarm_list(ctx, counts, today, running, modems, upstream)
     for m in modems.values():
         m["bars"] = signal_bars(m.get("signal_dbm"))

@@ -3,14 +3,13 @@ CSV/JSON exports (audited)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import TYPE_CHECKING
 
 from sms1708 import chart, reports, sitetime
-from sms1708.core.cells import spreadsheet_safe
 from sms1708.core.mask import mask_number
+from sms1708.export import write_csv
 from sms1708.web.app import Ctx
 from sms1708.web.http import Response
 from sms1708.web.pages.complaints import day_start
@@ -72,9 +71,7 @@ def export(ctx: Ctx) -> Response:
         ctype = "application/json; charset=utf-8"
     else:
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=reports.EXPORT_FIELDS, extrasaction="ignore")
-        w.writeheader()
-        w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
+        write_csv(buf, rows)
         body = buf.getvalue().encode("utf-8")
         ctype = "text/csv; charset=utf-8"
     disposition = f'attachment; filename="sms1708-laporan-{stamp}.{fmt}"'

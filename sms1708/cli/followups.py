@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from sms1708 import logsetup, sitetime
-from sms1708.cli import (
+from sms1708.cli.common import (
     EXIT_ATTENTION,
     EXIT_CONFIG,
     fail,

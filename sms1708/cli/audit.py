@@ -15,7 +15,7 @@ CLI = "cli:"
 
 def audit(store: Any, action: str, target: str | None = None, detail: str | None = None) -> None:
     """Record one command-line action, with the operator's name, now."""
-    from sms1708.cli import operator_name
+    from sms1708.cli.common import operator_name
 
     store.accounts.audit(
         CLI + operator_name(), action, now=sitetime.now(), target=target, detail=detail

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sms1708.cli import EXIT_CONFIG, fail
+from sms1708.cli.common import EXIT_CONFIG, fail
 from sms1708.errors import ConfigError
 
 
