@@ -79,7 +79,7 @@ def _wait_still(modem: EmulatedModem, db: Path, quiet: float, timeout: float) ->
 
 def run(quick: bool) -> Outcome:
     out = Outcome("idle")
-    window = 15.0 if quick else 60.0
+    window = 5.0 if quick else 60.0
     with tempfile.TemporaryDirectory(prefix="sms1708-bench-idle-") as tmp:
         work = Path(tmp)
         db = work / "sms1708.db"

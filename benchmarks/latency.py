@@ -106,7 +106,7 @@ def _summary(samples: list[dict[str, float]], key: str) -> dict[str, float]:
 
 def run(quick: bool) -> Outcome:
     out = Outcome("latency")
-    n = 15 if quick else 50
+    n = 8 if quick else 50
     with tempfile.TemporaryDirectory(prefix="sms1708-bench-latency-") as tmp:
         work = Path(tmp)
         modem = EmulatedModem(work / "modem", baudrate=115200).start()

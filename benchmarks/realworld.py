@@ -17,12 +17,16 @@ stamps are wall time, mapped with :func:`mono_offset`); the daemon runs in its o
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import tempfile
 import time
+import tty
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks._standin import RemoteStandIn
 from benchmarks.common import (
     Daemon,
     Outcome,
@@ -35,6 +39,7 @@ from benchmarks.common import (
     write_config,
 )
 from benchmarks.corpus import WIB, complaint_pdu
+from benchmarks.drain import _idle, _talk
 from sms1708.modem.emulator import EmulatedModem
 from sms1708.upstream.standin import StandIn
 
@@ -57,7 +62,7 @@ def stream(n: int, baud: int, *, upstream: bool = True) -> dict[str, Any]:
         work = Path(tmp)
         modem = EmulatedModem(work / "modem", baudrate=baud, sm_capacity=n + 10)
         modem.start()
-        server = StandIn().up()
+        server = RemoteStandIn()  # not in the emulator's interpreter (see benchmarks._standin)
         d: Daemon | None = None
         try:
             _fill(modem, n)
@@ -68,18 +73,25 @@ def stream(n: int, baud: int, *, upstream: bool = True) -> dict[str, Any]:
             if not modem.wait_until(lambda: not modem.stored(), timeout=600):
                 raise TimeoutError("SIM not empty after 600 s")
             if upstream and not server.wait_for(n, timeout=120):
-                raise TimeoutError(f"{len(server.delivered())}/{n} upstream after 120 s")
+                raise TimeoutError(f"{len(server.delivered_at())}/{n} upstream after 120 s")
             time.sleep(0.3)
             offset = mono_offset()
             cmgd = [t for _s, t, c in list(modem.commands) if c.upper().startswith("AT+CMGD")]
             sim_empty = cmgd[-1]
             log = list(modem.log)
             t_list = next(t for _s, t, di, x in log if di == "rx" and "AT+CMGL" in x)
-            ups = sorted(r.at - offset for r in server.delivered().values()) or [float("nan")]
+            ups = sorted(at - offset for at in server.delivered_at().values()) or [float("nan")]
             start = next(e[0] for e in log if e[2] == "rx" and e[1] > t_ready)
             window = [e for e in log if e[0] >= start and e[1] <= sim_empty]
             nbytes = sum(len(e[3]) for e in window)
             elapsed = sim_empty - t_ready
+            idle = _idle(window, t_ready, sim_empty)
+            # the listing itself: the emulator writes it as one paced answer; how much longer
+            # than its line time it took (the emulator's own pacing, starved of CPU or not)
+            bps = baud / 10
+            listing = max((e for e in window if e[2] == "tx"), key=lambda e: len(e[3]))
+            cmgl_rx = max(e[1] for e in window if e[2] == "rx" and e[1] <= listing[1])
+            deletes = [e for e in window if e[2] == "rx" and "AT+CMGD" in e[3]]
             return {
                 "baud": baud,
                 "upstream": upstream,
@@ -90,12 +102,57 @@ def stream(n: int, baud: int, *, upstream: bool = True) -> dict[str, Any]:
                 "last_upstream_vs_sim_empty": (ups[-1] - t_ready) / elapsed,
                 "line_ratio": nbytes / (baud / 10) / elapsed,
                 "daemon_hwm_kb": proc_status(d.pid).get("VmHWM"),
+                # where the time off the line went (seconds)
+                "line_time_s": nbytes / bps,
+                "waiting_for_daemon_s": idle["waiting_for_daemon_s"],
+                "waiting_for_modem_s": idle["waiting_for_modem_s"],
+                "daemon_turns": idle["daemon_turns"],
+                "listing_bytes": len(listing[3]),
+                "listing_s": listing[1] - cmgl_rx,
+                "listing_line_s": len(listing[3]) / bps,
+                "after_listing_s": sim_empty - listing[1],
+                "deletes": len(deletes),
+                "deletes_line_s": sum(
+                    len(e[3]) for e in window if e[1] > listing[1] and e[1] <= sim_empty
+                )
+                / bps,
             }
         finally:
             if d is not None:
                 d.stop()
             server.stop()
             modem.stop()
+
+
+def ceiling(n: int, baud: int) -> dict[str, Any]:
+    """The same SIM and the same dialogue (CPMS, CMGL=4, one CMGD per entry) by a client doing
+    nothing else: the share of the line the paced emulator itself allows, the daemon's ceiling."""
+    with tempfile.TemporaryDirectory(prefix="sms1708-bench-ceiling-") as tmp:
+        modem = EmulatedModem(Path(tmp) / "modem", baudrate=baud, sm_capacity=n + 10)
+        modem.start()
+        try:
+            _fill(modem, n)
+            fd = os.open(modem.port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            try:
+                tty.setraw(fd)
+                t0 = time.monotonic()
+                _talk(fd, 'AT+CPMS="SM"')
+                listing = _talk(fd, "AT+CMGL=4", timeout=600)
+                t_listed = time.monotonic()
+                for index in re.findall(rb"\+CMGL: (\d+),", listing):
+                    _talk(fd, f"AT+CMGD={int(index)}")
+                elapsed = time.monotonic() - t0
+            finally:
+                os.close(fd)
+            nbytes = sum(len(e[3]) for e in list(modem.log) if e[1] >= t0)
+        finally:
+            modem.stop()
+    return {
+        "elapsed_s": elapsed,
+        "line_ratio": nbytes / (baud / 10) / elapsed,
+        "listing_s": t_listed - t0,
+        "deletes_s": elapsed - (t_listed - t0),
+    }
 
 
 def burst(n: int, per_s: float, cmgs: float, sim: int, settle: float) -> dict[str, Any]:
@@ -185,6 +242,7 @@ def far(
             with server.lock:
                 ok = sorted(r.at for r in server.requests if r.key in server.tracking)
                 too_many = server.too_many
+                limited = sorted(server.too_many_at)
             delivered = len(server.delivered())
             span = (ok[-1] - ok[0]) if len(ok) > 1 else 0.0
             first_429 = too_many > 0
@@ -199,6 +257,8 @@ def far(
                 "429s": too_many,
                 "429s_after_the_first": too_many - 1 if first_429 else 0,
                 "seconds": span,
+                # when the 429s came, seconds after the first accepted request arrived
+                "429s_at_s": [round(t - ok[0] + latency, 2) for t in limited] if ok else [],
             }
         finally:
             if d is not None:
@@ -285,7 +345,22 @@ def _stream_rows(out: Outcome, s: dict[str, Any]) -> None:
         "<= 1.05",
         f"{s['messages']} SMS in {s['elapsed_s']:.2f} s ({s['sms_per_s']:.1f} SMS/s)",
     )
-    out.add(f"{label}: line-limit share", round(s["line_ratio"], 3), "", ">= 0.94")
+    c = s.get("ceiling")
+    out.add(
+        f"{label}: line-limit share",
+        round(s["line_ratio"], 3),
+        "",
+        ">= 0.94",
+        f"listing {s['listing_s']:.2f} s for {s['listing_line_s']:.2f} s of line; deletes "
+        f"{s['after_listing_s']:.2f} s for {s['deletes_line_s']:.2f} s of line; line waiting "
+        f"for the daemon {s['waiting_for_daemon_s']:.2f} s in {s['daemon_turns']} turns"
+        + (
+            f"; a do-nothing client, same SIM: {c['line_ratio']:.3f} (listing "
+            f"{c['listing_s']:.2f} s, deletes {c['deletes_s']:.2f} s)"
+            if c
+            else ""
+        ),
+    )
 
 
 def _far_rows(out: Outcome, f: dict[str, Any]) -> None:
@@ -300,12 +375,16 @@ def _far_rows(out: Outcome, f: dict[str, Any]) -> None:
         )
         return
     out.add(f"far, limit {f['rate_limit']:g}/s: rate", round(f["per_s"], 1), "req/s", "~limit")
+    at = f["429s_at_s"]
+    later = sum(1 for t in at if at and t > at[0] + 2.0)
     out.add(
         f"far, limit {f['rate_limit']:g}/s: 429s after the first",
         f["429s_after_the_first"],
         "",
         "a handful",
-        f"{f['delivered']} delivered in {f['seconds']:.0f} s",
+        f"{f['delivered']} delivered in {f['seconds']:.0f} s; {later} of them more than 2 s "
+        f"after the first (the others: requests already in flight when it came); 429s at "
+        f"{', '.join(f'{t:g}' for t in at[:12])}{' ...' if len(at) > 12 else ''} s",
     )
 
 
@@ -315,13 +394,14 @@ def run(quick: bool) -> Outcome:
         s = stream(30, 115200)
         out.detail["stream_115200"] = s
         _stream_rows(out, s)
-        f = far(150, 0.1, 8, None, 30)
+        f = far(100, 0.1, 8, None, 30)
         out.detail["far"] = f
         _far_rows(out, f)
         return out
     n = 200
     for baud in (115200, 19200):
         s = stream(n, baud)
+        s["ceiling"] = ceiling(n, baud)
         out.detail[f"stream_{baud}"] = s
         _stream_rows(out, s)
     one = out.detail["stream_115200"]
@@ -357,4 +437,27 @@ def run(quick: bool) -> Outcome:
     for f in (far(5000, 0.3, 8, None, 300), far(400, 0.3, 8, 10.0, 120)):
         out.detail["far" if f["rate_limit"] is None else "far_limited"] = f
         _far_rows(out, f)
+    _http2_rows(out)
     return out
+
+
+def _http2_rows(out: Outcome) -> None:
+    """HTTP/1.1 keep-alive against HTTP/2 to the same far upstream (needs the bench extra)."""
+    try:
+        import h2  # noqa: F401
+    except ImportError:
+        out.add("far, HTTP/2 vs HTTP/1.1", "skipped", note="needs h2: pip install -e '.[bench]'")
+        return
+    from benchmarks.http2 import compare
+
+    c = compare(400, 0.3, 8)
+    out.detail["http2"] = c
+    h1, h2_, shared = c["http1"], c["http2"], c["http2_shared_by_threads"]
+    out.add(
+        "far, 400 posts, 300 ms, 8 at a time: HTTP/1.1 / HTTP/2 / HTTP/2 shared by threads",
+        f"{h1['per_s']:.1f} / {h2_['per_s']:.1f} / {shared['per_s']:.1f}",
+        "req/s",
+        "HTTP/2 kept only if it helps",
+        f"ideal {c['ideal_per_s']:.1f}; HTTP/1.1: 8 keep-alive connections, HTTP/2: one"
+        + (f"; HTTP/2 errors: {'; '.join(shared['errors'])}" if shared["errors"] else ""),
+    )

@@ -44,7 +44,8 @@ def _server_ms(r: httpx.Response) -> float:
 
 def run(quick: bool) -> Outcome:
     out = Outcome("web")
-    n = 5000 if quick else 50000
+    n = 1000 if quick else 50000
+    repeat = 5 if quick else REPEAT
     with tempfile.TemporaryDirectory(prefix="sms1708-bench-web-") as tmp:
         folder = Path(tmp)
         db = folder / "sms1708.db"
@@ -99,7 +100,7 @@ def run(quick: bool) -> Outcome:
             }
             for label, path in pages.items():
                 times = []
-                for _ in range(REPEAT if not label.startswith("dashboard") else 3):
+                for _ in range(repeat if not label.startswith("dashboard") else 3):
                     r = client.get(path)
                     assert r.status_code == 200, (path, r.status_code)
                     times.append(_server_ms(r))

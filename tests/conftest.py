@@ -14,11 +14,64 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+from xdist.scheduler import LoadScopeScheduling
 
 from sms1708.modem.emulator import EmulatedModem
 from sms1708.upstream.standin import StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis: no per-example deadline and no "too slow" health check - both are timings, and the
+# suite runs in parallel on a shared, loaded machine (pytest-timeout is the hang guard). CI
+# (CI=true, as .ci/run is run) also derandomizes, so the same examples run every time there.
+settings.register_profile(
+    "sms1708", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile("sms1708-ci", parent=settings.get_profile("sms1708"), derandomize=True)
+settings.load_profile("sms1708-ci" if os.environ.get("CI") else "sms1708")
+
+#: modules whose tests share an expensive module-scoped set-up (a pip install, a browser, the
+#: console and its daemon), or run in order on one set-up (the browser tests): under
+#: `pytest -n N --dist loadgroup` (as `make test` runs) each goes whole to one worker, so its
+#: set-up runs once; every other test is scheduled on its own.
+SHARED_SETUP = (
+    "tests/test_deploy.py",
+    "tests/web/test_web_browser.py",
+    "tests/web/test_web_security.py",
+    "tests/web/test_web_followups.py",
+)
+
+
+class _SharedSetUpScheduling(LoadScopeScheduling):
+    """xdist's scope scheduling where a scope is a module of SHARED_SETUP or else one test.
+
+    (xdist's own `loadgroup` marks groups by rewriting node ids, which pytest 9.2 no longer
+    allows: pytest-xdist issue 1386; this needs neither marks nor rewritten ids.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        return path if path in SHARED_SETUP else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "loadgroup":
+        return None
+    config.option.loadscopereorder = False  # keep the order below: the long ones first
+    return _SharedSetUpScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The shared set-ups and the long scenarios first: a worker that picked one up last would
+    finish alone while the others idle. (The order within a module is kept.)"""
+
+    def rank(item: pytest.Item) -> int:
+        if item.nodeid.split("::", 1)[0] in SHARED_SETUP:
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=rank)
 
 
 @pytest.fixture

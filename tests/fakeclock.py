@@ -1,7 +1,10 @@
 """libfaketime for the clock tests: the daemon as a process whose wall clock a test steps.
 
-The library comes from the Debian packages (``faketime``, ``libfaketime``); when it is missing
-and we are root (``.ci/run`` runs ``make test`` as root on a clean clone) it is installed here.
+The library comes from the Debian packages (``faketime``, ``libfaketime``). ``make test``
+installs them before pytest starts (``tests/ensure-faketime.sh``); when they are still missing
+and we are root, they are installed here, under a file lock, so that the parallel workers of a
+bare ``pytest -n`` run never start apt-get side by side (dpkg holds its own lock and the second
+would fail).
 The monotonic clock is left alone (``FAKETIME_DONT_FAKE_MONOTONIC=1``) - the real situation of
 NTP stepping a Raspberry Pi's clock - and the fake offset is re-read from a file on every call
 (``FAKETIME_TIMESTAMP_FILE`` with ``FAKETIME_NO_CACHE=1``), so a test steps a running daemon's
@@ -10,10 +13,12 @@ clock by rewriting one line.
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 SHIM = Path(__file__).resolve().parent / "faketime"
@@ -42,6 +47,15 @@ def library() -> str | None:
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         _why_not = "libfaketime is not installed and cannot be (not root, or no apt-get)"
         return None
+    lock = Path(tempfile.gettempdir()) / "sms1708-tests-apt.lock"
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # one worker installs; the others wait, then find it
+        found = _find() or _install()
+    return found
+
+
+def _install() -> str | None:
+    global _why_not
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "faketime", "libfaketime"]
     done = subprocess.run(cmd, env=env, capture_output=True, timeout=600, check=False)

@@ -2,22 +2,21 @@
 
 Fault injection happens only at two seams of the product: the store (a :class:`Store` subclass
 handed to ``ModemWorker``/``Forwarder`` through ``store_factory``) and the HTTP transport (an
-``httpx`` transport wrapping the real one, handed to ``WebhookClient``). Everything else is
+``httpx`` transport wrapping the real one, handed to ``WebhookClient``); both come from
+:mod:`sms1708.testing`, where integrators find them too. Everything else is
 real: the emulated modem on a pty, SQLite files, loopback HTTP servers, ``sms1708`` processes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 import subprocess
 import sys
 import threading
-import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,9 @@ import httpx
 from gsmmodem.pdu import decodeSmsPdu
 
 from sms1708.modem.emulator import EmulatedModem
-from sms1708.store.store import Store
+from sms1708.testing import FaultyTransport as FaultyTransport
+from sms1708.testing import NthCall
+from sms1708.testing import faulty_store as faulty_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -186,92 +187,7 @@ class QuickEvent(threading.Event):
 
 
 # ------------------------------------------------------------------------------ Nth-call faults
-
-
-@dataclass
-class NthCall:
-    """Counts calls across every object sharing it (threads included); the ``fire_at``-th call
-    fails. Remembers where it fired (the calling Store method, or the request)."""
-
-    fire_at: int | None = None
-    calls: int = 0
-    fired_at: list[str] = field(default_factory=list)
-    where: str | None = None  # only calls whose place starts with this are counted
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def tick(self, where: str) -> bool:
-        if self.where is not None and not where.startswith(self.where):
-            return False
-        with self._lock:
-            self.calls += 1
-            if self.calls == self.fire_at:
-                self.fired_at.append(where)
-                return True
-            return False
-
-    @property
-    def fired(self) -> bool:
-        return bool(self.fired_at)
-
-
-def _store_caller() -> str:
-    """The Store method that opened the transaction being entered."""
-    for frame in reversed(traceback.extract_stack()):
-        in_store = "/sms1708/store/" in frame.filename.replace("\\", "/")
-        if in_store and frame.name != "transaction":
-            return frame.name
-    return "?"
-
-
-def faulty_store(
-    counter: NthCall, error: type[Exception], *, at: str = "commit"
-) -> Callable[[str], Store]:
-    """A ``store_factory`` whose stores fail the ``counter.fire_at``-th ``transaction()`` of
-    the process: ``at="begin"`` before anything is written (``BEGIN`` refused, e.g. a locked
-    database), ``at="commit"`` after the body ran (the writes are rolled back, as when the
-    disk fills up at commit)."""
-
-    class FaultyStore(Store):
-        @contextlib.contextmanager
-        def transaction(self) -> Iterator[sqlite3.Connection]:
-            where = _store_caller()
-            fire = counter.tick(f"{where}@{at}")
-            if fire and at == "begin":
-                raise error(f"{self.path}: injected fault at BEGIN of {where}")
-            with super().transaction() as conn:
-                yield conn
-                if fire:
-                    raise error(f"{self.path}: injected fault at COMMIT of {where}")
-
-    return FaultyStore.open
-
-
-class FaultyTransport(httpx.BaseTransport):
-    """The real ``httpx.HTTPTransport`` with the ``counter.fire_at``-th request failing:
-    ``kind="connect"`` never sends it (``ConnectError``); ``kind="no_answer"`` forwards it, lets
-    the server process it, then drops the answer (``ReadTimeout``: sent, outcome unknown)."""
-
-    def __init__(self, counter: NthCall, kind: str) -> None:
-        assert kind in ("connect", "no_answer", "bug")
-        self.counter = counter
-        self.kind = kind
-        self.inner = httpx.HTTPTransport()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        key = request.headers.get("Idempotency-Key", "?")
-        if not self.counter.tick(f"{self.kind} {request.method} key={key[:8]}"):
-            return self.inner.handle_request(request)
-        if self.kind == "connect":
-            raise httpx.ConnectError("injected: connection refused", request=request)
-        if self.kind == "bug":  # not an httpx error at all: what a bug in a library raises
-            raise RuntimeError("injected: unexpected failure in the HTTP stack")
-        response = self.inner.handle_request(request)
-        response.read()
-        response.close()
-        raise httpx.ReadTimeout("injected: the answer never came", request=request)
-
-    def close(self) -> None:
-        self.inner.close()
+# NthCall, faulty_store and FaultyTransport are shipped to integrators in sms1708.testing.
 
 
 class FaultySerial:

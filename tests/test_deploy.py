@@ -29,6 +29,10 @@ WEB_UNIT = DEPLOY / "sms1708-web.service"
 SYSTEM_COMMANDS = ["useradd", "usermod", "groupadd", "userdel", "chown", "udevadm", "systemctl"]
 NO_INDEX = ("NewConnectionError", "Temporary failure in name resolution", "Network is unreachable")
 
+# a hang guard: the shared install (the `installed` fixture, in its first test's set-up) runs
+# pip twice, each allowed 300 s (run_script), longer than the suite's 120 s on a loaded machine
+pytestmark = pytest.mark.timeout(900)
+
 # ------------------------------------------------------------------ static checks (fast)
 
 

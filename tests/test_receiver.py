@@ -66,10 +66,10 @@ def test_parse_cmgl_pairs_headers_with_pdus_and_never_guesses() -> None:
         "ABC",  # odd length: not a PDU
     ]
     assert parse_cmgl(lines) == [
-        Listed(1, 0, 24, "0791AABBCC"),
-        Listed(2, 1, 30, None),
-        Listed(3, 0, 12, None),
-        Listed(4, 0, 12, None),
+        Listed(1, "0791AABBCC"),
+        Listed(2, None),
+        Listed(3, None),
+        Listed(4, None),
     ]
     assert parse_cmgl([]) == []
     assert parse_cmgl(["garbage", "+CMGL: x"]) == []
@@ -120,7 +120,7 @@ def test_a_reread_after_a_crash_is_not_a_second_complaint(
     modem.deliver(p, notify=False)
     # the crash: committed, but the process died before AT+CMGD
     store.intake.ingest(
-        "modem0", [decode_listed("SM", Listed(1, 0, 0, p))], now=time.time(), rules=IntakeRules()
+        "modem0", [decode_listed("SM", Listed(1, p))], now=time.time(), rules=IntakeRules()
     )
     r = drain(session, store)
     assert (r.committed, r.new, r.duplicates, r.deleted, r.messages) == (1, 0, 1, 1, 0)

@@ -1,7 +1,7 @@
 """SQL lives in ``sms1708/store/`` only: no other module of the package runs a statement on a
 connection, opens one, or reaches into the Store's connection.
 
-Allowed exceptions (none today) would be listed in ``ALLOWED`` with the reason.
+Allowed exceptions are listed in ``ALLOWED`` with the reason.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sms1708"
 STORE = PACKAGE / "store"
 
 #: module (relative to the package) -> why it may run SQL itself
-ALLOWED: dict[str, str] = {}
+ALLOWED: dict[str, str] = {
+    "testing.py": "the store fault seam overrides Store.transaction(): sqlite3 names its type;"
+    " it runs no SQL",
+}
 
 EXECUTES = frozenset({"execute", "executemany", "executescript"})
 

@@ -5,6 +5,7 @@ instead of waiting for the slowest of a batch."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
@@ -67,3 +68,28 @@ def test_the_requests_in_flight_do_not_wait_for_the_slowest_of_a_batch(
     r.clock.advance(1)
     assert r.step() > 4
     assert len(upstream.delivered()) > 4
+
+
+def test_the_upstream_s_rate_limit_is_learned_and_the_starts_kept_below_it(
+    rig: Callable[..., Rig], upstream: StandIn
+) -> None:
+    """A 429 teaches the forwarder the rate the upstream let through (the requests accepted
+    in the second before the refused one started); it then spaces its starts below that rate
+    and keeps to it (no probing above it at once, which costs a 429 and a pause each time)."""
+    r = rig(batch=10, concurrency=4, retry_base=0.001)
+    mids = [r.sms(f"LAPOR keluhan nomor {i}") for i in range(30)]
+    upstream.latency = 0.05
+    upstream.rate_limit = 5
+    r.clock.advance(1)
+    deadline = time.monotonic() + 90  # a hang guard, not a speed test
+    while {r.row(m)["state"] for m in mids} != {"delivered"}:
+        assert time.monotonic() < deadline, "the backlog did not drain"
+        if not r.step():
+            r.clock.advance(2)  # the pause (Retry-After) is over on the daemon's clock ...
+            time.sleep(1.0)  # ... and on the stand-in's, whose window is real time
+    pace, rules = r.fwd.pace, r.fwd.pace_rules
+    assert pace.signals >= 1 and pace.learned is not None and pace.rate is not None
+    assert 1 <= pace.learned <= upstream.rate_limit + 1  # what got through, seen from here
+    # 30 answers after the signal did not raise the pace above the learned rate
+    assert pace.rate <= pace.learned * rules.rate_share + 1e-9 < upstream.rate_limit + 1
+    assert upstream.too_many <= 2 * 4  # the discovery: at most the requests in flight, twice

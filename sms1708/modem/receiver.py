@@ -42,8 +42,6 @@ _HEX = re.compile(r"^[0-9A-Fa-f]+$")
 @dataclass(frozen=True)
 class Listed:
     index: int
-    stat: int
-    length: int
     pdu: str | None  # None: the PDU line was missing or not hex (not deleted; re-read later)
 
 
@@ -56,7 +54,7 @@ def parse_cmgl(lines: list[str]) -> list[Listed]:
         if not m:
             i += 1
             continue
-        idx, stat, length = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        idx = int(m.group(1))
         pdu: str | None = None
         if i + 1 < len(lines) and not _CMGL.match(lines[i + 1].strip()):
             candidate = lines[i + 1].strip()
@@ -64,7 +62,7 @@ def parse_cmgl(lines: list[str]) -> list[Listed]:
             i += 2
         else:
             i += 1
-        out.append(Listed(idx, stat, length, pdu))
+        out.append(Listed(idx, pdu))
     return out
 
 
@@ -128,30 +126,30 @@ class CmglReader:
     get each entry as soon as its PDU line is in. Pure; never raises."""
 
     def __init__(self) -> None:
-        self._header: tuple[int, int, int] | None = None
+        self._header: int | None = None  # the index of a header waiting for its PDU line
 
     def feed(self, line: str) -> list[Listed]:
         m = _CMGL.match(line.strip())
         out: list[Listed] = []
         if self._header is not None:
-            idx, stat, length = self._header
+            idx = self._header
             self._header = None
             if not m:
                 candidate = line.strip()
                 ok = _HEX.match(candidate) and len(candidate) % 2 == 0
-                return [Listed(idx, stat, length, candidate if ok else None)]
-            out.append(Listed(idx, stat, length, None))
+                return [Listed(idx, candidate if ok else None)]
+            out.append(Listed(idx, None))
         if m:
-            self._header = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            self._header = int(m.group(1))
         return out
 
     def end(self) -> list[Listed]:
         """The listing ended: a header still waiting for its PDU line has none."""
         if self._header is None:
             return []
-        idx, stat, length = self._header
+        idx = self._header
         self._header = None
-        return [Listed(idx, stat, length, None)]
+        return [Listed(idx, None)]
 
 
 def prepare(memory: str, item: Listed, rules: IntakeRules) -> IncomingPart:

@@ -112,7 +112,7 @@ class Forwarder(threading.Thread):
         self.pace_rules = pacing.PaceRules(ceiling=cfg.upstream.concurrency)
         self.pace = pacing.start(self.pace_rules)
         self._retry_after: dict[int, float | None] = {}  # message id -> its answer's Retry-After
-        self._accepted: deque[float] = deque(maxlen=1000)  # when answers came (monotonic)
+        self._accepted: deque[float] = deque(maxlen=1000)  # when accepted requests started
         self._next_start = 0.0  # monotonic: when the next request may start (after a 429)
 
     def run(self) -> None:
@@ -211,6 +211,7 @@ class Forwarder(threading.Thread):
         top_ups = 0 if probing else TOP_UP
         pending = list(items)
         running: dict[Future[Attempt], OutboxItem] = {}
+        begun: dict[Future[Attempt], float] = {}  # when each request started (monotonic)
         answered = failed = in_a_row = 0
         last_failure: Attempt | None = None
         with self._lock:
@@ -235,8 +236,10 @@ class Forwarder(threading.Thread):
                     if self.stop_event.is_set():
                         break
                     item = pending.pop(0)
-                    running[self._pool.submit(partial(self._post, item))] = item
-                    self._next_start = time.monotonic() + pacing.start_interval(self.pace)
+                    started = time.monotonic()
+                    future = self._pool.submit(partial(self._post, item))
+                    running[future], begun[future] = item, started
+                    self._next_start = pacing.next_start(self.pace, self._next_start, started)
                     gap = self._next_start - time.monotonic()
                 if not running:
                     if pending and width and gap > 0 and not self.stop_event.is_set():
@@ -255,7 +258,7 @@ class Forwarder(threading.Thread):
                         self.in_flight.difference_update(cut)
                     break
                 for f in done:
-                    item = running.pop(f)
+                    item, started = running.pop(f), begun.pop(f)
                     a = f.result()
                     store.outbox.record([a], guard=self.cfg.replies.guard())
                     with self._lock:
@@ -271,14 +274,14 @@ class Forwarder(threading.Thread):
                     with self._lock:
                         retry_after = self._retry_after.pop(a.message_id, None)
                     if a.http_status in pacing.SLOW_DOWN:
-                        second_ago = time.monotonic() - 1.0
-                        accepted = sum(1 for t in self._accepted if t >= second_ago)
+                        # what the upstream accepted in the second before this one started
+                        accepted = sum(1 for t in self._accepted if started - 1.0 <= t < started)
                         self.pace = pacing.slow_down(
                             self.pace, self.pace_rules, self.clock(), retry_after, accepted or None
                         )
                     elif a.http_status is not None:
-                        self._accepted.append(time.monotonic())
-                        self.pace = pacing.answered(self.pace, self.pace_rules)
+                        self._accepted.append(started)
+                        self.pace = pacing.answered(self.pace, self.pace_rules, self.clock())
                     if a.outcome in _BREAKER_FAILURES and a.http_status != 429:
                         # (a 429 is an answer: the upstream is up, it asks for less)
                         failed += 1

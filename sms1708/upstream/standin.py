@@ -65,6 +65,7 @@ class StandIn:
         self.latency = 0.0
         self.rate_limit: float | None = None
         self.too_many = 0  # requests answered 429 by the rate limit
+        self.too_many_at: list[float] = []  # when they arrived (time.time(), as Received.at)
         self._accepted_at: deque[float] = deque()
         self.signing_secret: str | None = None
         self.replay_window: float | None = None
@@ -182,12 +183,14 @@ class StandIn:
         except (UnicodeDecodeError, json.JSONDecodeError):
             body = {"_unparsable": raw.decode("latin-1")}
         key = h.headers.get("Idempotency-Key")
+        arrived = time.time()
         wait = self._over_limit()
         if self.latency > 0:
             self._release.wait(self.latency)
         if wait is not None:
             with self.changed:
                 self.too_many += 1
+                self.too_many_at.append(arrived)
                 self.changed.notify_all()
             self._answer(h, 429, {"error": "too many requests"}, {"Retry-After": str(wait)})
             return
