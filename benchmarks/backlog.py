@@ -79,7 +79,7 @@ def fill(db: Path, parts: list[IncomingPart], cap: float) -> dict[str, Any]:
                 break
             batch = parts[k : k + BATCH]
             b0 = time.perf_counter()
-            store.ingest("modem0", batch, now=time.time(), rules=rules)
+            store.intake.ingest("modem0", batch, now=time.time(), rules=rules)
             rates.append(len(batch) / (time.perf_counter() - b0))
             done += len(batch)
         queued = int(
@@ -112,7 +112,7 @@ def sim_batch_probe(db: Path) -> dict[str, Any]:
         messages = int(store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
         t0 = time.perf_counter()
         for batch in batches:
-            store.ingest("modem0", batch, now=time.time(), rules=rules)
+            store.intake.ingest("modem0", batch, now=time.time(), rules=rules)
         seconds = time.perf_counter() - t0
     finally:
         store.close()

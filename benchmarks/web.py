@@ -51,7 +51,7 @@ def run(quick: bool) -> Outcome:
         db = folder / "sms1708.db"
         filled = fill(db, Corpus().take(n), cap=600.0)
         store = Store.open(db)
-        store.create_user("bench", "admin", hash_password(PASSWORD), now=time.time())
+        store.accounts.create_user("bench", "admin", hash_password(PASSWORD), now=time.time())
         newest = int(store.conn.execute("SELECT MAX(id) FROM messages").fetchone()[0])
         middle = newest // 2
         store.close()

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 from xml.sax.saxutils import escape, quoteattr
 
-from sms1708.reports import NO_CATEGORY, NO_KECAMATAN, Stats, period_start
+from sms1708.periods import period_start
+from sms1708.reports import NO_CATEGORY, NO_KECAMATAN, Stats
 
 #: logical size; the PNG is drawn at PNG_SCALE times this, sharp when pasted into a document
 WIDTH, HEIGHT = 900, 500

@@ -123,7 +123,7 @@ class Clock:
             if pending is None:
                 return 0.0
             since = self.tb.since
-            store.rebase_times(jump, since=since, now=pending.trusted, caps=caps)
+            store.timeshift.rebase(jump, since=since, now=pending.trusted, caps=caps)
             self.tb, self._pending, self.jump = pending, None, 0.0
         log.warning(
             "clock_rebased",

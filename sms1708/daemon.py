@@ -30,7 +30,7 @@ from sms1708.health import Health, default_status_path, prometheus, write_atomic
 from sms1708.logsetup import get_logger
 from sms1708.loopguard import LoopGuard
 from sms1708.modem.worker import ModemWorker
-from sms1708.store.intake import safe_error
+from sms1708.store.receiving import safe_error
 from sms1708.store.store import Store
 from sms1708.table_files import default_tables, load_tables
 from sms1708.upstream.forwarder import Forwarder
@@ -136,8 +136,8 @@ class Daemon:
             try:
                 store = Store.open(self.cfg.store.path)
                 try:
-                    counts = store.counts()
-                    per_destination = store.destination_counts()
+                    counts = store.queries.counts()
+                    per_destination = store.queries.destination_counts()
                 finally:
                     store.close()
                 write_atomic(
@@ -160,10 +160,8 @@ class Daemon:
         if self.clock is None:
             store = Store.open(self.cfg.store.path)
             try:
-                floor = store.newest_time()
-                self._parts_seen = (
-                    store.conn.execute("SELECT MAX(id) FROM parts").fetchone()[0] or 0
-                )
+                floor = store.timeshift.newest()
+                self._parts_seen = store.queries.last_part_id()
             finally:
                 store.close()
             self.clock = Clock(floor=floor, warn_after=self.cfg.clock.warn_minutes * 60)
@@ -377,14 +375,13 @@ class Daemon:
 def network_time_from_sms(store: Store, clock: Clock, seen: int) -> int:
     """Feed the SMSC timestamps of SMS parts stored since ``seen`` to the clock (each one says
     "network time is at least this"). Returns the last part id looked at."""
-    rows = store.conn.execute(
-        "SELECT id, scts FROM parts WHERE id > ? ORDER BY id LIMIT 200", (seen,)
-    ).fetchall()
     newest: dt.datetime | None = None
-    for r in rows:
-        seen = int(r["id"])
-        with contextlib.suppress(TypeError, ValueError):
-            when = dt.datetime.fromisoformat(r["scts"])
+    for part_id, scts in store.queries.part_times(after=seen):
+        seen = part_id
+        if scts is None:
+            continue
+        with contextlib.suppress(ValueError):
+            when = dt.datetime.fromisoformat(scts)
             if when.tzinfo is not None and (newest is None or when > newest):
                 newest = when
     if newest is not None:

@@ -201,8 +201,8 @@ def _demo_admin(db: Path) -> str:
     s = Store.open(db, create=False)
     try:
         now = time.time()
-        s.create_user(DEMO_ADMIN, "admin", hash_password(password), now=now)
-        s.audit("demo", "user_add", now=now, target=DEMO_ADMIN, detail="role admin")
+        s.accounts.create_user(DEMO_ADMIN, "admin", hash_password(password), now=now)
+        s.accounts.audit("demo", "user_add", now=now, target=DEMO_ADMIN, detail="role admin")
     finally:
         s.close()
     return password
@@ -211,7 +211,7 @@ def _demo_admin(db: Path) -> str:
 def _delivered(cfg: config.Config) -> int:
     s = Store.open(cfg.store.path, create=False)
     try:
-        return s.counts()["outbox"].get("delivered", 0)
+        return s.queries.counts()["outbox"].get("delivered", 0)
     finally:
         s.close()
 
@@ -219,7 +219,7 @@ def _delivered(cfg: config.Config) -> int:
 def _pending(cfg: config.Config) -> int:
     s = Store.open(cfg.store.path, create=False)
     try:
-        q = s.counts()["outbox"]
+        q = s.queries.counts()["outbox"]
         return sum(q.get(k, 0) for k in ("queued", "sending", "retry", "ambiguous"))
     finally:
         s.close()
@@ -247,9 +247,9 @@ def _summary(
 ) -> bool:
     s = Store.open(cfg.store.path, create=False)
     try:
-        c = s.counts()
-        reply_counts = s.reply_counts()
-        rows = s.list_messages(limit=100)
+        c = s.queries.counts()
+        reply_counts = s.queries.reply_counts()
+        rows = s.queries.list_messages(limit=100)
     finally:
         s.close()
     q = c["outbox"]

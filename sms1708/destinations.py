@@ -12,7 +12,7 @@ PENDING = ("queued", "sending", "retry", "ambiguous")
 
 def unknown_destination(store: Any, name: str) -> str | None:
     """Why ``name`` is refused (a typo: no complaint goes there), naming the known ones."""
-    known = sorted(store.destination_counts())
+    known = sorted(store.queries.destination_counts())
     if name in known:
         return None
     return (
@@ -25,7 +25,7 @@ def destination_status(
     cfg: config.Config, store: Any, daemon: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
     """Each destination: configured or not, primary, its queue, and what the daemon knows."""
-    counts = store.destination_counts()
+    counts = store.queries.destination_counts()
     routing = cfg.upstream.routing()
     health = daemon.get("destinations") or {}
     out: dict[str, dict[str, Any]] = {}

@@ -13,7 +13,7 @@ from sms1708.core.cells import spreadsheet_safe
 
 
 def write_csv(out: TextIO, rows: list[dict[str, Any]]) -> None:
-    """``store.export_rows()`` as CSV: a header, then one row each (the columns of
+    """``store.queries.export_rows()`` as CSV: a header, then one row each (the columns of
     ``reports.EXPORT_FIELDS``; formula-like cells start with ``'``)."""
     w = csv.DictWriter(out, fieldnames=reports.EXPORT_FIELDS, extrasaction="ignore")
     w.writeheader()

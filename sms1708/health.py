@@ -65,12 +65,18 @@ class Health:
         self.now: Callable[[], float] = time.time
         self._dirty = True
 
-    def modem(self, name: str, port: str = "") -> ModemHealth:
+    def register_modem(self, name: str, port: str = "") -> ModemHealth:
+        """Start reporting on modem ``name`` (once; a second call returns the same entry)."""
         with self._lock:
             if name not in self.modems:
                 self.modems[name] = ModemHealth(name, port)
                 self._dirty = True
             return self.modems[name]
+
+    def modem(self, name: str) -> ModemHealth | None:
+        """What is known about modem ``name`` (None: it was never registered)."""
+        with self._lock:
+            return self.modems.get(name)
 
     def update_modem(self, name: str, **changes: Any) -> None:
         changes = _scrubbed(changes)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from sms1708 import config
-from sms1708.core.gate import COUNTED_GUARDS, Outgoing
+from sms1708.core import gate
+from sms1708.core.gate import COUNTED_GUARDS
 from sms1708.core.pdu import encode_submit
 from sms1708.errors import PduEncodeError
 
@@ -55,8 +56,8 @@ def queue(
 ) -> Any:
     """Queue it through the gate (a refusal is recorded as a suppressed reply); the Store's
     ``Queued`` says which reply, and any guard that refused it or that ``force`` passed."""
-    out = Outgoing(modem, number, text, "operator")
-    return store.queue_sms(out, guard=cfg.replies.guard(), now=now, force=force, by=by)
+    out = gate.operator_sms(modem, number, text)
+    return store.replies.queue(out, guard=cfg.replies.guard(), now=now, force=force, by=by)
 
 
 def refusal_hint(refused: str) -> str:

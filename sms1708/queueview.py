@@ -43,14 +43,15 @@ def mask_senders(rows: Iterable[dict[str, Any]]) -> None:
 
 
 def hide_numbers(m: dict[str, Any]) -> None:
-    """Mask the sender of one complaint (``store.message()``) and hide its raw PDUs (in place)."""
+    """Mask the sender of one complaint (``store.queries.message()``) and hide its raw PDUs
+    (in place)."""
     m["sender"] = mask_number(m["sender"])
     for p in m["parts"]:
         p["pdu"] = PDU_HIDDEN
 
 
 def list_lines(rows: list[dict[str, Any]], state: str | None = None) -> list[str]:
-    """``store.list_messages()`` rows as a table, the text cut to 50 characters."""
+    """``store.queries.list_messages()`` rows as a table, the text cut to 50 characters."""
     if not rows:
         return ["no complaints" + (f" in state {state}" if state else "")]
     out = [f"{'ID':>6}  {'STATE':<10} {'KIND':<10} {'SENDER':<16} {'RECEIVED':<25} TEXT"]
@@ -69,8 +70,8 @@ def list_lines(rows: list[dict[str, Any]], state: str | None = None) -> list[str
 
 
 def show_lines(m: dict[str, Any]) -> list[str]:
-    """One complaint (``store.message()``) in full: the record, its follow-ups, raw parts, its
-    delivery to each destination, every upstream attempt, its replies."""
+    """One complaint (``store.queries.message()``) in full: the record, its follow-ups, raw
+    parts, its delivery to each destination, every upstream attempt, its replies."""
     out = []
     for k in SHOWN_FIELDS:
         value = m.get(k)

@@ -55,7 +55,8 @@ def diff(row: Mapping[str, Any], tables: GrammarTables) -> dict[str, Any]:
 
 
 def changes(rows: Iterable[Mapping[str, Any]], tables: GrammarTables) -> Iterator[Change]:
-    """The stored rows (``store.records_for_reparse()``) whose record would change, in order."""
+    """The stored rows (``store.maintenance.records_for_reparse()``) whose record would change,
+    in order."""
     for row in rows:
         after = diff(row, tables)
         if after:

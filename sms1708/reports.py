@@ -29,14 +29,14 @@ What counts:
 from __future__ import annotations
 
 import datetime as dt
-import math
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from sms1708 import periods
 from sms1708.core.grammar import KINDS
+from sms1708.periods import kecamatan_of, period_key, quantile, received_time, zone_label
 
 #: the columns of a complaints export (CSV and JSON), the same from the CLI and the console
 EXPORT_FIELDS = (
@@ -58,9 +58,9 @@ EXPORT_FIELDS = (
 )
 
 if TYPE_CHECKING:
-    from sms1708.store.base import StoreBase
+    from sms1708.store.store import Store
 
-Period = Literal["day", "week"]
+Period = periods.Period  # "day" | "week"
 
 NO_CATEGORY = "tanpa kategori"
 NO_LOCATION = "tanpa lokasi"
@@ -114,124 +114,6 @@ class Stats:
     by_period_kecamatan: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-# ------------------------------------------------------------------------------- helpers
-
-
-def zone_label(tz: dt.tzinfo | None) -> str:
-    """``"Asia/Jakarta"``, ``"UTC+07:00"``; None (the machine's zone): ``"lokal UTC+07:00"``."""
-    if tz is None:
-        return "lokal " + zone_label(dt.datetime.now().astimezone().tzinfo or dt.UTC)
-    key = getattr(tz, "key", None)  # zoneinfo.ZoneInfo
-    if isinstance(key, str):
-        return key
-    off = tz.utcoffset(None)
-    if off is None:
-        off = dt.datetime.now(tz).utcoffset() or dt.timedelta(0)
-    minutes = int(off.total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "-"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-#: an SMS centre's stamp this far after our own commit, or this long before it, is a wrong
-#: clock (an SMS waits at most 63 weeks, its longest validity period), not a real time
-AHEAD_LIMIT = 3600.0
-BEHIND_LIMIT = 441 * 86400.0
-
-
-def received_time(received_at: Any, stored_at: Any) -> float | None:
-    """Unix time the SMS centre received the SMS; ``stored_at`` where that cannot be read or
-    is implausible next to it (see AHEAD_LIMIT, BEHIND_LIMIT)."""
-    stored = (
-        float(stored_at)
-        if isinstance(stored_at, int | float) and not isinstance(stored_at, bool)
-        else None
-    )
-    if isinstance(received_at, str) and received_at:
-        try:
-            t = dt.datetime.fromisoformat(received_at)
-        except ValueError:
-            t = None
-        if t is not None and t.tzinfo is not None:
-            ts = t.timestamp()
-            if stored is None or stored - BEHIND_LIMIT <= ts <= stored + AHEAD_LIMIT:
-                return ts
-    return stored
-
-
-def period_key(ts: float, period: Period, tz: dt.tzinfo | None) -> str:
-    """The day or ISO week of ``ts`` in ``tz`` (None: the machine's zone, DST included)."""
-    day = dt.datetime.fromtimestamp(ts, tz).date()
-    if period == "day":
-        return day.isoformat()
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def period_start(key: str) -> dt.date:
-    """The first day of a period key (a date, or the Monday of an ISO week)."""
-    if "-W" in key:
-        year, week = key.split("-W")
-        return dt.date.fromisocalendar(int(year), int(week), 1)
-    return dt.date.fromisoformat(key)
-
-
-def _span(first: str, last: str, period: Period) -> list[str]:
-    step = dt.timedelta(days=1 if period == "day" else 7)
-    d, end = period_start(first), period_start(last)
-    out: list[str] = []
-    while d <= end:
-        out.append(d.isoformat() if period == "day" else _week_key(d))
-        d += step
-    return out
-
-
-def _week_key(d: dt.date) -> str:
-    year, week, _ = d.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def kecamatan_of(location: str | None) -> str | None:
-    """``"Kec. Y"`` from ``"Desa X, Kec. Y"``, ``"Kel. X, Kec. Y"`` or ``"Kec. Y"``, else None."""
-    if not location:
-        return None
-    for piece in location.split(","):
-        words = piece.split()
-        if len(words) >= 2 and words[0].lower() in ("kec.", "kec", "kecamatan"):
-            return "Kec. " + " ".join(words[1:])
-    return None
-
-
-def quantile(values: Sequence[float], q: float) -> float | None:
-    """Linear interpolation between the nearest ranks (the median for q=0.5)."""
-    if not values:
-        return None
-    xs = sorted(values)
-    pos = q * (len(xs) - 1)
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
-
-
-def _ranked(counter: Counter[str], last: str) -> dict[str, int]:
-    items = sorted(
-        ((k, v) for k, v in counter.items() if k != last), key=lambda kv: (-kv[1], kv[0])
-    )
-    out = dict(items)
-    if counter.get(last):
-        out[last] = counter[last]
-    return out
-
-
-def _local(ts: float | None, tz: dt.tzinfo | None) -> str | None:
-    return None if ts is None else dt.datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _text(v: Any) -> str | None:
-    if v is None:
-        return None
-    s = " ".join(str(v).split())
-    return s or None
-
-
 # ------------------------------------------------------------------------------- compute
 
 
@@ -276,19 +158,19 @@ def compute(
         if m.get("sender_type") == "alphanumeric":
             companies += 1
             continue
-        kind = _text(m.get("kind")) or "pengaduan"
+        kind = periods.text(m.get("kind")) or "pengaduan"
         key = period_key(t, period, tz)
         per.setdefault(key, Counter())[kind] += 1
         kinds[kind] += 1
-        category = _text(m.get("category")) or NO_CATEGORY
+        category = periods.text(m.get("category")) or NO_CATEGORY
         categories[category] += 1
         per_category.setdefault(key, Counter())[category] += 1
-        place = _text(m.get("location"))
+        place = periods.text(m.get("location"))
         locations[place or NO_LOCATION] += 1
         kec = kecamatan_of(place) or NO_KECAMATAN
         kecamatan[kec] += 1
         per_kecamatan.setdefault(key, Counter())[kec] += 1
-        codes[_text(m.get("location_code")) or NO_CODE] += 1
+        codes[periods.text(m.get("location_code")) or NO_CODE] += 1
         state = m.get("state")
         delivered_at = m.get("delivered_at")
         if state == "delivered" and delivered_at is not None:
@@ -298,7 +180,7 @@ def compute(
 
     order = tuple(KINDS) + tuple(sorted(k for k in kinds if k not in KINDS))
     keys = sorted(per)
-    span = _span(keys[0], keys[-1], period) if keys else []
+    span = periods.span(keys[0], keys[-1], period) if keys else []
     by_period = {p: {k: per.get(p, Counter())[k] for k in order} for p in span}
 
     reply_counts: dict[str, Counter[str]] = {}
@@ -320,18 +202,18 @@ def compute(
         kinds=order,
         by_period=by_period,
         by_kind={k: kinds[k] for k in order},
-        by_category=_ranked(categories, NO_CATEGORY),
-        by_location=_ranked(locations, NO_LOCATION),
-        by_kecamatan=_ranked(kecamatan, NO_KECAMATAN),
+        by_category=periods.ranked(categories, NO_CATEGORY),
+        by_location=periods.ranked(locations, NO_LOCATION),
+        by_kecamatan=periods.ranked(kecamatan, NO_KECAMATAN),
         delivery=Durations(len(waits), quantile(waits, 0.5), quantile(waits, 0.9)),
         replies={p: dict(sorted(c.items())) for p, c in sorted(reply_counts.items())},
         undelivered={s: undelivered[s] for s in (*known, *other)},
         company_senders=companies,
-        by_location_code=_ranked(codes, NO_CODE),
+        by_location_code=periods.ranked(codes, NO_CODE),
         first=span[0] if span else None,
         last=span[-1] if span else None,
-        since_local=_local(since, tz),
-        until_local=_local(until, tz),
+        since_local=periods.local(since, tz),
+        until_local=periods.local(until, tz),
         by_period_category={p: dict(per_category.get(p, Counter())) for p in span},
         by_period_kecamatan={p: dict(per_kecamatan.get(p, Counter())) for p in span},
     )
@@ -339,41 +221,20 @@ def compute(
 
 # ------------------------------------------------------------------------------- load
 
-_MESSAGES_SQL = (
-    "SELECT m.received_at, m.stored_at, m.kind, m.category, m.location, m.location_code,"
-    " m.sender_type,"
-    " o.state, o.delivered_at FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
-    " WHERE m.update_of IS NULL"  # reports, not SMS: a follow-up adds to its report
-)
-_REPLIES_SQL = "SELECT purpose, state, created_at FROM replies"
-
-
-def _rows(conn: sqlite3.Connection, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    cur = conn.execute(sql, args)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
 
 def load(
-    store: StoreBase,
+    store: Store,
     *,
     period: Period = "day",
     since: float | None = None,
     until: float | None = None,
     tz: dt.tzinfo | None = None,
 ) -> Stats:
-    """Read the rows from the store (SELECTs only) and :func:`compute` the statistics."""
-    where, args = [], []
-    if since is not None:
-        where.append("created_at >= ?")
-        args.append(since)
-    if until is not None:
-        where.append("created_at < ?")
-        args.append(until)
-    replies_sql = _REPLIES_SQL + (" WHERE " + " AND ".join(where) if where else "")
+    """Read the rows from the store (:meth:`~sms1708.store.queries.Queries.report_rows`,
+    SELECTs only) and :func:`compute` the statistics."""
     return compute(
-        _rows(store.conn, _MESSAGES_SQL),
-        _rows(store.conn, replies_sql, args),
+        store.queries.report_rows(),
+        store.queries.reply_rows(since=since, until=until),
         period=period,
         since=since,
         until=until,

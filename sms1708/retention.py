@@ -41,5 +41,5 @@ def window(
 def preview(store: Any, w: Window, now: float) -> tuple[int, int]:
     """(complaints a purge would reach now, how many of them are dead), changing nothing."""
     before, dead_before = w.cutoffs(now)
-    ids = store.purge_candidates(before=before, dead_before=dead_before)
-    return len(ids), len(ids) - len(store.purge_candidates(before=before))
+    ids = store.maintenance.purge_candidates(before=before, dead_before=dead_before)
+    return len(ids), len(ids) - len(store.maintenance.purge_candidates(before=before))

@@ -25,7 +25,7 @@ class Facts:
     #: the daemon's latest status, ``{}`` when it does not run (a stale file says nothing)
     daemon: dict[str, Any]
     running: bool
-    #: ``store.counts()``: messages, outbox, replies and parts by state
+    #: ``store.queries.counts()``: messages, outbox, replies and parts by state
     counts: dict[str, dict[str, int]]
     #: replies sent today per modem, from the site's midnight (the send gate's count)
     today: dict[str, int]
@@ -55,15 +55,15 @@ def gather(cfg: config.Config, store: Any) -> Facts:
     """Read the facts from ``store`` and the daemon's status file."""
     from sms1708.store.sendgate import day_start
 
-    counts = store.counts()
-    oldest = store.oldest_pending()
-    last = store.last_delivery()
+    counts = store.queries.counts()
+    oldest = store.queries.oldest_pending()
+    last = store.queries.last_delivery()
     # the same count, from the same midnight, as the gate that enforces the budget
-    today = store.replies_since(day_start(sitetime.now()))
+    today = store.queries.replies_since(day_start(sitetime.now()))
     running, daemon = running_daemon(cfg)
-    unconfirmed = store.unconfirmed_replies()
+    unconfirmed = store.replies.unconfirmed()
     dests = destination_status(cfg, store, daemon)
-    backlog, backlog_oldest = store.reply_backlog()
+    backlog, backlog_oldest = store.queries.reply_backlog()
     return Facts(
         database=store.path,
         daemon=daemon,

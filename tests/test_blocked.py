@@ -27,7 +27,7 @@ def store(tmp_path: Path) -> Store:
 
 def receive(store: Store, sender: str, text: str, index: int, now: float) -> int:
     [pdu] = encode_deliver(sender, text, datetime(2026, 11, 1, 8, index, tzinfo=WIB))
-    [res] = store.ingest(
+    [res] = store.intake.ingest(
         "modem0",
         [IncomingPart("SM", index, pdu, decode_deliver(pdu))],
         now=now,
@@ -37,53 +37,53 @@ def receive(store: Store, sender: str, text: str, index: int, now: float) -> int
 
 
 def test_block_is_idempotent_and_every_spelling_is_one_number(store: Store) -> None:
-    assert not store.is_blocked("+6281234567890")
-    store.block_number("+6281234567890", by="ani", reason="asked to stop", now=T0)
-    store.block_number("081234567890", by="budi", reason="again", now=T0 + 5)
+    assert not store.blocked.is_blocked("+6281234567890")
+    store.blocked.block("+6281234567890", by="ani", reason="asked to stop", now=T0)
+    store.blocked.block("081234567890", by="budi", reason="again", now=T0 + 5)
     for spelling in ("+6281234567890", "6281234567890", "081234567890", "0812-3456-7890"):
-        assert store.is_blocked(spelling), spelling
-    assert not store.is_blocked("+6281234567891")
-    assert not store.is_blocked("")
-    assert store.blocked_numbers() == [BlockedNumber("+6281234567890", T0, "ani", "asked to stop")]
-    assert store.unblock_number("6281234567890", by="ani", now=T0 + 10) is True
-    assert store.unblock_number("6281234567890", by="ani", now=T0 + 11) is False
-    assert not store.is_blocked("+6281234567890")
-    assert store.blocked_numbers() == []
+        assert store.blocked.is_blocked(spelling), spelling
+    assert not store.blocked.is_blocked("+6281234567891")
+    assert not store.blocked.is_blocked("")
+    assert store.blocked.numbers() == [BlockedNumber("+6281234567890", T0, "ani", "asked to stop")]
+    assert store.blocked.unblock("6281234567890", by="ani", now=T0 + 10) is True
+    assert store.blocked.unblock("6281234567890", by="ani", now=T0 + 11) is False
+    assert not store.blocked.is_blocked("+6281234567890")
+    assert store.blocked.numbers() == []
 
 
 def test_a_block_survives_reopening_the_file(tmp_path: Path) -> None:
     s = Store.open(tmp_path / "db.sqlite")
-    s.block_number("+6281111111111", by="ani", now=T0)
+    s.blocked.block("+6281111111111", by="ani", now=T0)
     s.close()
     s = Store.open(tmp_path / "db.sqlite")
-    assert s.is_blocked("081111111111")
-    assert [b.by for b in s.blocked_numbers()] == ["ani"]
+    assert s.blocked.is_blocked("081111111111")
+    assert [b.by for b in s.blocked.numbers()] == ["ani"]
 
 
 def test_a_number_without_digits_cannot_be_blocked(store: Store) -> None:
     with pytest.raises(ValueError, match="not a phone number"):
-        store.block_number("TELKOMSEL", by="ani", now=T0)
-    assert store.unblock_number("TELKOMSEL", by="ani", now=T0) is False
+        store.blocked.block("TELKOMSEL", by="ani", now=T0)
+    assert store.blocked.unblock("TELKOMSEL", by="ani", now=T0) is False
 
 
 def test_a_blocked_number_is_still_heard_but_not_answered(store: Store) -> None:
-    store.block_number("081234567890", by="ani", now=T0)
+    store.blocked.block("081234567890", by="ani", now=T0)
     mid = receive(store, "+6281234567890", "LAPOR jalan rusak di desa Tanjung", 1, T0 + 1)
-    m = store.message(mid)
+    m = store.queries.message(mid)
     assert m is not None and m["kind"] == "pengaduan" and m["state"] == "queued"
     assert [(r["state"], r["reason"]) for r in m["replies"]] == [("suppressed", "blocked number")]
-    assert store.claim_replies("modem0", now=T0 + 2, lease=60, limit=10) == []
+    assert store.replies.claim("modem0", now=T0 + 2, lease=60, limit=10) == []
 
 
 def test_a_reply_queued_before_the_block_is_not_sent(store: Store) -> None:
-    rid = store.queue_reply(
+    rid = store.replies.queue_reply(
         modem="modem0", recipient="+6281234567890", text="tes", purpose="operator", now=T0
     )
-    other = store.queue_reply(
+    other = store.replies.queue_reply(
         modem="modem0", recipient="+6281234567899", text="tes", purpose="operator", now=T0
     )
-    store.block_number("6281234567890", by="ani", now=T0 + 1)
-    claimed = store.claim_replies("modem0", now=T0 + 2, lease=60, limit=10)
+    store.blocked.block("6281234567890", by="ani", now=T0 + 1)
+    claimed = store.replies.claim("modem0", now=T0 + 2, lease=60, limit=10)
     assert [c.id for c in claimed] == [other]
     row = store.conn.execute("SELECT state, reason FROM replies WHERE id = ?", (rid,)).fetchone()
     assert tuple(row) == ("suppressed", "blocked number")

@@ -19,7 +19,7 @@ from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 
 from .conftest import ROOT, write_config
 
@@ -50,28 +50,36 @@ def filled(cfg: Path, tmp_path: Path) -> Path:
     texts = ["LAPOR jalan rusak", "LAPOR pungli di kantor desa", "aspirasi taman baca", "?"]
     for i, t in enumerate(texts):
         [p] = encode_deliver(f"+62812345678{i:02d}", t, datetime(2026, 11, 1, 8, i, tzinfo=WIB))
-        s.ingest(
+        s.intake.ingest(
             "modem0",
             [IncomingPart("SM", i + 1, p, decode_deliver(p))],
             now=time.time(),
             rules=IntakeRules(),
         )
-    s.claim_outbox(now=time.time(), lease=60, limit=2)  # the forwarder's claim of 1 and 2
-    s.record_attempt(
-        1,
-        Decision(State.DELIVERED, None, "delivered"),
-        outcome="delivered",
-        now=time.time(),
-        http_status=201,
-        tracking_id="1916449",
+    s.outbox.claim(now=time.time(), lease=60, limit=2)  # the forwarder's claim of 1 and 2
+    s.outbox.record(
+        [
+            Attempt(
+                1,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=time.time(),
+                http_status=201,
+                tracking_id="1916449",
+            )
+        ]
     )
-    s.record_attempt(
-        2,
-        Decision(State.DEAD, None, "rejected: HTTP 422"),
-        outcome="rejected",
-        now=time.time(),
-        http_status=422,
-        detail="HTTP 422: bad record",
+    s.outbox.record(
+        [
+            Attempt(
+                2,
+                Decision(State.DEAD, None, "rejected: HTTP 422"),
+                outcome="rejected",
+                ended_at=time.time(),
+                http_status=422,
+                detail="HTTP 422: bad record",
+            )
+        ]
     )
     s.close()
     return cfg
@@ -171,10 +179,10 @@ def test_replay_is_a_dry_run_unless_yes(filled: Path, tmp_path: Path) -> None:
     r = run("--config", str(filled), "replay", "--state", "dead")
     assert "would replay" in r.output and "2" in r.output
     s = Store.open(tmp_path / "db.sqlite")
-    assert s.message(2)["state"] == "dead"  # type: ignore[index]
+    assert s.queries.message(2)["state"] == "dead"  # type: ignore[index]
     r = run("--config", str(filled), "replay", "--state", "dead", "--yes")
     assert "replayed: 1" in r.output
-    m = s.message(2)
+    m = s.queries.message(2)
     assert m is not None and m["state"] == "queued"
     s.close()
     r = CliRunner().invoke(main, ["--config", str(filled), "replay"])
@@ -222,7 +230,7 @@ def test_backup_is_a_checked_private_copy_and_never_overwrites(
     assert "backup written" in r.output
     assert oct(dest.stat().st_mode & 0o777) == "0o600"
     copy = Store.open(dest, create=False)
-    assert copy.counts()["messages"]["total"] == 4 and copy.quick_check() == "ok"
+    assert copy.queries.counts()["messages"]["total"] == 4 and copy.quick_check() == "ok"
     copy.close()
     again = CliRunner().invoke(main, ["--config", str(filled), "backup", str(dest)])
     assert again.exit_code == 1 and "already exists" in again.output
@@ -240,13 +248,13 @@ def test_purge_removes_personal_data_of_old_finished_complaints_only(
     r = run("--config", str(filled), "purge", "--yes")
     assert "purged personal data of 2" in r.output
     s = Store.open(tmp_path / "db.sqlite")
-    purged = s.message(1)
+    purged = s.queries.message(1)
     assert purged is not None
     assert purged["sender"] == "" and purged["text"] == "" and purged["purged_at"]
     assert purged["kind"] == "pengaduan" and purged["state"] == "delivered"
     assert all(p["pdu"] == "" for p in purged["parts"])
     assert all(r["text"] == "" for r in purged["replies"])
-    kept = s.message(2)
+    kept = s.queries.message(2)
     assert kept is not None and kept["sender"] == "+6281234567801" and kept["text"]
     s.close()
     assert "would purge personal data of 0" in run("--config", str(filled), "purge").output
@@ -317,12 +325,12 @@ def test_reparse_shows_then_applies_what_new_tables_change(filled: Path, tmp_pat
     assert "#3" in r.output and "'aspirasi'" in r.output
     assert "would update (add --yes)" in r.output
     s = Store.open(tmp_path / "db.sqlite")
-    assert s.message(1)["location"] is None  # type: ignore[index]
+    assert s.queries.message(1)["location"] is None  # type: ignore[index]
     s.close()
     r = run("--config", str(filled), "reparse", "--yes")
     assert "updated: " in r.output
     s = Store.open(tmp_path / "db.sqlite")
-    m1, m3 = s.message(1), s.message(3)
+    m1, m3 = s.queries.message(1), s.queries.message(3)
     s.close()
     assert m1 is not None and m1["location"] == "Desa Tanjung Raja, Kec. Muara Enim"
     assert m1["category"] == "infrastruktur"

@@ -35,7 +35,7 @@ def test_demo_ends_by_itself_with_exit_0_and_a_summary(tmp_path: Path) -> None:
     m = re.search(r"user: (\S+)   password: (\S+)", out)
     assert m and "web" in out and "http://127.0.0.1:8708/" in out, out
     store = Store.open(tmp_path / "demo" / "sms1708.db", create=False)
-    user = store.user(m.group(1))
+    user = store.accounts.user(m.group(1))
     assert user is not None and user.role == "admin"
     assert passwords.verify(user.password_hash, m.group(2))
     assert out.count(m.group(2)) == 1

@@ -74,7 +74,7 @@ def two(db: Path, lapor: str, spikm: str, **extra: Any) -> dict[str, Any]:
 def sms(store: Store, n: int, text: str, now: float, cfg: Config) -> int:
     scts = datetime(2026, 11, 30, 9, 0, tzinfo=WIB) + timedelta(minutes=n)
     [pdu] = encode_deliver(f"+6281234{n:06d}", text, scts)
-    [res] = store.ingest(
+    [res] = store.intake.ingest(
         "modem0",
         [IncomingPart("SM", n, pdu, decode_deliver(pdu))],
         now=now,
@@ -85,7 +85,7 @@ def sms(store: Store, n: int, text: str, now: float, cfg: Config) -> int:
 
 
 def deliveries(store: Store, mid: int) -> dict[str, dict[str, Any]]:
-    return {d["destination"]: d for d in store.deliveries(mid)}
+    return {d["destination"]: d for d in store.queries.deliveries(mid)}
 
 
 @pytest.fixture
@@ -289,14 +289,17 @@ def test_a_complaint_gets_one_delivery_row_per_matching_destination(tmp_path: Pa
         assert set(deliveries(store, only)) == {"lapor"}
         assert set(deliveries(store, info)) == {"lapor", "spikm"}
         assert deliveries(store, local) == {}
-        assert store.destination_counts() == {"lapor": {"queued": 3}, "spikm": {"queued": 2}}
+        assert store.queries.destination_counts() == {
+            "lapor": {"queued": 3},
+            "spikm": {"queued": 2},
+        }
         # each destination claims its own rows, with the complaint's one key
-        a = store.claim_outbox(now=T0, lease=60, limit=10, destination="lapor")
-        b = store.claim_outbox(now=T0, lease=60, limit=10, destination="spikm")
+        a = store.outbox.claim(now=T0, lease=60, limit=10, destination="lapor")
+        b = store.outbox.claim(now=T0, lease=60, limit=10, destination="spikm")
         assert sorted(i.message_id for i in a) == [both, only, info]
         assert sorted(i.message_id for i in b) == [both, info]
         assert {i.key for i in b} <= {i.key for i in a}
-        assert store.claim_outbox(now=T0, lease=60, limit=10, destination="lapor") == []
+        assert store.outbox.claim(now=T0, lease=60, limit=10, destination="lapor") == []
     finally:
         store.close()
 
@@ -361,10 +364,10 @@ def test_one_destination_down_for_an_hour_never_holds_back_the_other(
         assert t.fwd["lapor"].breaker.allow(t.clock())
         spikm = [deliveries(t.store, m)["spikm"] for m in mids]
         assert {d["state"] for d in spikm} <= {"queued", "retry"}  # none dead, none lost
-        keys = [t.store.message(m)["key"] for m in mids]  # type: ignore[index]
+        keys = [t.store.queries.message(m)["key"] for m in mids]  # type: ignore[index]
         assert Counter(upstream.keys()) == Counter(keys)
         # the complaint's state shows what still needs doing
-        assert t.store.message(mids[0])["state"] == "retry"  # type: ignore[index]
+        assert t.store.queries.message(mids[0])["state"] == "retry"  # type: ignore[index]
 
         second.up()
         for _ in range(40):  # back: the breaker's probe, then the backlog, as rows fall due
@@ -374,7 +377,7 @@ def test_one_destination_down_for_an_hour_never_holds_back_the_other(
             if all(deliveries(t.store, m)["spikm"]["state"] == "delivered" for m in mids):
                 break
         for m in mids:
-            row = t.store.message(m)
+            row = t.store.queries.message(m)
             assert row is not None and row["state"] == "delivered"
             d = deliveries(t.store, m)
             assert d["lapor"]["state"] == d["spikm"]["state"] == "delivered"
@@ -384,7 +387,7 @@ def test_one_destination_down_for_an_hour_never_holds_back_the_other(
         # exactly once per destination: every request that reached each server was accepted
         assert sorted(Counter(second.keys()).values()) == [1] * len(mids)
         assert sorted(Counter(upstream.keys()).values()) == [1] * len(mids)
-        assert t.store.counts()["outbox"] == {"delivered": len(mids)}
+        assert t.store.queries.counts()["outbox"] == {"delivered": len(mids)}
     finally:
         t.close()
 
@@ -396,11 +399,11 @@ def test_the_tracking_id_texted_to_the_citizen_comes_from_the_primary(
     try:
         mid = t.sms("LAPOR#jalan#Lawang Kidul#jembatan putus")
         assert t.step("spikm") == 1  # the other one answers first
-        row = t.store.message(mid)
+        row = t.store.queries.message(mid)
         assert row is not None and row["tracking_id"] is None
         assert not [r for r in row["replies"] if r["purpose"] == "tracking"]
         assert t.step("lapor") == 1
-        row = t.store.message(mid)
+        row = t.store.queries.message(mid)
         assert row is not None
         assert row["tracking_id"] == upstream.tracking[row["key"]]
         # the citizen learns the primary's id: in the receipt when it came in time (one SMS
@@ -424,16 +427,16 @@ def test_replay_moves_one_destinations_dead_rows_only(
         assert t.step("lapor") == t.step("spikm") == 1
         assert {d["state"] for d in deliveries(t.store, mid).values()} == {"dead"}
         second.reject_if = None
-        assert t.store.replay(state="dead", destination="spikm", now=t.clock(), dry_run=False) == [
-            mid
-        ]
+        assert t.store.outbox.replay(
+            state="dead", destination="spikm", now=t.clock(), dry_run=False
+        ) == [mid]
         d = deliveries(t.store, mid)
         assert (d["lapor"]["state"], d["spikm"]["state"]) == ("dead", "queued")
         assert t.step("lapor") == 0
         assert t.step("spikm") == 1
         d = deliveries(t.store, mid)
         assert (d["lapor"]["state"], d["spikm"]["state"]) == ("dead", "delivered")
-        assert t.store.message(mid)["state"] == "dead"  # type: ignore[index]
+        assert t.store.queries.message(mid)["state"] == "dead"  # type: ignore[index]
     finally:
         t.close()
 
@@ -538,7 +541,7 @@ def test_the_migration_moves_a_store_of_the_previous_release_without_losing_a_ro
             "SELECT COUNT(*), MIN(destination), MAX(destination) FROM attempts"
         ).fetchone()[:] == (attempts, "upstream", "upstream")
         # and the queue goes on: the shorthand destination claims what was due
-        claimed = store.claim_outbox(now=T0 + 10_000, lease=60, limit=10)
+        claimed = store.outbox.claim(now=T0 + 10_000, lease=60, limit=10)
         pending = {b["message_id"] for b in before if b["state"] not in ("delivered", "dead")}
         assert {i.message_id for i in claimed} == pending and len(pending) == 4
     finally:

@@ -153,8 +153,10 @@ def run_scenario(
             def done() -> bool:
                 d.tick()
                 assert d.revive() == [], "a loop died"
-                replies = query(db, "SELECT state FROM replies")
+                # statuses first: a status change and the reply telling it are committed
+                # together, so a status seen here has its reply in the next read
                 asked = query(db, "SELECT upstream_status FROM messages")
+                replies = query(db, "SELECT state FROM replies")
                 return (
                     all_delivered(modem, db, set(upstream.tracking), len(SMS))
                     and len(replies) >= len(SMS)
@@ -304,7 +306,7 @@ def test_the_fault_helper_fails_the_nth_transaction_only_and_rolls_it_back(
     try:
         for i in range(3):
             try:
-                store.queue_reply(
+                store.replies.queue_reply(
                     modem="m", recipient="+6281234567890", text=f"t{i}", purpose="p", now=0.0
                 )
             except StoreFullError:

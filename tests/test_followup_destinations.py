@@ -14,7 +14,7 @@ from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.routing import Route, Routing
 from sms1708.core.states import State
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 from sms1708.table_files import default_tables
 
 from .test_store import CITIZEN, MODEM, SCTS, T0
@@ -29,24 +29,28 @@ def sms(s: Store, text: str, routing: Routing, *, minutes: int = 0) -> int:
     [pdu] = encode_deliver(CITIZEN, text, SCTS + timedelta(minutes=minutes))
     rules = IntakeRules(keywords=default_tables(), routing=routing)
     part = IncomingPart("SM", 1, pdu, decode_deliver(pdu))
-    [res] = s.ingest(MODEM, [part], now=T0 + 60 * minutes, rules=rules)
+    [res] = s.intake.ingest(MODEM, [part], now=T0 + 60 * minutes, rules=rules)
     return res.message_ids[0]
 
 
 def claim(s: Store, destination: str, now: float) -> list[int]:
     return [
-        i.message_id for i in s.claim_outbox(now=now, lease=60, limit=10, destination=destination)
+        i.message_id for i in s.outbox.claim(now=now, lease=60, limit=10, destination=destination)
     ]
 
 
 def attempt(s: Store, mid: int, destination: str, state: State, now: float) -> None:
     due = None if state is State.DELIVERED else now + 30
-    s.record_attempt(
-        mid,
-        Decision(state, due, state.value),
-        outcome=state.value,
-        now=now,
-        destination=destination,
+    s.outbox.record(
+        [
+            Attempt(
+                mid,
+                Decision(state, due, state.value),
+                outcome=state.value,
+                ended_at=now,
+                destination=destination,
+            )
+        ]
     )
 
 
@@ -70,7 +74,7 @@ def test_an_update_reaches_both_destinations_of_its_report_each_after_the_report
     # routing changed meanwhile (a destination taking everything was added): the update still
     # goes where its report went, and to no other destination
     more = sms(store, "lubangnya besar dekat SD 5, sudah 3 bulan", THREE, minutes=5)
-    assert store.message(more)["update_of"] == report  # type: ignore[index]
+    assert store.queries.message(more)["update_of"] == report  # type: ignore[index]
     assert destinations(store, more) == ["lapor", "spikm"]
     assert claim(store, "ppid", T0 + 400) == []
 
@@ -81,7 +85,7 @@ def test_an_update_reaches_both_destinations_of_its_report_each_after_the_report
     attempt(store, report, "lapor", State.DELIVERED, now + 1)
     attempt(store, report, "spikm", State.RETRY, now + 1)
     assert claim(store, "spikm", now + 2) == []  # neither the report (backoff) nor the update
-    assert store.next_outbox_due("spikm") == now + 31  # the report's retry, not "now"
+    assert store.outbox.next_due("spikm") == now + 31  # the report's retry, not "now"
     assert claim(store, "lapor", now + 2) == [more]
     attempt(store, more, "lapor", State.DELIVERED, now + 3)
 
@@ -109,9 +113,11 @@ def test_a_report_dead_at_one_destination_holds_its_update_there_only(store: Sto
     attempt(store, report, "spikm", State.DEAD, now + 1)
     assert claim(store, "lapor", now + 2) == [more]  # not held by the dead destination
     assert claim(store, "spikm", now + 1000) == []  # held behind its dead report there
-    assert store.next_outbox_due("spikm") is None  # and not counted as due
+    assert store.outbox.next_due("spikm") is None  # and not counted as due
     # an operator replays the report to spikm: the update follows it there
-    assert store.replay(message_id=report, destination="spikm", now=now + 2000, dry_run=False)
+    assert store.outbox.replay(
+        message_id=report, destination="spikm", now=now + 2000, dry_run=False
+    )
     assert claim(store, "spikm", now + 2001) == [report]
     attempt(store, report, "spikm", State.DELIVERED, now + 2002)
     assert claim(store, "spikm", now + 2003) == [more]

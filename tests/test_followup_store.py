@@ -22,7 +22,7 @@ from sms1708.core.policy import Decision
 from sms1708.core.routing import Routing
 from sms1708.core.states import State
 from sms1708.store.schema import migrations
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 from sms1708.table_files import default_tables
 from sms1708.upstream import lapor, webhook
 
@@ -34,7 +34,9 @@ RULES = IntakeRules(keywords=default_tables())  # with the shipped places and ca
 
 def sms(s: Store, sender: str, text: str, *, now: float = T0, scts: datetime = SCTS) -> int:
     [pdu] = encode_deliver(sender, text, scts)
-    [res] = s.ingest(MODEM, [IncomingPart("SM", 1, pdu, decode_deliver(pdu))], now=now, rules=RULES)
+    [res] = s.intake.ingest(
+        MODEM, [IncomingPart("SM", 1, pdu, decode_deliver(pdu))], now=now, rules=RULES
+    )
     assert res.new and len(res.message_ids) == 1
     return res.message_ids[0]
 
@@ -43,13 +45,21 @@ LATER = SCTS + timedelta(minutes=5)
 
 
 def deliver(s: Store, mid: int, now: float, tracking: str | None = None) -> None:
-    s.record_attempt(
-        mid, Decision(State.DELIVERED, None, ""), outcome="delivered", now=now, tracking_id=tracking
+    s.outbox.record(
+        [
+            Attempt(
+                mid,
+                Decision(State.DELIVERED, None, ""),
+                outcome="delivered",
+                ended_at=now,
+                tracking_id=tracking,
+            )
+        ]
     )
 
 
 def claim_ids(s: Store, now: float) -> list[int]:
-    return [i.message_id for i in s.claim_outbox(now=now, lease=60, limit=10)]
+    return [i.message_id for i in s.outbox.claim(now=now, lease=60, limit=10)]
 
 
 def message(s: Store, mid: int) -> dict[str, Any]:
@@ -91,7 +101,7 @@ def test_a_keywordless_sms_after_a_report_joins_it_with_a_short_receipt(store: S
 
 def test_the_receipt_of_a_followup_passes_the_one_send_gate(store: Store) -> None:
     report = sms(store, CITIZEN, "LAPOR jalan rusak di desa Tanjung Raja")
-    store.block_number(CITIZEN, by="op", now=T0)
+    store.blocked.block(CITIZEN, by="op", now=T0)
     more = sms(store, CITIZEN, "lubangnya besar", scts=LATER)
     assert message(store, more)["update_of"] == report  # still joined and forwarded
     [(purpose, state, _text)] = replies(store, more)
@@ -145,17 +155,21 @@ def test_an_update_waits_behind_its_undelivered_report_then_names_it(store: Stor
     report = sms(store, CITIZEN, "LAPOR jalan rusak di desa Tanjung Raja")
     more = sms(store, CITIZEN, "lubangnya besar", scts=LATER)
     assert claim_ids(store, T0 + 1) == [report]  # the update is not claimed with it
-    store.record_attempt(
-        report,
-        Decision(State.RETRY, T0 + 30, "HTTP 503"),
-        outcome="retryable",
-        now=T0 + 2,
+    store.outbox.record(
+        [
+            Attempt(
+                report,
+                Decision(State.RETRY, T0 + 30, "HTTP 503"),
+                outcome="retryable",
+                ended_at=T0 + 2,
+            )
+        ]
     )
     assert claim_ids(store, T0 + 10) == []  # the report waits for its retry; so does the update
-    assert store.next_outbox_due() == T0 + 30  # not "now": the forwarder does not spin
+    assert store.outbox.next_due() == T0 + 30  # not "now": the forwarder does not spin
     assert claim_ids(store, T0 + 31) == [report]
     deliver(store, report, T0 + 32, tracking="1916449")
-    [item] = store.claim_outbox(now=T0 + 33, lease=60, limit=10)
+    [item] = store.outbox.claim(now=T0 + 33, lease=60, limit=10)
     assert item.message_id == more
     body = webhook.body(item.record, item.key)
     assert body["id"] == item.key != message(store, report)["key"]
@@ -176,13 +190,13 @@ def test_the_upstream_status_of_an_update_is_not_polled(store: Store) -> None:
     more = sms(store, CITIZEN, "lubangnya besar", scts=LATER)
     deliver(store, report, T0 + 1, tracking="1916449")
     deliver(store, more, T0 + 2, tracking="1916450")
-    due = store.status_due(now=T0 + 10, interval=1, max_age=86400, limit=10)
+    due = store.outbox.status_due(now=T0 + 10, interval=1, max_age=86400, limit=10)
     assert [r["id"] for r in due] == [report]
 
 
 def test_a_report_body_says_update_of_null(store: Store) -> None:
     report = sms(store, CITIZEN, "LAPOR jalan rusak di desa Tanjung Raja")
-    [item] = store.claim_outbox(now=T0 + 1, lease=60, limit=10)
+    [item] = store.outbox.claim(now=T0 + 1, lease=60, limit=10)
     assert item.message_id == report
     assert webhook.body(item.record, item.key)["update_of"] is None
     assert "parent_tracking_id" not in lapor.body(item.record, item.key, LaporConfig())
@@ -199,23 +213,25 @@ def test_detach_makes_a_followup_its_own_report_with_a_fresh_key(store: Store) -
     deliver(store, wrong, T0 + 6)  # already sent as an update
     before = message(store, wrong)
     tables = default_tables()
-    d = store.detach(wrong, tables=tables, routing=Routing(), now=T0 + 100, dry_run=True)
+    d = store.followups.detach(wrong, tables=tables, routing=Routing(), now=T0 + 100, dry_run=True)
     assert (d.report_id, d.kind, d.forwarded) == (report, "pengaduan", True)
     assert message(store, wrong) == before  # a dry run changes nothing
-    store.detach(wrong, tables=tables, routing=Routing(), now=T0 + 100, dry_run=False)
+    store.followups.detach(wrong, tables=tables, routing=Routing(), now=T0 + 100, dry_run=False)
     after = message(store, wrong)
     assert after["update_of"] is None and after["detached_at"] == T0 + 100
     assert after["key"] == d.key != before["key"]
     assert after["text"] == "lampu jalan mati di desa Karang Raja"
     row = outbox(store, wrong)
     assert (row["state"], row["attempts"], row["delivered_at"]) == ("queued", 0, None)
-    [item] = store.claim_outbox(now=T0 + 101, lease=60, limit=10)
+    [item] = store.outbox.claim(now=T0 + 101, lease=60, limit=10)
     assert item.message_id == wrong and item.key == d.key
     assert webhook.body(item.record, item.key)["update_of"] is None  # a report now
     with pytest.raises(ValueError, match="not a follow-up"):
-        store.detach(report, tables=tables, routing=Routing(), now=T0 + 200, dry_run=False)
+        store.followups.detach(
+            report, tables=tables, routing=Routing(), now=T0 + 200, dry_run=False
+        )
     with pytest.raises(LookupError):
-        store.detach(999, tables=tables, routing=Routing(), now=T0 + 200, dry_run=False)
+        store.followups.detach(999, tables=tables, routing=Routing(), now=T0 + 200, dry_run=False)
 
 
 def test_detach_refuses_while_the_update_is_being_sent(store: Store) -> None:
@@ -224,7 +240,9 @@ def test_detach_refuses_while_the_update_is_being_sent(store: Store) -> None:
     deliver(store, report, T0 + 1)
     assert claim_ids(store, T0 + 2) == [more]  # in flight with its old key
     with pytest.raises(ValueError, match="being sent"):
-        store.detach(more, tables=default_tables(), routing=Routing(), now=T0 + 3, dry_run=False)
+        store.followups.detach(
+            more, tables=default_tables(), routing=Routing(), now=T0 + 3, dry_run=False
+        )
 
 
 # ------------------------------------------------------------------ what operators read
@@ -237,11 +255,11 @@ def test_operators_see_reports_with_their_followups_and_stats_count_reports(
     a = sms(store, CITIZEN, "lubangnya besar", scts=LATER)
     b = sms(store, CITIZEN, "sudah 3 bulan", scts=LATER + timedelta(minutes=1))
     other = sms(store, NEIGHBOUR, "LAPOR lampu jalan mati", scts=LATER)
-    listed = store.list_messages()
+    listed = store.queries.list_messages()
     assert [m["id"] for m in listed] == [other, report]
     assert next(m for m in listed if m["id"] == report)["followups"] == 2
-    assert [m["id"] for m in store.list_messages(state="queued")] == [other, b, a, report]
-    shown = store.message(report)
+    assert [m["id"] for m in store.queries.list_messages(state="queued")] == [other, b, a, report]
+    shown = store.queries.message(report)
     assert shown is not None
     assert [(f["id"], f["text"]) for f in shown["followups"]] == [
         (a, "lubangnya besar"),
@@ -249,7 +267,7 @@ def test_operators_see_reports_with_their_followups_and_stats_count_reports(
     ]
     stats = reports.load(store)
     assert stats.total == 2  # reports, not SMS
-    rows = {r["id"]: r for r in store.export_rows()}
+    rows = {r["id"]: r for r in store.queries.export_rows()}
     assert rows[a]["update_of"] == report and rows[report]["update_of"] is None
     # the commands
     cfg = write_config(tmp_path / "c.toml", {"store": {"path": store.path}})
@@ -280,7 +298,7 @@ def test_the_detach_command_is_a_dry_run_first(store: Store, tmp_path: Path) -> 
     assert message(store, more)["update_of"] == report
     out = runner.invoke(main, ["--config", str(cfg), "detach", str(more), "--yes"])
     assert out.exit_code == 0 and f"detached SMS #{more} from report #{report}" in out.output
-    [entry] = store.audit_log(action="detach", limit=5)
+    [entry] = store.accounts.audit_log(action="detach", limit=5)
     assert entry["actor"].startswith("cli:") and entry["target"] == f"laporan {more}"
     assert message(store, more)["update_of"] is None
     out = runner.invoke(main, ["--config", str(cfg), "detach", str(report), "--yes"])
@@ -315,7 +333,7 @@ def test_a_store_written_before_m015_upgrades_without_losing_a_row(tmp_path: Pat
     try:
         assert count(s, "messages") == 2 and count(s, "outbox") == 2
         assert [message(s, i)["update_of"] for i in (1, 2)] == [None, None]  # reports stay
-        assert [m["id"] for m in s.list_messages()] == [2, 1]
+        assert [m["id"] for m in s.queries.list_messages()] == [2, 1]
         assert claim_ids(s, 1714532500) == [2]
     finally:
         s.close()

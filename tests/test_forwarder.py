@@ -74,7 +74,7 @@ class Rig:
         sender = sender or CITIZENS[self.sms_count % len(CITIZENS)]
         scts = datetime(2024, 5, 1, 10, 0, tzinfo=WIB) + timedelta(minutes=self.sms_count)
         [pdu] = encode_deliver(sender, text, scts)
-        [res] = self.store.ingest(
+        [res] = self.store.intake.ingest(
             "modem0",
             [IncomingPart("SM", self.sms_count, pdu, decode_deliver(pdu))],
             now=self.clock(),
@@ -87,7 +87,7 @@ class Rig:
         return self.fwd.step(self.store)
 
     def row(self, mid: int) -> dict[str, Any]:
-        m = self.store.message(mid)
+        m = self.store.queries.message(mid)
         assert m is not None
         return m
 
@@ -159,7 +159,7 @@ def test_an_outage_is_waited_out_with_one_stable_key_per_complaint(
     assert all(n == 2 for n in seen.values())  # the 503 attempt and the delivered one
     assert all(req.body["id"] == req.key for req in upstream.requests)
     assert r.step() == 0
-    assert r.store.next_outbox_due() is None
+    assert r.store.outbox.next_due() is None
 
 
 def test_a_poison_record_goes_dead_without_blocking_the_others_and_can_be_replayed(
@@ -181,7 +181,7 @@ def test_a_poison_record_goes_dead_without_blocking_the_others_and_can_be_replay
     assert r.step() == 0  # dead is never retried by itself
 
     upstream.reject_if = None  # the upstream fixed its validation
-    assert r.store.replay(state="dead", now=r.clock(), dry_run=False) == [poison]
+    assert r.store.outbox.replay(state="dead", now=r.clock(), dry_run=False) == [poison]
     assert r.step() == 1
     p = r.row(poison)
     assert (p["state"], p["attempts"]) == ("delivered", 2)
@@ -203,7 +203,7 @@ def test_a_timeout_is_ambiguous_and_retried_with_the_same_key(
     assert m["next_attempt_at"] > r.clock()
     assert m["tracking_id"] is None
     assert upstream.keys() == [key]  # it did arrive; we just never heard back
-    assert r.store.list_messages(state="ambiguous")[0]["id"] == mid  # shown to operators
+    assert r.store.queries.list_messages(state="ambiguous")[0]["id"] == mid  # shown to operators
 
     upstream.mode = "up"
     r.clock.advance(600)
@@ -228,7 +228,7 @@ def test_an_item_too_old_goes_dead_saying_it_gave_up(
     o = r.row(old)
     assert o["state"] == "dead" and "gave up" in o["last_error"]
     assert r.row(young)["state"] == "retry"
-    assert [m["id"] for m in r.store.list_messages(state="dead")] == [old]
+    assert [m["id"] for m in r.store.queries.list_messages(state="dead")] == [old]
 
 
 def test_a_claim_by_a_process_that_died_is_taken_over_after_the_lease(
@@ -237,7 +237,7 @@ def test_a_claim_by_a_process_that_died_is_taken_over_after_the_lease(
     r = rig(lease_seconds=60.0)
     mid = r.sms("LAPOR pipa air bocor di jalan utama")
     dying = Store.open(r.cfg.store.path)
-    [claimed] = dying.claim_outbox(now=r.clock(), lease=60, limit=10)
+    [claimed] = dying.outbox.claim(now=r.clock(), lease=60, limit=10)
     dying.close()  # it never recorded an outcome
 
     r.clock.advance(59)

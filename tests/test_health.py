@@ -12,6 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from sms1708.cli import main
+from sms1708.health import Health
 from sms1708.modem.emulator import EmulatedModem
 from sms1708.upstream.standin import StandIn
 
@@ -99,3 +100,11 @@ def test_an_idle_daemon_writes_nothing_to_disk(
     after = {f: (os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in files}
     assert after == before
     assert d.terminate() == 0
+
+
+def test_a_modem_is_reported_on_once_registered_and_asking_does_not_register_it() -> None:
+    h = Health()
+    assert h.modem("modem0") is None
+    assert "modem0" not in h.snapshot()["modems"]
+    entry = h.register_modem("modem0", "/dev/ttyUSB0")
+    assert h.modem("modem0") is entry and h.register_modem("modem0") is entry

@@ -272,7 +272,7 @@ def test_a_partial_message_that_cannot_be_made_is_quarantined_and_the_others_are
     try:
         for n, text in enumerate(["LAPOR " + "a" * 200, "RAHASIA " + "b" * 200]):
             [first, _second] = encode_deliver(f"+62812345000{n}", text, T0, concat_ref=n + 1)
-            store.ingest(
+            store.intake.ingest(
                 "modem0", [decode_incoming("SM", n + 1, first)], now=0.0, rules=IntakeRules()
             )
         real_plan = intake.plan
@@ -283,11 +283,11 @@ def test_a_partial_message_that_cannot_be_made_is_quarantined_and_the_others_are
             return real_plan(mid, msg, *rest, **kw)
 
         monkeypatch.setattr(intake, "plan", plan)
-        released = store.release_partials(now=10_000.0, timeout=60.0, rules=IntakeRules())
+        released = store.intake.release_partials(now=10_000.0, timeout=60.0, rules=IntakeRules())
         assert len(released) == 1
         rows = query(db, "SELECT status, error FROM parts ORDER BY id")
         assert [r["status"] for r in rows] == ["used", "quarantined"]
         assert "KeyError" in rows[1]["error"] and "RAHASIA" not in rows[1]["error"]
-        assert store.release_partials(now=20_000.0, timeout=60.0, rules=IntakeRules()) == []
+        assert store.intake.release_partials(now=20_000.0, timeout=60.0, rules=IntakeRules()) == []
     finally:
         store.close()

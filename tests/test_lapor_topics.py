@@ -60,7 +60,7 @@ def test_sync_fetches_the_tree_with_the_keytoken_and_keeps_it(
     assert "pungli                       !! NO TOPIC" in r.output
     assert r.exit_code == 1  # a category without a topic needs attention
     s = Store.open(tmp_path / "sms1708.db")
-    assert (2, 0, "Kesehatan") in s.lapor_topics() and len(s.lapor_topics()) == 10
+    assert (2, 0, "Kesehatan") in s.topics.all() and len(s.topics.all()) == 10
     # listing again without --sync reads the stored tree, no request
     before = len(topics_server.requests)
     again = _run(cfg, "--json")
@@ -90,7 +90,7 @@ def test_a_failed_sync_says_why_and_keeps_the_stored_tree(
     topics_server.mode = mode
     r = _run(cfg, "--sync", token=token)
     assert r.exit_code == 1 and why in r.output and "unchanged" in r.output
-    assert len(Store.open(tmp_path / "sms1708.db").lapor_topics()) == 10
+    assert len(Store.open(tmp_path / "sms1708.db").topics.all()) == 10
     assert token not in r.output
 
 
@@ -150,7 +150,7 @@ def test_tree_lines_survive_orphans_and_cycles() -> None:
 
 def test_the_lapor_profile_sends_the_synced_topic_id(tmp_path: Path, upstream: StandIn) -> None:
     db = tmp_path / "sms1708.db"
-    Store.open(db).replace_lapor_topics([(2, 0, "Kesehatan"), (8, 0, "Topik Lainnya")], now=1.0)
+    Store.open(db).topics.replace([(2, 0, "Kesehatan"), (8, 0, "Topik Lainnya")], now=1.0)
     cfg = from_mapping(
         {
             "store": {"path": str(db)},
@@ -188,7 +188,7 @@ def test_a_sync_reaches_a_running_forwarder(tmp_path: Path) -> None:
     now = [0.0]
     ids = TopicIds(cfg, refresh=60.0, clock=lambda: now[0])
     assert ids("kesehatan") == 0  # never synced: the default
-    store.replace_lapor_topics([(2, 0, "Kesehatan")], now=1.0)
+    store.topics.replace([(2, 0, "Kesehatan")], now=1.0)
     assert ids("kesehatan") == 0  # read again only after the refresh interval
     now[0] = 61.0
     assert ids("kesehatan") == 2

@@ -28,6 +28,7 @@ from sms1708.modem.at import ATSession
 from sms1708.modem.emulator import EmulatedModem
 from sms1708.modem.worker import ModemWorker
 from sms1708.store.outbox import STATUS_QUARANTINE_AFTER
+from sms1708.store.receiving import Intake
 from sms1708.store.store import IncomingPart, Store
 from sms1708.upstream.forwarder import Forwarder
 from sms1708.upstream.standin import StandIn
@@ -43,7 +44,7 @@ def complaint(store: Store, n: int) -> None:
     [p] = encode_deliver(
         f"+62812345670{n:02d}", f"LAPOR keluhan nomor {n}", datetime(2026, 11, 23, 9, n, tzinfo=WIB)
     )
-    store.ingest(
+    store.intake.ingest(
         "modem0", [IncomingPart("SM", n, p, decode_deliver(p))], now=0.0, rules=IntakeRules()
     )
 
@@ -148,7 +149,7 @@ def test_the_reply_sender_records_a_failure_against_the_reply_and_sends_the_othe
         session.command("ATE0")
         session.command("AT+CMGF=0")
         for number in (POISON, "+6281234567802"):
-            store.queue_reply(
+            store.replies.queue_reply(
                 modem="modem0", recipient=number, text="Terima kasih", purpose="receipt", now=0.0
             )
         policy = RetryPolicy(base=0.0, cap=0.0, max_attempts=3)
@@ -208,11 +209,13 @@ def test_a_modem_that_comes_up_and_fails_at_once_backs_off_instead_of_retrying_e
     modem.receive_sms("+6281234567890", "LAPOR jalan rusak", notify=False)
 
     def always_failing_ingest(path: str) -> Store:
-        class Broken(Store):
+        class Broken(Intake):
             def ingest(self, *args: Any, **kwargs: Any) -> Any:
                 raise RuntimeError("injected: a bug while storing")
 
-        return Broken.open(path)
+        store = Store.open(path)
+        store.intake = Broken(store)
+        return store
 
     cfg = from_mapping(
         {

@@ -116,7 +116,7 @@ def test_a_thousand_random_and_mutated_pdus_never_crash_and_nothing_unstored_is_
             break
     assert not unstored_deletes
     assert big_modem.stored() == {}
-    counts = store.counts()
+    counts = store.queries.counts()
     assert counts["parts"].get("quarantined", 0) > 100  # most mutations are undecodable
     assert total_committed >= len(pdus)
     assert session.alive
@@ -140,8 +140,8 @@ def test_an_8bit_data_sms_is_kept_raw_and_not_answered(
     store = Store.open(tmp_path / "sms1708.db")
     r = drain(session, store)
     assert (r.committed, r.messages, r.deleted) == (1, 0, 1)
-    assert store.counts()["parts"] == {"data": 1}
-    assert store.counts()["messages"]["total"] == 0
+    assert store.queries.counts()["parts"] == {"data": 1}
+    assert store.queries.counts()["messages"]["total"] == 0
     store.close()
 
 
@@ -158,9 +158,9 @@ def test_a_255_part_flood_is_stored_and_bounded(
     store = Store.open(tmp_path / "sms1708.db")
     r = drain(session, store, rules=IntakeRules(max_text_chars=40 * 153))
     assert (r.new, r.messages, r.deleted) == (255, 1, 255)
-    [m] = store.list_messages()
+    [m] = store.queries.list_messages()
     assert len(m["text"]) < 40 * 153 + 50 and "(cut at 6120 characters)" in m["text"]
-    assert store.counts()["parts"] == {"used": 255}  # every part kept raw
+    assert store.queries.counts()["parts"] == {"used": 255}  # every part kept raw
     store.close()
 
 

@@ -100,7 +100,7 @@ def test_an_unconfirmed_send_counts_as_an_attempt_and_is_not_repeated_at_once(
     from sms1708.store.store import Store
 
     store = Store.open(tmp_path / "s.db")
-    rid = store.queue_reply(
+    rid = store.replies.queue_reply(
         modem="modem0",
         recipient="+6281234567890",
         text="Tes",

@@ -179,7 +179,7 @@ def test_status_shows_dates_in_the_sites_zone(tmp_path: Path) -> None:
         "+6281234567001", "LAPOR jalan rusak", dt.datetime(2026, 11, 30, 9, 0, tzinfo=WIB)
     )
     stored = dt.datetime(2026, 12, 1, 3, 4, 5, tzinfo=dt.UTC).timestamp()  # 11:04:05 WITA
-    store.ingest(
+    store.intake.ingest(
         "modem0", [IncomingPart("SM", 1, p, decode_deliver(p))], now=stored, rules=IntakeRules()
     )
     store.close()

@@ -94,7 +94,7 @@ def test_an_upstream_that_quotes_the_report_back_is_not_quoted_in_our_records(
     [p] = encode_deliver(
         "+6281234567890", text, datetime(2026, 11, 1, tzinfo=timezone(timedelta(hours=7)))
     )
-    store.ingest(
+    store.intake.ingest(
         "modem0", [IncomingPart("SM", 1, p, decode_deliver(p))], now=1.0, rules=IntakeRules()
     )
     out = io.StringIO()
@@ -103,7 +103,7 @@ def test_an_upstream_that_quotes_the_report_back_is_not_quoted_in_our_records(
     fwd = Forwarder(cfg, threading.Event(), client=client, clock=lambda: 2.0, rand=lambda: 0.5)
     try:
         assert fwd.step(store) == 1
-        m = store.message(1)
+        m = store.queries.message(1)
     finally:
         client.close()
         store.close()

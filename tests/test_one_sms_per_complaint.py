@@ -31,7 +31,7 @@ def sms(r: Rig, text: str, sender: str, rules: IntakeRules = WAIT) -> int:
     r.sms_count += 1
     scts = datetime(2024, 5, 1, 10, 0, tzinfo=WIB) + timedelta(minutes=r.sms_count)
     [pdu] = encode_deliver(sender, text, scts)
-    [res] = r.store.ingest(
+    [res] = r.store.intake.ingest(
         "modem0",
         [IncomingPart("SM", r.sms_count, pdu, decode_deliver(pdu))],
         now=r.clock(),
@@ -58,7 +58,7 @@ def test_an_upstream_that_answers_in_time_gives_one_receipt_with_both_numbers(
     mid = sms(r, "LAPOR jalan rusak di desa Tanjung", "+6285711112222")
     [receipt] = replies(r)
     assert receipt["next_attempt_at"] == r.clock() + 5.0  # held for the tracking id
-    assert r.store.claim_replies("modem0", now=r.clock() + 1, lease=60, limit=5) == []
+    assert r.store.replies.claim("modem0", now=r.clock() + 1, lease=60, limit=5) == []
     r.clock.advance(1)
     assert r.step() == 1
     [receipt] = replies(r)  # no second SMS: the receipt carries the tracking id
@@ -66,7 +66,7 @@ def test_an_upstream_that_answers_in_time_gives_one_receipt_with_both_numbers(
     assert f"No. laporan: {mid}" in str(receipt["text"]) and "1916449" in str(receipt["text"])
     assert len(str(receipt["text"])) <= 160
     assert receipt["next_attempt_at"] == r.clock()  # due at once now
-    [item] = r.store.claim_replies("modem0", now=r.clock(), lease=60, limit=5)
+    [item] = r.store.replies.claim("modem0", now=r.clock(), lease=60, limit=5)
     assert item.text == receipt["text"]
 
 
@@ -78,9 +78,9 @@ def test_a_tracking_id_that_comes_after_the_receipt_went_out_is_its_own_sms(
     mid = sms(r, "LAPOR lampu jalan mati di desa Lubuk", "+6285711112222")
     r.clock.advance(6)
     r.step()  # the upstream is not there: the receipt goes out with the local number
-    [item] = r.store.claim_replies("modem0", now=r.clock(), lease=60, limit=5)
+    [item] = r.store.replies.claim("modem0", now=r.clock(), lease=60, limit=5)
     assert f"No. laporan: {mid}" in item.text and "Tracking" not in item.text
-    r.store.reply_done(item.id, Decision(State.DELIVERED, None, "sent"), now=r.clock())
+    r.store.replies.done(item.id, Decision(State.DELIVERED, None, "sent"), now=r.clock())
     upstream.up()
     r.clock.advance(600)
     assert r.step() == 1
@@ -111,7 +111,7 @@ def test_replies_go_out_oldest_first(rig: Callable[..., Rig], upstream: StandIn)
     sms(r, "BANTUAN", "+6281377778888")  # the help text is due at once
     r.clock.advance(1)
     r.step()  # the upstream answers: the first receipt is due now, after the help text's time
-    got = r.store.claim_replies("modem0", now=r.clock(), lease=60, limit=5)
+    got = r.store.replies.claim("modem0", now=r.clock(), lease=60, limit=5)
     assert got[0].message_id == first
 
 

@@ -68,7 +68,7 @@ def test_queued_through_the_gate_of_a_real_store(tmp_path: Path) -> None:
             store, cfg, modem="modem0", number=NUMBER, text="c", now=NOW, force=True, by="ani"
         )
         assert forced.refused is None and forced.overridden in (RATE, BUDGET)
-        store.block_number(NUMBER, by="ani", reason="", now=NOW)
+        store.blocked.block(NUMBER, by="ani", reason="", now=NOW)
         blocked = sms.queue(
             store, cfg, modem="modem0", number=NUMBER, text="d", now=NOW, force=True, by="ani"
         )

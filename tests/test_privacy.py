@@ -22,7 +22,7 @@ from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 
 from .conftest import write_config
 
@@ -44,20 +44,24 @@ def cfg(tmp_path: Path) -> Path:
     s = Store.open(tmp_path / "db.sqlite")
     for i, text in enumerate(["LAPOR jalan rusak di desa Tanjung", *HOSTILE[1:]]):
         [p] = encode_deliver(f"+62812345678{i:02d}", text, datetime(2026, 11, 1, 8, i, tzinfo=WIB))
-        s.ingest(
+        s.intake.ingest(
             "modem0",
             [IncomingPart("SM", i + 1, p, decode_deliver(p))],
             now=time.time(),
             rules=IntakeRules(),
         )
-    s.claim_outbox(now=time.time(), lease=60, limit=1)
-    s.record_attempt(
-        1,
-        Decision(State.DELIVERED, None, "delivered"),
-        outcome="delivered",
-        now=time.time(),
-        http_status=201,
-        tracking_id=f"=cmd|{ESC}[2J{ESC}]0;pwned\x07",
+    s.outbox.claim(now=time.time(), lease=60, limit=1)
+    s.outbox.record(
+        [
+            Attempt(
+                1,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=time.time(),
+                http_status=201,
+                tracking_id=f"=cmd|{ESC}[2J{ESC}]0;pwned\x07",
+            )
+        ]
     )
     s.conn.execute(
         "UPDATE messages SET upstream_status = ? WHERE id = 1", (f"Selesai{ESC}[31m merah",)
@@ -138,7 +142,7 @@ def test_export_never_writes_through_a_symlink(cfg: Path, tmp_path: Path) -> Non
 
 def test_queue_show_hides_raw_pdus_unless_show_numbers(cfg: Path) -> None:
     s = Store.open(Path(str(cfg)).parent / "db.sqlite")
-    m = s.message(2)
+    m = s.queries.message(2)
     s.close()
     assert m is not None
     pdu = m["parts"][0]["pdu"]

@@ -19,7 +19,7 @@ from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
 from sms1708.errors import ConfigError
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 
 from .conftest import write_config
 
@@ -32,7 +32,7 @@ ANCIENT = NOW - 800 * DAY  # past retention.dead_days (730)
 
 def receive(s: Store, n: int, text: str, at: float) -> int:
     [p] = encode_deliver(f"+62812345678{n:02d}", text, datetime(2026, 1, 1, 8, n, tzinfo=WIB))
-    [r] = s.ingest(
+    [r] = s.intake.ingest(
         "modem0", [IncomingPart("SM", n, p, decode_deliver(p))], now=at, rules=IntakeRules()
     )
     return r.message_ids[0]
@@ -43,49 +43,61 @@ def store(tmp_path: Path) -> Store:
     s = Store.open(tmp_path / "db.sqlite")
     # 1 delivered long ago, after a failed attempt whose error quoted personal data
     receive(s, 1, "LAPOR jalan rusak di desa Tanjung", OLD)
-    s.claim_outbox(now=OLD, lease=60, limit=1)
-    s.record_attempt(
-        1,
-        Decision(State.RETRY, OLD + 10, "HTTP 503"),
-        outcome="retryable",
-        now=OLD,
-        http_status=503,
-        detail="HTTP 503: pelapor +6281234567801 jalan rusak",
+    s.outbox.claim(now=OLD, lease=60, limit=1)
+    s.outbox.record(
+        [
+            Attempt(
+                1,
+                Decision(State.RETRY, OLD + 10, "HTTP 503"),
+                outcome="retryable",
+                ended_at=OLD,
+                http_status=503,
+                detail="HTTP 503: pelapor +6281234567801 jalan rusak",
+            )
+        ]
     )
-    s.claim_outbox(now=OLD + 10, lease=60, limit=1)
-    s.record_attempt(
-        1,
-        Decision(State.DELIVERED, None, "delivered"),
-        outcome="delivered",
-        now=OLD + 10,
-        http_status=201,
-        tracking_id="1916449",
+    s.outbox.claim(now=OLD + 10, lease=60, limit=1)
+    s.outbox.record(
+        [
+            Attempt(
+                1,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=OLD + 10,
+                http_status=201,
+                tracking_id="1916449",
+            )
+        ]
     )
     # 2 dead, 400 days old: kept (dead_days is longer); 3 dead, 800 days old: purged
     for mid, at in (
         (receive(s, 2, "LAPOR pungli di kantor desa", OLD), OLD),
         (receive(s, 3, "LAPOR RAHASIA kades minta uang", ANCIENT), ANCIENT),
     ):
-        s.claim_outbox(now=at, lease=60, limit=5)
-        s.record_attempt(
-            mid,
-            Decision(State.DEAD, None, "rejected: HTTP 422 'LAPOR pungli'"),
-            outcome="rejected",
-            now=at,
-            http_status=422,
-            detail="HTTP 422: text 'LAPOR pungli'",
+        s.outbox.claim(now=at, lease=60, limit=5)
+        s.outbox.record(
+            [
+                Attempt(
+                    mid,
+                    Decision(State.DEAD, None, "rejected: HTTP 422 'LAPOR pungli'"),
+                    outcome="rejected",
+                    ended_at=at,
+                    http_status=422,
+                    detail="HTTP 422: text 'LAPOR pungli'",
+                )
+            ]
         )
     # 4 delivered recently: kept
     receive(s, 4, "LAPOR lampu jalan mati", NOW - 10 * DAY)
     # an operator's SMS long ago, and one recently, with a send error
-    s.queue_reply(
+    s.replies.queue_reply(
         modem="modem0",
         recipient="+6285711112222",
         text="Pak Budi, laporan Anda ...",
         purpose="operator",
         now=OLD,
     )
-    s.queue_reply(
+    s.replies.queue_reply(
         modem="modem0",
         recipient="+6285711113333",
         text="Tes baru",
@@ -113,7 +125,7 @@ def personal(s: Store) -> dict[str, Any]:
 def test_purge_clears_operator_sms_attempt_details_errors_and_old_dead_complaints(
     store: Store,
 ) -> None:
-    ids = store.purge(before=NOW - 365 * DAY, dead_before=NOW - 730 * DAY, now=NOW)
+    ids = store.maintenance.purge(before=NOW - 365 * DAY, dead_before=NOW - 730 * DAY, now=NOW)
     assert ids == [1, 3]
     p = personal(store)
     assert p["senders"] == ["+6281234567802", "+6281234567804"]
@@ -124,17 +136,17 @@ def test_purge_clears_operator_sms_attempt_details_errors_and_old_dead_complaint
     errors = p["reply_errors"]
     assert errors[0] is None and errors[-1] is not None  # old replies cleared, new kept
     # what statistics need stays
-    dead = store.message(3)
+    dead = store.queries.message(3)
     assert dead is not None and dead["state"] == "dead" and dead["kind"] == "pengaduan"
     assert dead["purged_at"] == NOW and dead["text"] == ""
     outcomes = store.conn.execute("SELECT outcome, http_status FROM attempts WHERE message_id = 1")
     assert [tuple(r) for r in outcomes] == [("retryable", 503), ("delivered", 201)]
     # a purged dead complaint cannot be replayed with an empty text
-    assert store.replay(state="dead", now=NOW, dry_run=False) == [2]
+    assert store.outbox.replay(state="dead", now=NOW, dry_run=False) == [2]
 
 
 def test_without_dead_before_dead_complaints_are_never_purged(store: Store) -> None:
-    assert store.purge(before=NOW - 365 * DAY, now=NOW) == [1]
+    assert store.maintenance.purge(before=NOW - 365 * DAY, now=NOW) == [1]
     assert personal(store)["senders"][0] == "+6281234567802"
     assert "+6281234567803" in personal(store)["senders"]
 

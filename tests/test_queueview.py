@@ -75,13 +75,13 @@ def test_one_complaint_in_full_from_a_real_store(tmp_path: Path) -> None:
     try:
         when = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
         [pdu] = encode_deliver(NUMBER, "LAPOR jalan rusak di desa Tanjung", when)
-        store.ingest(
+        store.intake.ingest(
             "modem0",
             [IncomingPart("SM", 3, pdu, decode_deliver(pdu))],
             now=time.time(),
             rules=IntakeRules(),
         )
-        m = store.message(1)
+        m = store.queries.message(1)
     finally:
         store.close()
     assert m is not None

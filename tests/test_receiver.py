@@ -119,12 +119,12 @@ def test_a_reread_after_a_crash_is_not_a_second_complaint(
     p = pdu("+6281234567890", "LAPOR lampu jalan mati")
     modem.deliver(p, notify=False)
     # the crash: committed, but the process died before AT+CMGD
-    store.ingest(
+    store.intake.ingest(
         "modem0", [decode_listed("SM", Listed(1, p))], now=time.time(), rules=IntakeRules()
     )
     r = drain(session, store)
     assert (r.committed, r.new, r.duplicates, r.deleted, r.messages) == (1, 0, 1, 1, 0)
-    counts = store.counts()
+    counts = store.queries.counts()
     assert counts["messages"]["total"] == 1
     assert sum(counts["replies"].values()) == 1
     assert modem.stored() == {}
@@ -144,9 +144,9 @@ def test_undecodable_pdu_is_quarantined_and_the_right_slots_are_deleted(
     assert (r.committed, r.quarantined, r.messages, r.deleted) == (3, 1, 2, 3)
     # each index was deleted holding exactly what was stored from it: no wrong-index delete
     assert deleted == {1: good1, 2: bad.upper(), 3: good2}
-    q = store.quarantined()
+    q = store.queries.quarantined()
     assert len(q) == 1 and q[0]["pdu"].upper() == bad.upper() and q[0]["error"]
-    texts = sorted(m["text"] for m in store.list_messages())
+    texts = sorted(m["text"] for m in store.queries.list_messages())
     assert texts == ["dua", "satu"]
 
 
@@ -162,7 +162,7 @@ def test_both_memories_and_multipart_in_any_order(
     assert (r1.new, r1.messages) == (1, 0)  # first part stored, waiting for the other
     r2 = drain(session, store, "ME")
     assert (r2.new, r2.messages) == (1, 1)
-    [m] = store.list_messages()
+    [m] = store.queries.list_messages()
     assert m["text"] == text.strip()
     assert modem.stored() == {}
 
@@ -185,5 +185,5 @@ def test_a_full_disk_means_backpressure_not_loss(
     store.conn.execute("PRAGMA max_page_count = 1073741823")  # space is back
     r = drain(session, store)
     assert (first + r.new, r.deleted) == (20, 20 - first)
-    assert len(store.list_messages()) == 20
+    assert len(store.queries.list_messages()) == 20
     assert modem.stored() == {}

@@ -89,21 +89,23 @@ def test_stored_rows_changed_then_applied_read_the_same(tmp_path: Path, tables: 
         for i, text in enumerate(["LAPOR jalan rusak", "aspirasi taman baca"]):
             when = dt.datetime(2026, 11, 1, 8, i, tzinfo=dt.UTC)
             [pdu] = encode_deliver(f"+628123456780{i}", text, when)
-            store.ingest(
+            store.intake.ingest(
                 "modem0",
                 [IncomingPart("SM", i + 1, pdu, decode_deliver(pdu))],
                 now=time.time(),
                 rules=IntakeRules(),
             )
         # stored without the shipped lexicon: the category comes with reading them again
-        first = {c.message_id: c.after for c in changes(store.records_for_reparse(), tables)}
+        first = {
+            c.message_id: c.after for c in changes(store.maintenance.records_for_reparse(), tables)
+        }
         assert first == {1: {"category": "infrastruktur"}}
-        store.apply_records(first)
-        assert list(changes(store.records_for_reparse(), tables)) == []
-        store.apply_records({2: {"kind": "pengaduan", "category": "lainnya"}})
-        [change] = changes(store.records_for_reparse(), tables)
+        store.maintenance.apply_records(first)
+        assert list(changes(store.maintenance.records_for_reparse(), tables)) == []
+        store.maintenance.apply_records({2: {"kind": "pengaduan", "category": "lainnya"}})
+        [change] = changes(store.maintenance.records_for_reparse(), tables)
         assert change.message_id == 2 and change.after["kind"] == "aspirasi"
-        store.apply_records({change.message_id: change.after})
-        assert list(changes(store.records_for_reparse(), tables)) == []
+        store.maintenance.apply_records({change.message_id: change.after})
+        assert list(changes(store.maintenance.records_for_reparse(), tables)) == []
     finally:
         store.close()

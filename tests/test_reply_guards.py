@@ -29,7 +29,7 @@ def store(tmp_path: Path):
 def sms(store: Store, sender: str, text: str, n: int, rules: IntakeRules, now: float = NOW):
     when = datetime(2026, 11, 23, 8, 0, tzinfo=WIB) + timedelta(seconds=n)
     [p] = encode_deliver(sender, text, when)
-    [r] = store.ingest(
+    [r] = store.intake.ingest(
         "modem0", [IncomingPart("SM", n, p, decode_deliver(p))], now=now, rules=rules
     )
     return r
@@ -80,7 +80,7 @@ def test_a_chatty_number_gets_at_most_n_replies_an_hour_but_every_report_is_kept
         reply_states(store)
         == [("queued", None)] * 3 + [("suppressed", "rate limit for this number")] * 2
     )
-    assert store.counts()["outbox"] == {"queued": 5}  # all five forwarded
+    assert store.queries.counts()["outbox"] == {"queued": 5}  # all five forwarded
 
 
 def test_the_same_text_again_and_again_stops_the_replies(store: Store) -> None:
@@ -90,7 +90,7 @@ def test_the_same_text_again_and_again_stops_the_replies(store: Store) -> None:
     states = reply_states(store)
     assert states[:2] == [("queued", None)] * 2
     assert states[2:] == [("suppressed", "loop: same text again and again")] * 2
-    assert store.counts()["messages"]["total"] == 4
+    assert store.queries.counts()["messages"]["total"] == 4
 
 
 def test_the_daily_budget_is_per_modem_and_reported(store: Store) -> None:
@@ -98,7 +98,7 @@ def test_the_daily_budget_is_per_modem_and_reported(store: Store) -> None:
     results = [sms(store, f"+62812345678{i:02d}", f"LAPOR nomor {i}", i, rules) for i in range(4)]
     budget = ("daily reply budget reached",)
     assert [r.suppressed for r in results] == [(), (), budget, budget]
-    assert store.counts()["outbox"] == {"queued": 4}
+    assert store.queries.counts()["outbox"] == {"queued": 4}
 
 
 def test_the_sim_waits_when_it_reached_its_hourly_ceiling(store: Store) -> None:
@@ -106,7 +106,7 @@ def test_the_sim_waits_when_it_reached_its_hourly_ceiling(store: Store) -> None:
     for i in range(3):
         sms(store, f"+62812345678{i:02d}", f"LAPOR nomor {i}", i, rules)
     store.conn.execute("UPDATE replies SET state='sent', sent_at=?", (NOW - 600,))
-    assert store.throttled_until("modem0", now=NOW, max_per_hour=4) is None
-    until = store.throttled_until("modem0", now=NOW, max_per_hour=3)
+    assert store.replies.throttled_until("modem0", now=NOW, max_per_hour=4) is None
+    until = store.replies.throttled_until("modem0", now=NOW, max_per_hour=3)
     assert until == pytest.approx(NOW - 600 + 3600)
-    assert store.throttled_until("modem0", now=NOW + 3000, max_per_hour=3) is None
+    assert store.replies.throttled_until("modem0", now=NOW + 3000, max_per_hour=3) is None

@@ -16,7 +16,7 @@ from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
 from sms1708.reports import Durations, compute, load, render_text
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 
 WIB = timezone(timedelta(hours=7))
 WIT = timezone(timedelta(hours=9))
@@ -78,7 +78,7 @@ def build(path: Path) -> Store:
     s = Store.open(path)
     for i, (sender, text, when, _, _) in enumerate(SMS):
         [pdu] = encode_deliver(sender, text, when)
-        s.ingest(
+        s.intake.ingest(
             "modem0",
             [IncomingPart("SM", i + 1, pdu, decode_deliver(pdu))],
             now=when.timestamp() + STORED_AFTER,
@@ -90,19 +90,30 @@ def build(path: Path) -> Store:
             (category, location, i + 1),
         )
     # the forwarder claims 1..4 (7 is not yet due); 1..3 are delivered, 4 is rejected
-    claimed = s.claim_outbox(now=SMS[3][2].timestamp() + 60, lease=60, limit=10)
+    claimed = s.outbox.claim(now=SMS[3][2].timestamp() + 60, lease=60, limit=10)
     assert [c.message_id for c in claimed] == [1, 2, 3, 4]
     for mid, wait in DELIVERED_AFTER.items():
         at = SMS[mid - 1][2].timestamp() + wait
-        s.record_attempt(
-            mid, Decision(State.DELIVERED, None, "delivered"), outcome="delivered", now=at
+        s.outbox.record(
+            [
+                Attempt(
+                    mid,
+                    Decision(State.DELIVERED, None, "delivered"),
+                    outcome="delivered",
+                    ended_at=at,
+                )
+            ]
         )
-    s.record_attempt(
-        4,
-        Decision(State.DEAD, None, "rejected: HTTP 422"),
-        outcome="rejected",
-        now=SMS[3][2].timestamp() + 61,
-        http_status=422,
+    s.outbox.record(
+        [
+            Attempt(
+                4,
+                Decision(State.DEAD, None, "rejected: HTTP 422"),
+                outcome="rejected",
+                ended_at=SMS[3][2].timestamp() + 61,
+                http_status=422,
+            )
+        ]
     )
     return s
 
@@ -206,7 +217,7 @@ def test_time_to_delivery_undelivered_and_replies(store: Store) -> None:
     # 60, 120, 300 s: median 120; p90 interpolates 80 % of the way from 120 to 300
     assert st.delivery == Durations(count=3, median=120.0, p90=264.0)
     assert st.undelivered == {"queued": 1, "dead": 1}
-    replies = store.reply_counts()
+    replies = store.queries.reply_counts()
     assert st.replies == replies
     assert sum(replies["receipt"].values()) == 6  # five complaints and the promotion
     assert replies["receipt"].get("suppressed") == 1  # never answer a company sender
@@ -233,7 +244,7 @@ def test_since_until_select_by_the_time_the_sms_was_received(store: Store) -> No
 
 def test_purged_messages_still_count(store: Store) -> None:
     before = reports.as_dict(load(store, tz=WIB))
-    purged = store.purge(before=datetime(2027, 1, 1, tzinfo=WIB).timestamp(), now=1.8e9)
+    purged = store.maintenance.purge(before=datetime(2027, 1, 1, tzinfo=WIB).timestamp(), now=1.8e9)
     assert purged == [1, 2, 3, 5, 6, 8]  # the finished ones; 4 (dead) and 7 (queued) are kept
     assert store.conn.execute("SELECT COUNT(*) FROM messages WHERE text = ''").fetchone()[0] == 6
     assert reports.as_dict(load(store, tz=WIB)) == before

@@ -14,7 +14,7 @@ from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
 from sms1708.retention import DAY, Window, preview, window
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 
 NOW = 1_800_000_000.0
 WIB = timezone(timedelta(hours=7))
@@ -51,7 +51,7 @@ def test_preview_counts_what_a_purge_would_reach_and_changes_nothing(tmp_path: P
     def receive(n: int, text: str, at: float) -> int:
         sent = datetime(2026, 1, 1, 8, n, tzinfo=WIB)
         [p] = encode_deliver(f"+62812345678{n:02d}", text, sent)
-        [r] = store.ingest(
+        [r] = store.intake.ingest(
             "modem0", [IncomingPart("SM", n, p, decode_deliver(p))], now=at, rules=IntakeRules()
         )
         return r.message_ids[0]
@@ -61,17 +61,21 @@ def test_preview_counts_what_a_purge_would_reach_and_changes_nothing(tmp_path: P
         receive(2, "?", NOW - 10 * DAY)  # recent: kept
         receive(3, "LAPOR jalan rusak", NOW - 400 * DAY)  # still queued: never purged
         dead = receive(4, "LAPOR pungli", NOW - 800 * DAY)
-        store.claim_outbox(now=NOW, lease=60, limit=5)
-        store.record_attempt(
-            dead,
-            Decision(State.DEAD, None, "rejected: HTTP 422"),
-            outcome="rejected",
-            now=NOW,
-            http_status=422,
+        store.outbox.claim(now=NOW, lease=60, limit=5)
+        store.outbox.record(
+            [
+                Attempt(
+                    dead,
+                    Decision(State.DEAD, None, "rejected: HTTP 422"),
+                    outcome="rejected",
+                    ended_at=NOW,
+                    http_status=422,
+                )
+            ]
         )
         assert preview(store, Window(365, 730), NOW) == (2, 1)
         assert preview(store, Window(365, 900), NOW) == (1, 0)
         assert preview(store, Window(5, 5), NOW) == (3, 1)
-        assert store.message(1)["sender"] is not None  # type: ignore[index]
+        assert store.queries.message(1)["sender"] is not None  # type: ignore[index]
     finally:
         store.close()

@@ -49,7 +49,7 @@ class Burst:
     def sms(self, sender: str, text: str) -> int:
         self.n += 1
         [p] = encode_deliver(sender, text, datetime(2026, 11, 23, 9, 0, tzinfo=WIB))
-        [res] = self.store.ingest(
+        [res] = self.store.intake.ingest(
             "modem0",
             [IncomingPart("SM", self.n, p, decode_deliver(p))],
             now=self.t,
@@ -65,11 +65,11 @@ class Burst:
         for tracking in self.upstream.tracking.values():
             self.upstream.statuses[tracking] = status
         self.t += 61
-        self.fwd._next_status_poll = 0.0
+        self.fwd.next_status_poll = 0.0
         while self.fwd.poll_statuses(self.store, limit=100):
-            self.fwd._next_status_poll = 0.0
+            self.fwd.next_status_poll = 0.0
             self.t += 1
-            if not self.store.status_due(now=self.t, interval=60, max_age=86400, limit=1):
+            if not self.store.outbox.status_due(now=self.t, interval=60, max_age=86400, limit=1):
                 break
 
     def close(self) -> None:
@@ -124,7 +124,7 @@ def test_a_burst_never_gets_a_number_more_sms_than_its_hourly_limit(burst: Any) 
         # every refused SMS is recorded with the reason it was refused
         assert all(r["reason"] for r in mine if r["state"] == "suppressed")
     # every report was kept and forwarded all the same
-    assert b.store.counts()["outbox"] == {"delivered": 24}
+    assert b.store.queries.counts()["outbox"] == {"delivered": 24}
 
 
 def test_the_daily_budget_holds_for_follow_ups_too_and_status_shows_what_is_enforced(
@@ -142,7 +142,7 @@ def test_the_daily_budget_holds_for_follow_ups_too_and_status_shows_what_is_enfo
         "daily reply budget reached"
     }
     midnight = datetime.fromtimestamp(b.t).astimezone().replace(hour=0, minute=0, second=0)
-    assert b.store.replies_since(midnight.timestamp()) == {"modem0": 5}
+    assert b.store.queries.replies_since(midnight.timestamp()) == {"modem0": 5}
 
 
 # ------------------------------------------------------------------ an operator's send
@@ -222,7 +222,7 @@ def test_an_operator_send_counts_against_the_number_like_a_receipt(burst: Any) -
 
     b = burst(per_sender_per_hour=2, loop_repeats=99)
     number = "+6281234567890"
-    b.store.queue_sms(
+    b.store.replies.queue(
         Outgoing("modem0", "081234567890", "Tes", "operator"),
         guard=b.cfg.replies.guard(),
         now=b.t,
@@ -243,12 +243,12 @@ def test_a_blocked_number_gets_no_follow_up_either_but_its_report_goes_through(
     burst: Any,
 ) -> None:
     b = burst()
-    b.store.block_number("081234567890", by="ani", reason="asked to stop", now=b.t)
+    b.store.blocked.block("081234567890", by="ani", reason="asked to stop", now=b.t)
     b.sms("+6281234567890", "LAPOR jalan rusak di desa Tanjung")
     b.sms("+6285711112222", "LAPOR lampu jalan mati di desa Lubuk")
     b.forward_all()
     b.statuses_change("Selesai")
-    assert b.store.counts()["outbox"] == {"delivered": 2}
+    assert b.store.queries.counts()["outbox"] == {"delivered": 2}
     rows = b.replies()
     blocked = [(r["purpose"], r["state"], r["reason"]) for r in rows if "8123" in r["recipient"]]
     assert blocked == [

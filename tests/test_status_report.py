@@ -279,7 +279,7 @@ def test_gather_reads_a_real_store_and_no_daemon(tmp_path: Path) -> None:
     try:
         when = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
         [pdu] = encode_deliver("+6281234567800", "LAPOR jalan rusak", when)
-        store.ingest(
+        store.intake.ingest(
             "modem0",
             [IncomingPart("SM", 1, pdu, decode_deliver(pdu))],
             now=time.time(),

@@ -24,7 +24,7 @@ from sms1708.core.states import State
 from sms1708.errors import PduDecodeError, StoreDamagedError, StoreError
 from sms1708.store import schema
 from sms1708.store.schema import migrations
-from sms1708.store.store import IncomingPart, IngestResult, Store
+from sms1708.store.store import Attempt, IncomingPart, IngestResult, Store
 
 MODEM = "modem0"
 CITIZEN = "+6281234567890"
@@ -55,7 +55,7 @@ def part(pdu: str, index: int = 1, memory: str = "SM") -> IncomingPart:
 
 
 def ingest(store: Store, *parts: IncomingPart, now: float = T0) -> list[IngestResult]:
-    return store.ingest(MODEM, list(parts), now=now, rules=RULES)
+    return store.intake.ingest(MODEM, list(parts), now=now, rules=RULES)
 
 
 def sms(store: Store, sender: str, text: str, *, now: float = T0, scts: datetime = SCTS) -> int:
@@ -133,7 +133,7 @@ def test_migrations_are_applied_once_and_reopening_keeps_the_data(tmp_path: Path
         ]
         assert names == SHIPPED  # one row per migration, in order, none twice
         assert migrations.pending(s.db) == []
-        assert s.message(mid) is not None
+        assert s.queries.message(mid) is not None
         s.close()
 
 
@@ -218,7 +218,7 @@ def test_an_undecodable_part_is_quarantined_raw_and_does_not_block_the_batch(
     assert [r.quarantined for r in res] == [True, False]
     assert res[0].new and res[0].message_ids == ()
     assert len(res[1].message_ids) == 1
-    [q] = store.quarantined()
+    [q] = store.queries.quarantined()
     assert q["pdu"] == bad and q["sim_index"] == 1 and "undecodable" in q["error"]
     assert count(store, "messages") == 1
     assert count(store, "parts", "status = 'quarantined' AND message_id IS NULL") == 1
@@ -238,7 +238,7 @@ def test_a_multipart_message_out_of_order_completes_only_with_its_last_part(
     assert count(store, "parts", "status = 'pending'") == 2
     [r2] = ingest(store, part(p2, index=2), now=T0 + 9)
     assert len(r2.message_ids) == 1
-    m = store.message(r2.message_ids[0])
+    m = store.queries.message(r2.message_ids[0])
     assert m is not None
     assert m["raw_text"] == LONG
     assert m["kind"] == "pengaduan" and m["text"] == LONG.removeprefix("LAPOR ")
@@ -261,7 +261,7 @@ def test_duplicate_parts_do_not_break_a_multipart_message(store: Store) -> None:
     assert count(store, "messages") == 0
     [r3] = ingest(store, part(p3, 3))
     assert len(r3.message_ids) == 1
-    m = store.message(r3.message_ids[0])
+    m = store.queries.message(r3.message_ids[0])
     assert m is not None and m["raw_text"] == LONG and m["partial"] == 0
     assert count(store, "messages") == 1 and count(store, "outbox") == 1
     # every stored part (the re-sent one too) belongs to the message; none left pending
@@ -282,7 +282,7 @@ def test_a_reused_concat_reference_starts_a_new_message(store: Store) -> None:
     [b] = ingest(store, *(part(p, i) for i, p in enumerate(later, 1)), now=T0 + 3 * 86400)[-1:]
     assert len(a.message_ids) == len(b.message_ids) == 1
     assert a.message_ids != b.message_ids
-    ma, mb = store.message(a.message_ids[0]), store.message(b.message_ids[0])
+    ma, mb = store.queries.message(a.message_ids[0]), store.queries.message(b.message_ids[0])
     assert ma is not None and mb is not None
     assert (ma["raw_text"], mb["raw_text"]) == (LONG, later_text)
     assert ma["key"] != mb["key"]
@@ -293,10 +293,10 @@ def test_release_partials_flags_a_message_with_a_missing_part(store: Store) -> N
     p1, _p2, p3 = pdus(CITIZEN, LONG, ref=44)
     ingest(store, part(p1, 1), now=T0)
     ingest(store, part(p3, 3), now=T0 + 10)
-    assert store.release_partials(now=T0 + 3599, timeout=3600, rules=RULES) == []
+    assert store.intake.release_partials(now=T0 + 3599, timeout=3600, rules=RULES) == []
     assert count(store, "messages") == 0
-    [mid] = store.release_partials(now=T0 + 3600, timeout=3600, rules=RULES)
-    m = store.message(mid)
+    [mid] = store.intake.release_partials(now=T0 + 3600, timeout=3600, rules=RULES)
+    m = store.queries.message(mid)
     assert m is not None
     assert m["partial"] == 1 and m["part_count"] == 3
     assert "[...]" in m["raw_text"]
@@ -304,7 +304,7 @@ def test_release_partials_flags_a_message_with_a_missing_part(store: Store) -> N
     assert LONG.startswith(head.strip()) and LONG.endswith(tail.strip())
     assert [(p["concat_seq"], p["status"]) for p in m["parts"]] == [(1, "used"), (3, "used")]
     assert outbox(store, mid)["state"] == "queued"  # forwarded like any complaint
-    assert store.release_partials(now=T0 + 9999, timeout=3600, rules=RULES) == []
+    assert store.intake.release_partials(now=T0 + 9999, timeout=3600, rules=RULES) == []
     assert count(store, "messages") == 1
 
 
@@ -313,11 +313,11 @@ def test_a_status_query_answers_only_the_sender_of_the_report(store: Store) -> N
     own = sms(store, "081234567890", f"CEK {mid}", scts=SCTS + timedelta(minutes=1))
     other = sms(store, NEIGHBOUR, f"CEK {mid}", scts=SCTS + timedelta(minutes=2))
     for q in (own, other):
-        m = store.message(q)
+        m = store.queries.message(q)
         assert m is not None and m["kind"] == "status" and m["reference"] == str(mid)
         assert m["forwarded"] == 0 and m["state"] is None  # answered locally, no outbox row
-    [own_reply] = store.message(own)["replies"]  # type: ignore[index]
-    [other_reply] = store.message(other)["replies"]  # type: ignore[index]
+    [own_reply] = store.queries.message(own)["replies"]  # type: ignore[index]
+    [other_reply] = store.queries.message(other)["replies"]  # type: ignore[index]
     assert own_reply["purpose"] == "status" and own_reply["state"] == "queued"
     assert str(mid) in own_reply["text"] and "menunggu" in own_reply["text"]
     assert "tidak ditemukan" not in own_reply["text"]
@@ -329,12 +329,12 @@ def test_an_alphanumeric_sender_is_recorded_but_neither_answered_nor_forwarded(
     store: Store,
 ) -> None:
     mid = sms(store, "TELKOMSEL", "LAPOR Paket internet murah, hanya hari ini")
-    m = store.message(mid)
+    m = store.queries.message(mid)
     assert m is not None and m["sender_type"] == "alphanumeric" and m["forwarded"] == 0
     assert count(store, "outbox") == 0
     [reply] = m["replies"]
     assert reply["state"] == "suppressed" and reply["reason"] == "alphanumeric sender"
-    assert store.claim_replies(MODEM, now=T0 + 1, lease=60, limit=10) == []
+    assert store.replies.claim(MODEM, now=T0 + 1, lease=60, limit=10) == []
 
 
 def test_a_row_the_database_refuses_quarantines_that_sms_only(tmp_path: Path) -> None:
@@ -390,59 +390,71 @@ def test_a_store_failure_rolls_back_the_whole_batch(tmp_path: Path) -> None:
 
 def test_claimed_items_are_leased_until_the_lease_runs_out(store: Store) -> None:
     mids = [sms(store, CITIZEN, f"LAPOR keluhan nomor {i}", now=T0 + i) for i in range(3)]
-    assert store.claim_outbox(now=T0 - 1, lease=60, limit=10) == []  # not due yet
-    first = store.claim_outbox(now=T0 + 5, lease=60, limit=2)
+    assert store.outbox.claim(now=T0 - 1, lease=60, limit=10) == []  # not due yet
+    first = store.outbox.claim(now=T0 + 5, lease=60, limit=2)
     assert [i.message_id for i in first] == mids[:2]
     assert all(i.state == "sending" for i in first)
-    [third] = store.claim_outbox(now=T0 + 5, lease=60, limit=10)
+    [third] = store.outbox.claim(now=T0 + 5, lease=60, limit=10)
     assert third.message_id == mids[2]
-    assert store.claim_outbox(now=T0 + 64.9, lease=60, limit=10) == []
-    again = store.claim_outbox(now=T0 + 65, lease=60, limit=10)
+    assert store.outbox.claim(now=T0 + 64.9, lease=60, limit=10) == []
+    again = store.outbox.claim(now=T0 + 65, lease=60, limit=10)
     assert [(i.message_id, i.key) for i in again] == [
         (i.message_id, i.key) for i in [*first, third]
     ]
     keys = {i.key for i in again}
     assert len(keys) == 3
-    assert keys == {store.message(m)["key"] for m in mids}  # type: ignore[index]
+    assert keys == {store.queries.message(m)["key"] for m in mids}  # type: ignore[index]
     assert all(i.record["id"] == i.message_id for i in again)
 
 
 def test_record_attempt_moves_the_state_and_logs_every_attempt(store: Store) -> None:
     mid = sms(store, CITIZEN, "LAPOR jalan berlubang")
-    store.claim_outbox(now=T0, lease=60, limit=10)
-    store.record_attempt(
-        mid,
-        Decision(State.RETRY, T0 + 100, "HTTP 503: busy"),
-        outcome="retryable",
-        now=T0 + 1,
-        http_status=503,
-        detail="HTTP 503: busy",
+    store.outbox.claim(now=T0, lease=60, limit=10)
+    store.outbox.record(
+        [
+            Attempt(
+                mid,
+                Decision(State.RETRY, T0 + 100, "HTTP 503: busy"),
+                outcome="retryable",
+                ended_at=T0 + 1,
+                http_status=503,
+                detail="HTTP 503: busy",
+            )
+        ]
     )
     o = outbox(store, mid)
     assert (o["state"], o["attempts"], o["next_attempt_at"]) == ("retry", 1, T0 + 100)
     assert o["lease_until"] is None and o["last_error"] == "HTTP 503: busy"
-    assert store.claim_outbox(now=T0 + 99, lease=60, limit=10) == []
-    [item] = store.claim_outbox(now=T0 + 100, lease=60, limit=10)
+    assert store.outbox.claim(now=T0 + 99, lease=60, limit=10) == []
+    [item] = store.outbox.claim(now=T0 + 100, lease=60, limit=10)
     assert item.attempts == 1
-    store.record_attempt(
-        mid,
-        Decision(State.AMBIGUOUS, T0 + 200, "timed out"),
-        outcome="ambiguous",
-        now=T0 + 101,
-        detail="timed out",
+    store.outbox.record(
+        [
+            Attempt(
+                mid,
+                Decision(State.AMBIGUOUS, T0 + 200, "timed out"),
+                outcome="ambiguous",
+                ended_at=T0 + 101,
+                detail="timed out",
+            )
+        ]
     )
     o = outbox(store, mid)
     assert (o["state"], o["attempts"], o["ambiguous_count"]) == ("ambiguous", 2, 1)
-    store.claim_outbox(now=T0 + 200, lease=60, limit=10)
-    store.record_attempt(
-        mid,
-        Decision(State.DELIVERED, None, "delivered"),
-        outcome="delivered",
-        now=T0 + 201,
-        http_status=201,
-        tracking_id="LPR-0042",
+    store.outbox.claim(now=T0 + 200, lease=60, limit=10)
+    store.outbox.record(
+        [
+            Attempt(
+                mid,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=T0 + 201,
+                http_status=201,
+                tracking_id="LPR-0042",
+            )
+        ]
     )
-    m = store.message(mid)
+    m = store.queries.message(mid)
     assert m is not None
     assert (m["state"], m["attempts"], m["delivered_at"]) == ("delivered", 3, T0 + 201)
     assert m["last_error"] is None and m["tracking_id"] == "LPR-0042"
@@ -452,73 +464,112 @@ def test_record_attempt_moves_the_state_and_logs_every_attempt(store: Store) -> 
         ("ambiguous", None),
         ("delivered", 201),
     ]
-    assert store.claim_outbox(now=T0 + 10_000, lease=60, limit=10) == []
+    assert store.outbox.claim(now=T0 + 10_000, lease=60, limit=10) == []
 
 
 def test_replay_dry_run_changes_nothing_and_replay_requeues_dead_items(store: Store) -> None:
     dead, retry, done = (sms(store, CITIZEN, f"LAPOR masalah {i}", now=T0 + i) for i in range(3))
-    store.claim_outbox(now=T0 + 5, lease=60, limit=10)
-    store.record_attempt(
-        dead, Decision(State.DEAD, None, "rejected: HTTP 422"), outcome="rejected", now=T0 + 6
+    store.outbox.claim(now=T0 + 5, lease=60, limit=10)
+    store.outbox.record(
+        [
+            Attempt(
+                dead,
+                Decision(State.DEAD, None, "rejected: HTTP 422"),
+                outcome="rejected",
+                ended_at=T0 + 6,
+            )
+        ]
     )
-    store.record_attempt(
-        retry, Decision(State.RETRY, T0 + 500, "unreachable"), outcome="unreachable", now=T0 + 6
+    store.outbox.record(
+        [
+            Attempt(
+                retry,
+                Decision(State.RETRY, T0 + 500, "unreachable"),
+                outcome="unreachable",
+                ended_at=T0 + 6,
+            )
+        ]
     )
-    store.record_attempt(
-        done, Decision(State.DELIVERED, None, "delivered"), outcome="delivered", now=T0 + 6
+    store.outbox.record(
+        [
+            Attempt(
+                done,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=T0 + 6,
+            )
+        ]
     )
     before = snapshot(store)
-    assert store.replay(state="dead", now=T0 + 50) == [dead]  # dry run is the default
-    assert store.replay(now=T0 + 50, dry_run=True) == [dead, retry]  # never a delivered one
-    assert store.replay(state="delivered", now=T0 + 50, dry_run=True) == []
+    assert store.outbox.replay(state="dead", now=T0 + 50) == [dead]  # dry run is the default
+    assert store.outbox.replay(now=T0 + 50, dry_run=True) == [dead, retry]  # never a delivered one
+    assert store.outbox.replay(state="delivered", now=T0 + 50, dry_run=True) == []
     assert snapshot(store) == before
-    assert store.replay(state="dead", now=T0 + 50, dry_run=False) == [dead]
+    assert store.outbox.replay(state="dead", now=T0 + 50, dry_run=False) == [dead]
     o = outbox(store, dead)
     assert (o["state"], o["next_attempt_at"], o["queued_at"]) == ("queued", T0 + 50, T0 + 50)
     assert o["attempts"] == 1  # its history stays
     assert outbox(store, retry)["state"] == "retry" and outbox(store, done)["state"] == "delivered"
-    [item] = store.claim_outbox(now=T0 + 50, lease=60, limit=10)
+    [item] = store.outbox.claim(now=T0 + 50, lease=60, limit=10)
     assert item.message_id == dead
 
 
 def test_release_claims_gives_items_back_due_at_once(store: Store) -> None:
     fresh, tried = (sms(store, CITIZEN, f"LAPOR hal {i}", now=T0 + i) for i in range(2))
-    store.claim_outbox(now=T0 + 1, lease=60, limit=10)
-    store.record_attempt(
-        tried, Decision(State.RETRY, T0 + 2, "unreachable"), outcome="unreachable", now=T0 + 1
+    store.outbox.claim(now=T0 + 1, lease=60, limit=10)
+    store.outbox.record(
+        [
+            Attempt(
+                tried,
+                Decision(State.RETRY, T0 + 2, "unreachable"),
+                outcome="unreachable",
+                ended_at=T0 + 1,
+            )
+        ]
     )
-    store.claim_outbox(now=T0 + 2, lease=60, limit=10)
+    store.outbox.claim(now=T0 + 2, lease=60, limit=10)
     assert {outbox(store, m)["state"] for m in (fresh, tried)} == {"sending"}
-    store.release_claims([fresh, tried], now=T0 + 3)
+    store.outbox.release([fresh, tried], now=T0 + 3)
     assert outbox(store, fresh)["state"] == "queued"  # never attempted
     assert outbox(store, tried)["state"] == "retry"  # attempted before
     for m in (fresh, tried):
         assert outbox(store, m)["lease_until"] is None
-    items = store.claim_outbox(now=T0 + 3, lease=60, limit=10)
+    items = store.outbox.claim(now=T0 + 3, lease=60, limit=10)
     assert sorted(i.message_id for i in items) == [fresh, tried]
     # an item that is not being sent is left alone
-    store.record_attempt(
-        fresh, Decision(State.DELIVERED, None, "delivered"), outcome="delivered", now=T0 + 4
+    store.outbox.record(
+        [
+            Attempt(
+                fresh,
+                Decision(State.DELIVERED, None, "delivered"),
+                outcome="delivered",
+                ended_at=T0 + 4,
+            )
+        ]
     )
-    store.release_claims([fresh], now=T0 + 5)
+    store.outbox.release([fresh], now=T0 + 5)
     assert outbox(store, fresh)["state"] == "delivered"
 
 
 def test_next_outbox_due(store: Store) -> None:
-    assert store.next_outbox_due() is None
+    assert store.outbox.next_due() is None
     mid = sms(store, CITIZEN, "LAPOR drainase mampet", now=T0)
-    assert store.next_outbox_due() == T0
-    store.claim_outbox(now=T0, lease=60, limit=10)
-    assert store.next_outbox_due() == T0 + 60  # the lease end
-    store.record_attempt(
-        mid, Decision(State.RETRY, T0 + 300, "x"), outcome="unreachable", now=T0 + 1
+    assert store.outbox.next_due() == T0
+    store.outbox.claim(now=T0, lease=60, limit=10)
+    assert store.outbox.next_due() == T0 + 60  # the lease end
+    store.outbox.record(
+        [Attempt(mid, Decision(State.RETRY, T0 + 300, "x"), outcome="unreachable", ended_at=T0 + 1)]
     )
-    assert store.next_outbox_due() == T0 + 300
-    store.claim_outbox(now=T0 + 300, lease=60, limit=10)
-    store.record_attempt(
-        mid, Decision(State.DEAD, None, "rejected"), outcome="rejected", now=T0 + 301
+    assert store.outbox.next_due() == T0 + 300
+    store.outbox.claim(now=T0 + 300, lease=60, limit=10)
+    store.outbox.record(
+        [
+            Attempt(
+                mid, Decision(State.DEAD, None, "rejected"), outcome="rejected", ended_at=T0 + 301
+            )
+        ]
     )
-    assert store.next_outbox_due() is None  # dead waits for an operator, not for a timer
+    assert store.outbox.next_due() is None  # dead waits for an operator, not for a timer
 
 
 # ---------------------------------------------------------------- property: the queue never loses
@@ -558,7 +609,7 @@ def test_random_claims_and_outcomes_keep_every_row_valid(ops: list[tuple[Any, ..
         s = Store.open(os.path.join(d, "p.db"))
         try:
             mids = [sms(s, CITIZEN, f"LAPOR urusan {i}", now=T0) for i in range(N_ITEMS)]
-            keys = {m: s.message(m)["key"] for m in mids}  # type: ignore[index]
+            keys = {m: s.queries.message(m)["key"] for m in mids}  # type: ignore[index]
             now = T0
             held: dict[int, float] = {}  # message id -> lease end, as the model sees it
             logged = dict.fromkeys(mids, 0)
@@ -574,7 +625,7 @@ def test_random_claims_and_outcomes_keep_every_row_valid(ops: list[tuple[Any, ..
                             (now,),
                         )
                     } | {m for m, until in held.items() if until <= now}
-                    items = s.claim_outbox(now=now, lease=lease, limit=o[1])
+                    items = s.outbox.claim(now=now, lease=lease, limit=o[1])
                     got = {it.message_id for it in items}
                     assert len(got) == len(items) == min(o[1], len(due))
                     assert got <= due  # nothing still leased, nothing not yet due
@@ -592,16 +643,16 @@ def test_random_claims_and_outcomes_keep_every_row_valid(ops: list[tuple[Any, ..
                         rand=o[3],
                         policy=policy,
                     )
-                    s.record_attempt(mid, dec, outcome=o[2].value, now=now)
+                    s.outbox.record([Attempt(mid, dec, outcome=o[2].value, ended_at=now)])
                     logged[mid] += 1
                     del held[mid]
                 elif o[0] == "release":
                     before = outbox(s, mids[o[1]])
-                    s.release_claims([mids[o[1]]], now=now)
+                    s.outbox.release([mids[o[1]]], now=now)
                     if held.pop(mids[o[1]], None) is None:
                         assert outbox(s, mids[o[1]]) == before  # only a claim is given back
                 elif o[0] == "replay":
-                    s.replay(state=o[1], now=now, dry_run=False)
+                    s.outbox.replay(state=o[1], now=now, dry_run=False)
                 rows = {r["message_id"]: dict(r) for r in s.conn.execute("SELECT * FROM outbox")}
                 assert sorted(rows) == sorted(mids)  # never a row lost (or added)
                 for mid, r in rows.items():
@@ -639,9 +690,9 @@ def test_two_long_sms_reusing_one_reference_are_not_spliced(tmp_path: Path) -> N
     b1, b2 = enc(CITIZEN, b, t0 + timedelta(hours=1), concat_ref=7)
     rules = IntakeRules()
     for i, p in enumerate((a1, b1, b2, a2)):
-        s.ingest(
+        s.intake.ingest(
             "modem0", [IncomingPart("SM", i + 1, p, decode_deliver(p))], now=1e9 + i, rules=rules
         )
-    texts = sorted(m["text"] for m in s.list_messages())
+    texts = sorted(m["text"] for m in s.queries.list_messages())
     s.close()
     assert texts == sorted([a, b])

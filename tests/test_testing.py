@@ -136,7 +136,7 @@ def test_a_faulty_store_refuses_the_begin_of_the_nth_transaction_of_one_method(
     try:
         for text in ("first", "second", "third"):
             try:
-                store.queue_reply(
+                store.replies.queue_reply(
                     modem="m", recipient="+6281234567890", text=text, purpose="p", now=0.0
                 )
                 outcomes.append(text)

@@ -251,7 +251,7 @@ def test_a_jump_waits_for_the_store_then_moves_what_was_written_since_start(
     db = tmp_path / "s.db"
     store = Store.open(db)
     box = Box(T0 - 40 * DAY)  # booted 40 days behind, an empty store: nothing to resume from
-    clock = Clock(wall=box.wall, mono=box.mono, floor=store.newest_time())
+    clock = Clock(wall=box.wall, mono=box.mono, floor=store.timeshift.newest())
     start = clock.now()
     with store.transaction() as c:
         c.execute(
@@ -295,7 +295,7 @@ def test_due_times_left_far_ahead_by_an_earlier_clock_are_clamped(tmp_path: Path
             " next_attempt_at, updated_at) VALUES (1, 'upstream', 'retry', 2, ?, ?, ?)",
             (T0, T0 + 30 * DAY, T0),
         )
-    store.rebase_times(0.0, since=T0 + 60 * DAY, now=T0, caps=caps())
+    store.timeshift.rebase(0.0, since=T0 + 60 * DAY, now=T0, caps=caps())
     [row] = query(db, "SELECT next_attempt_at FROM deliveries")
     assert row["next_attempt_at"] == T0 + 1800
     store.close()

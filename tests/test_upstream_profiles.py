@@ -102,34 +102,34 @@ def test_status_changes_from_the_upstream_are_stored_and_texted_once(
         "LAPOR jembatan putus di desa Lubuk",
         datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=7))),
     )
-    store.ingest(
+    store.intake.ingest(
         "modem0", [IncomingPart("SM", 1, p, decode_deliver(p))], now=t[0], rules=IntakeRules()
     )
     f = Forwarder(cfg, threading.Event(), clock=lambda: t[0], rand=lambda: 0.5)
     try:
         assert f.step(store) == 1
-        tracking = store.message(1)["tracking_id"]  # type: ignore[index]
+        tracking = store.queries.message(1)["tracking_id"]  # type: ignore[index]
         upstream.statuses[tracking] = "Diproses oleh Dinas PUPR"
         t[0] += 61
         assert f.poll_statuses(store) == 1
-        m = store.message(1)
+        m = store.queries.message(1)
         assert m is not None and m["upstream_status"] == "Diproses oleh Dinas PUPR"
         texts = [r["text"] for r in m["replies"] if r["purpose"] == "status_change"]
         assert texts == [f"Laporan 1 (LAPOR! {tracking}): Diproses oleh Dinas PUPR"]
         t[0] += 61
-        f._next_status_poll = 0.0
+        f.next_status_poll = 0.0
         assert f.poll_statuses(store) == 1  # asked again, same answer: no second SMS
-        m = store.message(1)
+        m = store.queries.message(1)
         assert m is not None
         assert len([r for r in m["replies"] if r["purpose"] == "status_change"]) == 1
         # a citizen's CEK now answers with the upstream's words
         [q] = encode_deliver(
             citizen, "cek 1", datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=7)))
         )
-        store.ingest(
+        store.intake.ingest(
             "modem0", [IncomingPart("SM", 2, q, decode_deliver(q))], now=t[0], rules=IntakeRules()
         )
-        status_reply = store.message(2)["replies"][0]["text"]  # type: ignore[index]
+        status_reply = store.queries.message(2)["replies"][0]["text"]  # type: ignore[index]
         assert status_reply == "Laporan 1: Diproses oleh Dinas PUPR."
     finally:
         f.client.close()

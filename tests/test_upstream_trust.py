@@ -262,13 +262,13 @@ def test_one_slow_request_does_not_hold_back_the_others_outcomes(
         reader = Store.open(r.cfg.store.path)
         try:
             while time.monotonic() < deadline:
-                states = [reader.message(m)["state"] for m in quick]  # type: ignore[index]
+                states = [reader.queries.message(m)["state"] for m in quick]  # type: ignore[index]
                 if set(states) == {"delivered"}:
                     break
                 time.sleep(0.05)
             assert set(states) == {"delivered"}
             assert not done.is_set()  # the slow request is still waiting for its answer
-            assert reader.message(slow)["state"] == "sending"  # type: ignore[index]
+            assert reader.queries.message(slow)["state"] == "sending"  # type: ignore[index]
         finally:
             reader.close()
     finally:

@@ -53,13 +53,13 @@ def item(tmp_path: Path) -> Iterator[OutboxItem]:
     scts = datetime(2024, 5, 1, 10, 0, tzinfo=timezone(timedelta(hours=7)))
     [pdu] = encode_deliver(CITIZEN, "LAPOR RAHASIA jembatan desa retak", scts)
     s = Store.open(tmp_path / "sms1708.db")
-    s.ingest(
+    s.intake.ingest(
         "modem0",
         [IncomingPart("SM", 1, pdu, decode_deliver(pdu))],
         now=1_714_532_400.0,
         rules=IntakeRules(),
     )
-    [it] = s.claim_outbox(now=1_714_532_400.0, lease=60, limit=1)
+    [it] = s.outbox.claim(now=1_714_532_400.0, lease=60, limit=1)
     s.close()
     yield it
 

@@ -17,7 +17,9 @@ def audit(store: Any, action: str, target: str | None = None, detail: str | None
     """Record one command-line action, with the operator's name, now."""
     from sms1708.cli.common import operator_name
 
-    store.audit(CLI + operator_name(), action, now=sitetime.now(), target=target, detail=detail)
+    store.accounts.audit(
+        CLI + operator_name(), action, now=sitetime.now(), target=target, detail=detail
+    )
 
 
 def ids(items: Any) -> str:

@@ -30,8 +30,8 @@ def block(ctx: click.Context, number: str, reason: str) -> None:
     """
     number = phone_number_arg(number)
     store = open_store(ctx, create=True)
-    was = store.is_blocked(number)
-    store.block_number(number, by=operator_name(), reason=reason, now=sitetime.now())
+    was = store.blocked.is_blocked(number)
+    store.blocked.block(number, by=operator_name(), reason=reason, now=sitetime.now())
     cliaudit.audit(store, "block_number", mask_number(number), reason)
     click.echo(f"{mask_number(number)} {'was already' if was else 'is now'} blocked")
 
@@ -43,7 +43,7 @@ def unblock(ctx: click.Context, number: str) -> None:
     """Allow SMS to NUMBER again. Exit code 1 when it was not blocked."""
     number = phone_number_arg(number)
     store = open_store(ctx)
-    if not store.unblock_number(number, by=operator_name(), now=sitetime.now()):
+    if not store.blocked.unblock(number, by=operator_name(), now=sitetime.now()):
         fail(f"{mask_number(number)} was not blocked", EXIT_ATTENTION)
     cliaudit.audit(store, "unblock_number", mask_number(number))
     click.echo(f"{mask_number(number)} is no longer blocked")
@@ -62,7 +62,7 @@ def blocked(ctx: click.Context, show_numbers: bool, as_json: bool) -> None:
             "by": b.by,
             "reason": b.reason,
         }
-        for b in open_store(ctx).blocked_numbers()
+        for b in open_store(ctx).blocked.numbers()
     ]
     if as_json:
         emit_json(rows)

@@ -55,7 +55,7 @@ def export(
     text.
     """
     store = open_store(ctx)
-    rows = store.export_rows(state=state, kind=kind, since=since, until=until)
+    rows = store.queries.export_rows(state=state, kind=kind, since=since, until=until)
     cliaudit.audit(
         store,
         "export",

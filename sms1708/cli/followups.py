@@ -39,7 +39,7 @@ def detach(ctx: click.Context, message_id: int, yes: bool) -> None:
         fail(str(e), EXIT_CONFIG)
     store = open_store(ctx)
     try:
-        d = store.detach(
+        d = store.followups.detach(
             message_id, tables=tables, routing=routing, now=sitetime.now(), dry_run=not yes
         )
     except (LookupError, ValueError) as e:
@@ -52,7 +52,7 @@ def detach(ctx: click.Context, message_id: int, yes: bool) -> None:
         )
         return
     by = operator_name()
-    store.audit(
+    store.accounts.audit(
         f"cli:{by}",
         "detach",
         now=sitetime.now(),

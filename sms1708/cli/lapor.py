@@ -35,12 +35,12 @@ def lapor_topics(ctx: click.Context, sync: bool, as_json: bool) -> None:
             fail(str(e), EXIT_CONFIG)
         except lt.TopicsError as e:
             fail(f"topics not synced (the stored tree is unchanged): {e}", EXIT_ATTENTION)
-        store.replace_lapor_topics([(t.id, t.parent, t.name) for t in fetched], now=sitetime.now())
+        store.topics.replace([(t.id, t.parent, t.name) for t in fetched], now=sitetime.now())
         top = sum(1 for t in fetched if t.parent == 0)
         if not as_json:
             click.echo(f"synced {len(fetched)} LAPOR! topics ({top} top level)")
-    topics = [lt.Topic(i, p, n) for i, p, n in store.lapor_topics()]
-    synced_at = store.lapor_topics_synced_at()
+    topics = [lt.Topic(i, p, n) for i, p, n in store.topics.all()]
+    synced_at = store.topics.synced_at()
     try:
         mapping = lt.load_map(cfg.lapor.topic_map)
         g = cfg.grammar

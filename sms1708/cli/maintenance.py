@@ -25,7 +25,7 @@ def backup(ctx: click.Context, dest: str) -> None:
     Never copy the .db file with cp while the daemon runs: the WAL would be missing.
     """
     try:
-        size = open_store(ctx).backup(dest)
+        size = open_store(ctx).maintenance.backup(dest)
     except StoreError as e:
         fail(str(e), EXIT_ATTENTION)
     click.echo(f"backup written: {dest} ({size} bytes, checked, mode 0600)")
@@ -69,6 +69,6 @@ def purge(ctx: click.Context, days: float | None, dead_days: float | None, yes: 
         )
         return
     before, dead_before = w.cutoffs(now)
-    ids = store.purge(before=before, dead_before=dead_before, now=now)
+    ids = store.maintenance.purge(before=before, dead_before=dead_before, now=now)
     cliaudit.audit(store, "purge", cliaudit.ids(ids), f"{len(ids)} complaint(s), {w.describe()}")
     click.echo(f"purged personal data of {len(ids)} complaint(s), {w.describe()}")

@@ -61,7 +61,7 @@ def queue_list(
     """
     store = open_store(ctx)
     require_destination(store, destination)
-    rows = store.list_messages(
+    rows = store.queries.list_messages(
         state=state,
         kind=kind,
         since=since,
@@ -90,7 +90,7 @@ def queue_show(ctx: click.Context, message_id: int, show_numbers: bool, as_json:
 
     The raw PDUs carry the sender's number (in semi-octets): shown only with --show-numbers.
     """
-    m = open_store(ctx).message(message_id)
+    m = open_store(ctx).queries.message(message_id)
     if m is None:
         fail(f"no complaint with id {message_id}", EXIT_ATTENTION)
     if not show_numbers:

@@ -64,7 +64,7 @@ def reparse(ctx: click.Context, since: float | None, yes: bool, as_json: bool) -
         fail(str(e), EXIT_CONFIG)
     store = open_store(ctx)
     changes: dict[int, dict[str, Any]] = {}
-    for change in rereading.changes(store.records_for_reparse(since=since), tables):
+    for change in rereading.changes(store.maintenance.records_for_reparse(since=since), tables):
         changes[change.message_id] = change.after
         if not as_json:
             for line in change.lines():
@@ -72,7 +72,7 @@ def reparse(ctx: click.Context, since: float | None, yes: bool, as_json: bool) -
     if as_json:
         emit_json({str(k): v for k, v in changes.items()})
     if yes and changes:
-        store.apply_records(changes)
+        store.maintenance.apply_records(changes)
     if yes:
         cliaudit.audit(
             store, "reparse", cliaudit.ids(changes), f"{len(changes)} complaint(s) updated"

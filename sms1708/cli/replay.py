@@ -52,7 +52,7 @@ def replay(
         fail("give a MESSAGE_ID, --state (e.g. --state dead) or --since/--until", EXIT_CONFIG)
     store = open_store(ctx)
     require_destination(store, destination)
-    ids = store.replay(
+    ids = store.outbox.replay(
         state=state,
         message_id=message_id,
         since=since,

@@ -1,4 +1,8 @@
-"""The one gate every SMS the gateway sends passes (promise P11). Pure: time is a parameter.
+"""The one place every SMS the gateway sends is decided (promise P11): its text and recipient
+(the composers below: receipts, help, answers to CEK, a follow-up's receipt, tracking ids,
+status changes, an operator's SMS) and whether the guards let it go (:func:`decide`). Pure:
+time is a parameter; the store queues what is decided with one call
+(``store/sendgate.py``: ``queue_gated``, in the caller's transaction).
 
 Receipts (of reports and of follow-up SMS), help texts, answers to CEK, tracking ids, status
 changes and an operator's ``sms1708 send`` are all decided here, by :func:`decide`, from what
@@ -27,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sms1708.core import replies
 from sms1708.core.replies import Guard, digits_of, near_identical, same_number
 
 HOUR = 3600.0
@@ -151,3 +156,100 @@ def ceiling_until(sent: Sequence[float], *, max_per_hour: int, now: float) -> fl
     if len(recent) < max_per_hour:
         return None
     return recent[max_per_hour - 1] + HOUR
+
+
+# ------------------------------------------------------------------------ what is sent, to whom
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The SMS that answers a received one: its text and what it is for."""
+
+    text: str
+    purpose: str
+
+
+def answer(
+    kind: str,
+    *,
+    ref: str,
+    language: str,
+    short: bool = False,
+    asked: str | None = None,
+    asked_state: str | None = None,
+    update_of: int | None = None,
+) -> Answer:
+    """The answer to a received SMS of ``kind`` (stored as report number ``ref``): a follow-up
+    of report ``update_of`` gets a short receipt naming that report; ``bantuan`` the help text;
+    ``status`` (CEK ``asked``) the words for ``asked_state`` (None: no such report of the
+    sender's); a ``short`` report a receipt asking for more; any other a receipt."""
+    if update_of is not None:
+        return Answer(
+            replies.render("update_receipt", language, ref=str(update_of)), "update_receipt"
+        )
+    if kind == "bantuan":
+        return Answer(replies.render("bantuan", language), "bantuan")
+    if kind == "status":
+        if asked_state is None:
+            text = replies.render("status_unknown", language, ref=asked or "?")
+        else:
+            words = replies.describe(asked_state, language)
+            text = replies.render("status", language, ref=asked or "", state=words)
+        return Answer(text, "status")
+    if short:  # still recorded and forwarded; the citizen is asked for more
+        return Answer(replies.render("receipt_short", language, ref=ref), "receipt")
+    return Answer(replies.receipt(ref, language), "receipt")
+
+
+#: a tracking id longer than this is not texted (it would not fit beside the words)
+TRACKING_MAX = 20
+
+
+@dataclass(frozen=True)
+class TrackingTexts:
+    notice: str  # the SMS telling the citizen the tracking id
+    receipt: str  # the receipt with the tracking id in it (replaces one still waiting)
+
+
+def tracking_texts(
+    tracking: str | None,
+    *,
+    ref: str,
+    language: str,
+    notify: bool,
+    primary: bool,
+    update: bool,
+) -> TrackingTexts | None:
+    """What the citizen is told when the upstream gave complaint ``ref`` a tracking id (None:
+    nothing). Only the primary destination's id counts, and a follow-up's own id is neither
+    texted nor folded into its receipt: the citizen knows the report's number."""
+    if not (notify and primary and not update and tracking and len(tracking) <= TRACKING_MAX):
+        return None
+    return TrackingTexts(
+        replies.render("tracking", language, ref=ref, tracking=tracking),
+        replies.render("receipt_tracking", language, ref=ref, tracking=tracking),
+    )
+
+
+def status_change_text(
+    status: str | None, *, ref: str, tracking: str, language: str, notify: bool
+) -> str | None:
+    """The SMS telling the citizen the upstream's new status of complaint ``ref`` (None:
+    nothing to tell)."""
+    if not (status and notify):
+        return None
+    return replies.render("status_change", language, ref=ref, tracking=tracking, state=status)
+
+
+def follow_up(
+    purpose: str, text: str, *, modem: str, recipient: str, recipient_type: str, message_id: int
+) -> Outgoing:
+    """A tracking id or status change, to the citizen who sent complaint ``message_id``."""
+    return Outgoing(modem, recipient, text, purpose, recipient_type, message_id)
+
+
+def operator_sms(
+    modem: str, recipient: str, text: str, *, message_id: int | None = None
+) -> Outgoing:
+    """An operator's own SMS (``sms1708 send``, the console's reply)."""
+    return Outgoing(modem, recipient, text, OPERATOR, message_id=message_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from sms1708.core import followup, replies
+from sms1708.core import followup, gate, replies
 from sms1708.core.gate import Outgoing
 from sms1708.core.grammar import FORWARDED_KINDS, GrammarTables, Record, parse
 from sms1708.core.routing import Routing
@@ -77,29 +77,23 @@ def plan(
     if record is None:
         record = parse(msg.text, rules.keywords)
     joined = attach(msg, record, rules, reports) if reports is not None else None
+    ref, lang = str(message_id), rules.language
     if joined is not None:
-        text = replies.render("update_receipt", rules.language, ref=str(joined.report_id))
-        return Plan(joined.record, True, text, "update_receipt", joined.report_id)
+        a = gate.answer(joined.record.kind, ref=ref, language=lang, update_of=joined.report_id)
+        return Plan(joined.record, True, a.text, a.purpose, joined.report_id)
     # an alphanumeric sender is a company (operator promos, banks), never a citizen on a
     # feature phone: recorded and visible to operators, not forwarded
     forward = record.kind in FORWARDED_KINDS and msg.sender_type != "alphanumeric"
-    ref = str(message_id)
-    lang = rules.language
-    if record.kind == "bantuan":
-        text, purpose = replies.render("bantuan", lang), "bantuan"
-    elif record.kind == "status":
-        asked = record.reference or ""
-        state = lookup(asked, msg.sender) if asked else None
-        if state is None:
-            text = replies.render("status_unknown", lang, ref=asked or "?")
-        else:
-            text = replies.render("status", lang, ref=asked, state=replies.describe(state, lang))
-        purpose = "status"
-    elif record.hint == "short":  # still recorded and forwarded; the citizen is asked for more
-        text, purpose = replies.render("receipt_short", lang, ref=ref), "receipt"
-    else:
-        text, purpose = replies.receipt(ref, lang), "receipt"
-    return Plan(record, forward, text, purpose)
+    asked = (record.reference or "") if record.kind == "status" else None
+    a = gate.answer(
+        record.kind,
+        ref=ref,
+        language=lang,
+        short=record.hint == "short",
+        asked=asked,
+        asked_state=lookup(asked, msg.sender) if asked else None,
+    )
+    return Plan(record, forward, a.text, a.purpose)
 
 
 def attach(

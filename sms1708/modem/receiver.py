@@ -30,7 +30,7 @@ from sms1708.core.pdu import decode_deliver, decode_status_report
 from sms1708.errors import CommandFailed, ModemError, PduDecodeError, StoreError, StoreFullError
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
-from sms1708.store.intake import IngestResult, safe_error
+from sms1708.store.receiving import IngestResult, safe_error
 from sms1708.store.store import IncomingPart, Store
 
 log = get_logger("sms1708.receive")
@@ -233,7 +233,7 @@ def drain_memory(
         parts = list(batch)
         batch.clear()
         try:
-            results = store.ingest(modem, parts, now=now(), rules=rules)
+            results = store.intake.ingest(modem, parts, now=now(), rules=rules)
         except StoreError as e:
             result.store_failed = True
             log.error(

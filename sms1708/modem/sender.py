@@ -28,7 +28,7 @@ from sms1708.errors import (
 )
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
-from sms1708.store.intake import safe_error
+from sms1708.store.receiving import safe_error
 from sms1708.store.store import ReplyItem, Store
 
 log = get_logger("sms1708.send")
@@ -88,7 +88,7 @@ def send_due(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> int:
     """Send up to ``limit`` due replies. Returns how many were handled."""
-    items = store.claim_replies(modem, now=now(), lease=timeout * 3, limit=limit)
+    items = store.replies.claim(modem, now=now(), lease=timeout * 3, limit=limit)
     for n, item in enumerate(items):
         if should_stop():
             _give_back(store, items[n:], now())
@@ -129,7 +129,7 @@ def _send_one(
             policy=policy,
             detail=detail,
         )
-        store.reply_done(item.id, d, now=now(), mr=mr, detail=detail, unconfirmed=unconfirmed)
+        store.replies.done(item.id, d, now=now(), mr=mr, detail=detail, unconfirmed=unconfirmed)
         return d
 
     try:
@@ -195,4 +195,4 @@ def _send_one(
 
 
 def _give_back(store: Store, items: list[ReplyItem], now: float) -> None:
-    store.release_replies([it.id for it in items], now=now)
+    store.replies.release([it.id for it in items], now=now)

@@ -37,10 +37,11 @@ from sms1708.logsetup import get_logger
 from sms1708.loopguard import LoopGuard
 from sms1708.modem import pinrecord, receiver, sender
 from sms1708.modem.at import ATSession, Urc
+from sms1708.modem.memories import MemoryWatch
 from sms1708.modem.netclock import parse_cclk
 from sms1708.modem.network import refresh_operator
 from sms1708.modem.setup import initialise, rssi_to_dbm
-from sms1708.store.intake import safe_error
+from sms1708.store.receiving import safe_error
 from sms1708.store.store import Store
 
 log = get_logger("sms1708.modem")
@@ -51,10 +52,6 @@ PING_TIMEOUT = 3.0
 RESET_BOOT_SECONDS = 5.0
 STORE_RETRY = 5.0  # seconds before trying the store again after it failed
 SETTLE_SECONDS = 60.0  # a modem that served this long without failing is well again
-#: AT+CMGL refusals in a row after which a configured memory counts as not there
-LIST_REFUSALS = 3
-#: seconds after which a configured memory (SM/ME) that was refused is asked again; "SR" is not
-RECHECK_MEMORY = 600.0
 
 
 class ModemWorker(threading.Thread):
@@ -87,7 +84,8 @@ class ModemWorker(threading.Thread):
         self.on_message = on_message
         self.store_factory = store_factory
         self.wake = threading.Event()
-        self.direct: queue.Queue[Urc] = queue.Queue()
+        #: SMS the modem pushed with +CMT (not stored on the SIM): stored before anything else
+        self.cmt_queue: queue.Queue[Urc] = queue.Queue()
         self.connected = threading.Event()
         self.reply_policy = RetryPolicy(
             base=cfg.replies.retry_base,
@@ -99,7 +97,7 @@ class ModemWorker(threading.Thread):
         self.session: ATSession | None = None
         self.throttle_logged = False
         self.health = health or Health()
-        self.health.modem(modem.name, modem.port)
+        self.health.register_modem(modem.name, modem.port)
         self.last_csq_at = 0.0
         #: the reconnect pacing: a modem that comes up and fails again at once backs off
         self.guard = LoopGuard(
@@ -108,10 +106,7 @@ class ModemWorker(threading.Thread):
             Pacing(base=1.0, cap=max(1.0, modem.reconnect_max_delay), settle=SETTLE_SECONDS),
             clock=clock,
         )
-        self.unsupported: dict[str, str] = {}  # memory -> the modem's answer; not polled again
-        self.unsupported_at: dict[str, float] = {}  # memory -> when last refused (monotonic)
-        self.refusals: dict[str, int] = {}  # memory -> refusals in a row
-        self.stuck_slots: dict[str, int] = {}  # "SM:3" -> refused deletions in a row
+        self.memories = MemoryWatch(modem, self.health)
 
     # ------------------------------------------------------------------ supervisor
 
@@ -283,7 +278,7 @@ class ModemWorker(threading.Thread):
         if urc.name in ("+CMTI", "+CDSI"):
             self.wake.set()
         elif urc.name in ("+CMT", "+CDS"):
-            self.direct.put(urc)
+            self.cmt_queue.put(urc)
             self.wake.set()
         elif urc.name == "^SMMEMFULL":
             log.warning(
@@ -306,7 +301,7 @@ class ModemWorker(threading.Thread):
                 if not self.wake.is_set():
                     session.command("AT", timeout=PING_TIMEOUT)  # liveness, cheap
                 self.wake.clear()
-                self._take_direct(store)
+                self._store_pushed_sms(store)
                 self._poll(session, store)
                 next_poll = time.monotonic() + self.modem.poll_interval
                 self._release_partials(store)
@@ -318,7 +313,7 @@ class ModemWorker(threading.Thread):
             if self.wake.is_set():
                 continue
             wait = max(0.0, next_poll - time.monotonic())
-            due = store.next_reply_due(self.modem.name)
+            due = store.replies.next_due(self.modem.name)
             if due is not None and throttled is not None:
                 due = max(due, throttled)
             if due is not None:
@@ -331,7 +326,7 @@ class ModemWorker(threading.Thread):
     def _send_replies(self, session: ATSession, store: Store) -> float | None:
         """Send one due reply unless the SIM's hourly ceiling is reached; returns when the
         ceiling lifts (None: not throttled)."""
-        throttled = store.throttled_until(
+        throttled = store.replies.throttled_until(
             self.modem.name, now=self.clock(), max_per_hour=self.cfg.replies.max_per_hour
         )
         if throttled is None:
@@ -381,9 +376,7 @@ class ModemWorker(threading.Thread):
         # status reports for our replies land in "SR" (a modem without it answers ERROR: skipped)
         memories = [*self.modem.memories, *(["SR"] if "SR" not in self.modem.memories else [])]
         for memory in memories:
-            if memory in self.unsupported and (
-                memory == "SR" or time.monotonic() - self.unsupported_at[memory] < RECHECK_MEMORY
-            ):
+            if self.memories.skipped(memory):
                 continue  # a configured memory is asked again now and then (a busy SIM passes)
             r = receiver.drain_memory(
                 session,
@@ -396,9 +389,10 @@ class ModemWorker(threading.Thread):
                 command_timeout=self.modem.command_timeout,
                 on_commit=self._committed,
             )
-            self._note_answers(memory, r)
+            self.memories.note(memory, r)
             if r.total and memory != "SR":
-                storage = dict(self.health.modem(self.modem.name).storage)
+                known = self.health.modem(self.modem.name)
+                storage = dict(known.storage) if known else {}
                 storage[memory] = [max(r.used - r.deleted, 0), r.total]
                 self.health.update_modem(self.modem.name, storage=storage)
             if r.committed:
@@ -423,68 +417,7 @@ class ModemWorker(threading.Thread):
             self.health.update_modem(self.modem.name, last_sms_at=self.clock())
             self.on_message()
 
-    def _note_answers(self, memory: str, r: receiver.DrainResult) -> None:
-        """An ERROR answer is an answer: a memory the modem does not have is not polled again
-        (SR at once; SM/ME after a few refusals in a row, as "SIM busy" passes); a slot that
-        refuses deletion is reported and deleted again on the next poll."""
-        if r.refused is not None:
-            n = self.refusals.get(memory, 0) + 1
-            self.refusals[memory] = n
-            if r.refused_by == "AT+CPMS" or memory == "SR" or n >= LIST_REFUSALS:
-                self.unsupported_at[memory] = time.monotonic()
-                if memory in self.unsupported:
-                    return  # asked again, still refused: already reported
-                self.unsupported[memory] = f"{r.refused_by}: {r.refused}"
-                self.health.update_modem(
-                    self.modem.name, unsupported_memories=sorted(self.unsupported)
-                )
-                receiving = [m for m in self.modem.memories if m not in self.unsupported]
-                getattr(log, "warning" if receiving else "error")(
-                    "modem_memory_unsupported",
-                    modem=self.modem.name,
-                    memory=memory,
-                    answer=f"{r.refused_by}: {r.refused}",
-                    action=("not polled again" if memory == "SR" else "asked again in 10 min")
-                    + (
-                        ""
-                        if receiving
-                        else "; NO memory left to receive SMS from: check"
-                        " modem.memories with `sms1708 check`"
-                    ),
-                )
-            else:
-                log.warning(
-                    "modem_memory_refused",
-                    modem=self.modem.name,
-                    memory=memory,
-                    answer=f"{r.refused_by}: {r.refused}",
-                    action="trying again on the next poll",
-                )
-        else:
-            self.refusals.pop(memory, None)
-            if self.unsupported.pop(memory, None) is not None:
-                log.info("modem_memory_back", modem=self.modem.name, memory=memory)
-                self.health.update_modem(
-                    self.modem.name, unsupported_memories=sorted(self.unsupported)
-                )
-        stuck = {k: v for k, v in self.stuck_slots.items() if not k.startswith(f"{memory}:")}
-        for index, answer in r.undeleted:
-            key = f"{memory}:{index}"
-            stuck[key] = self.stuck_slots.get(key, 0) + 1
-            log.warning(
-                "sms_delete_refused",
-                modem=self.modem.name,
-                memory=memory,
-                index=index,
-                answer=answer,
-                times=stuck[key],
-                action="stored already; deleted again on the next poll",
-            )
-        if stuck != self.stuck_slots:
-            self.stuck_slots = stuck
-            self.health.update_modem(self.modem.name, stuck_slots=dict(stuck))
-
-    def _take_direct(self, store: Store) -> None:
+    def _store_pushed_sms(self, store: Store) -> None:
         """Store what came with +CMT (an SMS never on the SIM) or +CDS (a status report).
 
         CNMI is chosen so that +CMT does not happen (store-and-notify); this is the safety net
@@ -492,7 +425,7 @@ class ModemWorker(threading.Thread):
         """
         while True:
             try:
-                urc = self.direct.get_nowait()
+                urc = self.cmt_queue.get_nowait()
             except queue.Empty:
                 return
             if urc.pdu is None:
@@ -500,7 +433,7 @@ class ModemWorker(threading.Thread):
                 continue
             part = receiver.decode_incoming(urc.name.lstrip("+"), -1, urc.pdu)
             try:
-                store.ingest(self.modem.name, [part], now=self.clock(), rules=self.rules)
+                store.intake.ingest(self.modem.name, [part], now=self.clock(), rules=self.rules)
             except StoreError as e:
                 log.error(
                     "store_commit_failed",
@@ -509,12 +442,12 @@ class ModemWorker(threading.Thread):
                     error=str(e),
                     action="direct-delivered SMS kept in memory, retrying",
                 )
-                self.direct.put(urc)
+                self.cmt_queue.put(urc)
                 return
 
     def _release_partials(self, store: Store) -> None:
         try:
-            ids = store.release_partials(
+            ids = store.intake.release_partials(
                 now=self.clock(), timeout=self.cfg.multipart.timeout, rules=self.rules
             )
         except StoreError as e:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sms1708.errors import StoreError
-from sms1708.store.base import StoreBase
+from sms1708.store.base import Concern
 
 ROLES = ("viewer", "operator", "admin")
 
@@ -49,7 +49,7 @@ def _user(r: sqlite3.Row) -> User:
     )
 
 
-class AccountStore(StoreBase):
+class Accounts(Concern):
     # ---------------------------------------------------------------- users
 
     def create_user(self, name: str, role: str, password_hash: str, *, now: float) -> int:

@@ -76,6 +76,18 @@ def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
     )
 
 
+def window(
+    where: list[str], args: list[Any], column: str, since: float | None, until: float | None
+) -> None:
+    """Add ``since <= column < until`` (either end optional) to a WHERE clause being built."""
+    if since is not None:
+        where.append(f"{column} >= ?")
+        args.append(since)
+    if until is not None:
+        where.append(f"{column} < ?")
+        args.append(until)
+
+
 def message_filters(
     *,
     state: str | None = None,
@@ -104,12 +116,7 @@ def message_filters(
     if kind:
         where.append("m.kind = ?")
         args.append(kind)
-    if since is not None:
-        where.append("m.stored_at >= ?")
-        args.append(since)
-    if until is not None:
-        where.append("m.stored_at < ?")
-        args.append(until)
+    window(where, args, "m.stored_at", since, until)
     if sender:
         digits = "".join(c for c in sender if c.isdigit())
         national = digits[2:] if digits.startswith("62") else digits.lstrip("0")
@@ -176,3 +183,22 @@ class StoreBase:
                     " updated_at = excluded.updated_at",
                     (key, value, now),
                 )
+
+
+class Concern:
+    """One concern of the Store (receiving, the upstream queue, the reply queue ...): it shares
+    the Store's connection and goes through the Store's one :meth:`StoreBase.transaction`."""
+
+    def __init__(self, store: StoreBase) -> None:
+        self._store = store
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self._store.conn
+
+    @property
+    def path(self) -> str:
+        return self._store.path
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._store.transaction()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sms1708.core.replies import national_digits
-from sms1708.store.base import StoreBase
+from sms1708.store.base import Concern
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,10 @@ def _key(number: str) -> str:
     return key
 
 
-class BlockedStore(StoreBase):
+class Blocked(Concern):
     # ---------------------------------------------------------------- blocked numbers
 
-    def block_number(self, number: str, *, by: str, reason: str = "", now: float) -> None:
+    def block(self, number: str, *, by: str, reason: str = "", now: float) -> None:
         """Block ``number`` (idempotent: blocking it again keeps the first entry)."""
         key = _key(number)
         with self.transaction() as c:
@@ -43,7 +43,7 @@ class BlockedStore(StoreBase):
                 (key, number.strip(), now, by, reason),
             )
 
-    def unblock_number(self, number: str, *, by: str, now: float) -> bool:
+    def unblock(self, number: str, *, by: str, now: float) -> bool:
         """Unblock ``number``. False when it was not blocked (a text without digits never
         is)."""
         key = national_digits(number)
@@ -60,7 +60,7 @@ class BlockedStore(StoreBase):
         sql = "SELECT 1 FROM blocked_numbers WHERE national = ?"
         return self.conn.execute(sql, (key,)).fetchone() is not None
 
-    def blocked_numbers(self) -> list[BlockedNumber]:
+    def numbers(self) -> list[BlockedNumber]:
         """Every blocked number, oldest block first."""
         return [
             BlockedNumber(str(r[0]), float(r[1]), str(r[2]), str(r[3]))

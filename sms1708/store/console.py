@@ -8,8 +8,9 @@ from typing import Any
 
 from sms1708.core import keys
 from sms1708.errors import StoreError
-from sms1708.store.base import StoreBase
+from sms1708.store.base import Concern
 from sms1708.store.followups import followups_of
+from sms1708.store.transitions import new_deliveries
 
 CORRECTABLE = ("category", "location")
 
@@ -75,7 +76,7 @@ def _like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class ConsoleStore(StoreBase):
+class Console(Concern):
     def limit_cache(self, kib: int) -> None:
         """Keep this connection's page cache small (the console runs one per thread)."""
         self.conn.execute(f"PRAGMA cache_size = -{int(kib)}")
@@ -255,11 +256,7 @@ class ConsoleStore(StoreBase):
                 ),
             )
             update = int(cur.lastrowid or 0)
-            c.executemany(
-                "INSERT INTO deliveries (message_id, destination, state, queued_at,"
-                " next_attempt_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)",
-                [(update, d, now, now, now) for d in delivered],
-            )
+            new_deliveries(c, update, delivered, now=now, ignore_existing=False)
             return tuple(delivered)
 
     def _rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ import sqlite3
 from typing import Protocol
 
 from sms1708.core.routing import Routing
+from sms1708.store.transitions import new_deliveries
 
 
 class Routable(Protocol):
@@ -25,9 +26,5 @@ def queue_deliveries(
     """Queue ``message_id`` for every destination ``routing`` sends it to (inside the caller's
     transaction). Returns those destinations' names."""
     names = routing.select(record.kind, record.category, record.location, record.location_code)
-    c.executemany(
-        "INSERT OR IGNORE INTO deliveries (message_id, destination, state, queued_at,"
-        " next_attempt_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)",
-        [(message_id, name, now, now, now) for name in names],
-    )
+    new_deliveries(c, message_id, names, now=now)
     return names

@@ -17,8 +17,9 @@ from sms1708.core import followup, keys
 from sms1708.core.grammar import FORWARDED_KINDS, GrammarTables, parse
 from sms1708.core.replies import same_number
 from sms1708.core.routing import Routing
-from sms1708.store.base import RECORD_SET, StoreBase, record_values
+from sms1708.store.base import RECORD_SET, Concern, record_values
 from sms1708.store.deliveries import queue_deliveries
+from sms1708.store.transitions import new_deliveries
 
 #: a delivery row (``deliveries`` unaliased) that may be claimed now: not an update whose
 #: report's delivery to the SAME destination is still undelivered (kept in one place: the claim
@@ -91,11 +92,7 @@ def queue_update(
             (report_id,),
         )
     )
-    c.executemany(
-        "INSERT OR IGNORE INTO deliveries (message_id, destination, state, queued_at,"
-        " next_attempt_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)",
-        [(message_id, name, now, now, now) for name in names],
-    )
+    new_deliveries(c, message_id, names, now=now)
     return names
 
 
@@ -135,7 +132,7 @@ class Detached:
     key: str  # its new idempotency key
 
 
-class FollowupStore(StoreBase):
+class Followups(Concern):
     def detach(
         self, message_id: int, *, tables: GrammarTables, routing: Routing, now: float, dry_run: bool
     ) -> Detached:

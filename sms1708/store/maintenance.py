@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sms1708.errors import StoreDamagedError, StoreError
-from sms1708.store.base import StoreBase, _translate
+from sms1708.store.base import Concern, _translate
 
 RECORD_FIELDS = (
     "kind",
@@ -22,7 +22,7 @@ RECORD_FIELDS = (
 )
 
 
-class MaintenanceStore(StoreBase):
+class Maintenance(Concern):
     def records_for_reparse(self, *, since: float | None = None) -> list[dict[str, Any]]:
         """Stored messages with their raw text and current record (purged ones excluded, and
         follow-ups: their record is their report's, see core.followup)."""

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from sms1708.core.gate import Outgoing
+from sms1708.core import gate
 from sms1708.core.policy import Decision
 from sms1708.core.replies import Guard
 from sms1708.core.routing import DEFAULT_DESTINATION
-from sms1708.core.states import CLAIMABLE, REPLAYABLE, State
-from sms1708.store.base import StoreBase, message_filters
+from sms1708.core.states import CLAIMABLE, DELIVERIES, REPLAYABLE, State
+from sms1708.store.base import Concern, message_filters
 from sms1708.store.followups import READY, add_report_fields
 from sms1708.store.sendgate import queue_gated
+from sms1708.store.transitions import Either, move_deliveries
 
 DEFAULT = Guard()
 
@@ -45,7 +46,7 @@ class Attempt:
     message_id: int
     decision: Decision
     outcome: str
-    now: float
+    ended_at: float  # when the attempt ended (its answer, or giving up on one)
     http_status: int | None = None
     detail: str = ""
     tracking_id: str | None = None
@@ -57,10 +58,10 @@ class Attempt:
     receipt_text: str | None = None
 
 
-class OutboxStore(StoreBase):
+class Outbox(Concern):
     # ---------------------------------------------------------------- upstream queue
 
-    def claim_outbox(
+    def claim(
         self, *, now: float, lease: float, limit: int, destination: str = DEFAULT_DESTINATION
     ) -> list[OutboxItem]:
         """Claim one destination's due items (and its items whose sending lease ran out) for
@@ -92,10 +93,14 @@ class OutboxStore(StoreBase):
             if not ids:
                 return []
             marks = ",".join("?" for _ in ids)
-            c.execute(
-                f"UPDATE deliveries SET state='sending', lease_until=?, updated_at=? "
-                f"WHERE destination = ? AND message_id IN ({marks})",
-                [now + lease, now, destination, *ids],
+            move_deliveries(
+                c,
+                CLAIMABLE | {State.SENDING},  # due, or its lease ran out
+                State.SENDING,
+                sets="lease_until=?, updated_at=?",
+                values=[now + lease, now],
+                where=f"destination = ? AND message_id IN ({marks})",
+                args=[destination, *ids],
             )
             items = c.execute(
                 f"SELECT m.*, o.attempts, o.queued_at, o.state AS qstate FROM messages m"
@@ -118,24 +123,7 @@ class OutboxStore(StoreBase):
             for r, rec in zip(items, records, strict=True)
         ]
 
-    def record_attempt(
-        self,
-        message_id: int,
-        decision: Decision,
-        *,
-        outcome: str,
-        now: float,
-        http_status: int | None = None,
-        detail: str = "",
-        tracking_id: str | None = None,
-        guard: Guard = DEFAULT,
-        destination: str = DEFAULT_DESTINATION,
-    ) -> None:
-        """Store one attempt and the state it leads to, in one transaction."""
-        a = Attempt(message_id, decision, outcome, now, http_status, detail, tracking_id)
-        self.record_attempts([replace(a, destination=destination)], guard=guard)
-
-    def record_attempts(self, attempts: Sequence[Attempt], *, guard: Guard = DEFAULT) -> None:
+    def record(self, attempts: Sequence[Attempt], *, guard: Guard = DEFAULT) -> None:
         """Store a batch of attempts and their states, in one transaction.
 
         A tracking id is texted to the citizen (``notify_text``) through the gate, with
@@ -157,26 +145,28 @@ class OutboxStore(StoreBase):
         c.execute(
             "INSERT INTO attempts (message_id, destination, at, outcome, http_status, detail)"
             " VALUES (?,?,?,?,?,?)",
-            (a.message_id, a.destination, a.now, a.outcome, a.http_status, a.detail[:1000]),
+            (a.message_id, a.destination, a.ended_at, a.outcome, a.http_status, a.detail[:1000]),
         )
-        c.execute(
-            "UPDATE deliveries SET state=?, attempts=attempts+1, next_attempt_at=?,"
+        # the outcome of an attempt moves a delivery still `sending` only (a late answer must
+        # not undo an operator's replay), except that `delivered` always wins
+        move_deliveries(
+            c,
+            DELIVERIES.into(State.DELIVERED) if delivered else {State.SENDING},
+            d.state,
+            sets="attempts=attempts+1, next_attempt_at=?,"
             " lease_until=NULL, last_error=?, updated_at=?,"
             " ambiguous_count=ambiguous_count + ?, delivered_at=?,"
-            " tracking_id=COALESCE(?, tracking_id) WHERE message_id=? AND destination=?"
-            " AND state != 'delivered' AND (state = 'sending' OR ? = 'delivered')",
-            (
-                d.state.value,
-                d.next_attempt_at if d.next_attempt_at is not None else a.now,
+            " tracking_id=COALESCE(?, tracking_id)",
+            values=(
+                d.next_attempt_at if d.next_attempt_at is not None else a.ended_at,
                 None if delivered else d.reason[:1000],
-                a.now,
+                a.ended_at,
                 1 if a.outcome == "ambiguous" else 0,
-                a.now if delivered else None,
+                a.ended_at if delivered else None,
                 a.tracking_id[:64] if a.tracking_id else None,
-                a.message_id,
-                a.destination,
-                d.state.value,
             ),
+            where="message_id=? AND destination=?",
+            args=(a.message_id, a.destination),
         )
         if a.tracking_id and a.primary:
             prev = c.execute(
@@ -186,29 +176,30 @@ class OutboxStore(StoreBase):
             c.execute(
                 "UPDATE messages SET tracking_id=? WHERE id=?", (a.tracking_id[:64], a.message_id)
             )
-            if a.receipt_text and prev is not None and prev[0] is None:
+            first = prev is not None and prev[0] is None  # the complaint's first tracking id
+            if a.receipt_text and first:
                 # one SMS per complaint: a receipt still waiting (never tried) carries the id
                 folded = c.execute(
                     "UPDATE replies SET text=?, next_attempt_at=MIN(next_attempt_at, ?)"
                     " WHERE message_id=? AND purpose='receipt' AND state='queued'"
                     " AND attempts=0 AND next_attempt_at > created_at",
-                    (a.receipt_text, a.now, a.message_id),
+                    (a.receipt_text, a.ended_at, a.message_id),
                 ).rowcount
                 if folded:
                     return
-            if a.notify_text and prev is not None and prev[0] is None:
+            if a.notify_text and first:
                 # the citizen learns the tracking id once, through the one gate
-                out = Outgoing(
+                out = gate.follow_up(
+                    "tracking",
+                    a.notify_text,
                     modem=prev[1],
                     recipient=prev[2],
-                    text=a.notify_text,
-                    purpose="tracking",
                     recipient_type=prev[3],
                     message_id=a.message_id,
                 )
-                queue_gated(c, out, guard, now=a.now)
+                queue_gated(c, out, guard, now=a.ended_at)
 
-    def release_claims(
+    def release(
         self, message_ids: Sequence[int], *, now: float, destination: str = DEFAULT_DESTINATION
     ) -> None:
         """Give back claimed items not attempted (graceful stop): due again at once."""
@@ -216,14 +207,17 @@ class OutboxStore(StoreBase):
             return
         marks = ",".join("?" for _ in message_ids)
         with self.transaction() as c:
-            c.execute(
-                f"UPDATE deliveries SET state=CASE WHEN attempts>0 THEN 'retry' ELSE 'queued'"
-                f" END, lease_until=NULL, next_attempt_at=?, updated_at=? WHERE destination=?"
-                f" AND state='sending' AND message_id IN ({marks})",
-                [now, now, destination, *message_ids],
+            move_deliveries(
+                c,
+                {State.SENDING},
+                Either("attempts > 0", State.RETRY, State.QUEUED),
+                sets="lease_until=NULL, next_attempt_at=?, updated_at=?",
+                values=[now, now],
+                where=f"destination=? AND message_id IN ({marks})",
+                args=[destination, *message_ids],
             )
 
-    def next_outbox_due(self, destination: str | None = None) -> float | None:
+    def next_due(self, destination: str | None = None) -> float | None:
         """When the next item (of one destination, or of any) is due."""
         where, args = ("", []) if destination is None else (" AND destination = ?", [destination])
         row = self.conn.execute(
@@ -272,10 +266,14 @@ class OutboxStore(StoreBase):
                 args,
             ).fetchall()
             if rows and not dry_run:
-                c.executemany(
-                    "UPDATE deliveries SET state='queued', next_attempt_at=?, queued_at=?,"
-                    " lease_until=NULL, updated_at=? WHERE message_id=? AND destination=?",
-                    [(now, now, now, int(r[0]), r[1]) for r in rows],
+                move_deliveries(
+                    c,
+                    REPLAYABLE,
+                    State.QUEUED,
+                    sets="next_attempt_at=?, queued_at=?, lease_until=NULL, updated_at=?",
+                    values=[now, now, now],
+                    where="message_id=? AND destination=?",
+                    many=[(int(r[0]), r[1]) for r in rows],
                 )
         return sorted({int(r[0]) for r in rows})
 
@@ -349,11 +347,11 @@ class OutboxStore(StoreBase):
                 (message_id, status[:200], now),
             )
             if notify_text and row[2]:
-                out = Outgoing(
+                out = gate.follow_up(
+                    "status_change",
+                    notify_text,
                     modem=row[1],
                     recipient=row[2],
-                    text=notify_text,
-                    purpose="status_change",
                     recipient_type=row[3],
                     message_id=message_id,
                 )

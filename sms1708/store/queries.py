@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sms1708.store.base import StoreBase, message_filters
+from sms1708.store.base import Concern, message_filters, window
 from sms1708.store.followups import followups_of
 
 
-class ReadStore(StoreBase):
+class Queries(Concern):
     # ---------------------------------------------------------------- reading
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -203,3 +204,46 @@ class ReadStore(StoreBase):
                 args,
             )
         ]
+
+    # ---------------------------------------------------------------- statistics (reports.py)
+
+    def report_rows(self) -> list[dict[str, Any]]:
+        """One row per report (not per SMS: a follow-up adds to its report) for the statistics:
+        when it came, what the grammar read, its complaint state and delivery time."""
+        return self._dicts(
+            "SELECT m.received_at, m.stored_at, m.kind, m.category, m.location,"
+            " m.location_code, m.sender_type, o.state, o.delivered_at"
+            " FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+            " WHERE m.update_of IS NULL"
+        )
+
+    def reply_rows(
+        self, *, since: float | None = None, until: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Every SMS the gateway queued (``purpose``, ``state``, ``created_at``), optionally
+        those created in ``[since, until)``."""
+        where: list[str] = []
+        args: list[Any] = []
+        window(where, args, "created_at", since, until)
+        cond = " WHERE " + " AND ".join(where) if where else ""
+        return self._dicts("SELECT purpose, state, created_at FROM replies" + cond, args)
+
+    # ---------------------------------------------------------------- the clock (daemon.py)
+
+    def last_part_id(self) -> int:
+        """The id of the newest stored SMS part (0: none)."""
+        return int(self.conn.execute("SELECT MAX(id) FROM parts").fetchone()[0] or 0)
+
+    def part_times(self, *, after: int, limit: int = 200) -> list[tuple[int, str | None]]:
+        """``(id, SMSC timestamp)`` of the parts stored after part ``after``, oldest first."""
+        return [
+            (int(r[0]), r[1])
+            for r in self.conn.execute(
+                "SELECT id, scts FROM parts WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+            )
+        ]
+
+    def _dicts(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self.conn.execute(sql, args)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

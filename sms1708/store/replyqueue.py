@@ -11,9 +11,10 @@ from sms1708.core import gate
 from sms1708.core.gate import Outgoing
 from sms1708.core.policy import Decision
 from sms1708.core.replies import Guard, national_digits
-from sms1708.core.states import State
-from sms1708.store.base import StoreBase
+from sms1708.core.states import REPLY_CLAIMABLE, ReplyState, State, reply_outcome
+from sms1708.store.base import Concern
 from sms1708.store.sendgate import Queued, queue_gated
+from sms1708.store.transitions import Either, move_replies
 
 DEFAULT = Guard()
 
@@ -29,10 +30,10 @@ class ReplyItem:
     created_at: float
 
 
-class ReplyStore(StoreBase):
+class Replies(Concern):
     # ---------------------------------------------------------------- reply queue
 
-    def claim_replies(self, modem: str, *, now: float, lease: float, limit: int) -> list[ReplyItem]:
+    def claim(self, modem: str, *, now: float, lease: float, limit: int) -> list[ReplyItem]:
         with self.transaction() as c:
             rows = c.execute(
                 "SELECT * FROM replies WHERE modem = ? AND ((state IN ('queued','retry') "
@@ -47,9 +48,14 @@ class ReplyStore(StoreBase):
                 return []
             ids = [int(r["id"]) for r in rows]
             marks = ",".join("?" for _ in ids)
-            c.execute(
-                f"UPDATE replies SET state='sending', lease_until=? WHERE id IN ({marks})",
-                [now + lease, *ids],
+            move_replies(
+                c,
+                REPLY_CLAIMABLE | {ReplyState.SENDING},  # due, or its lease ran out
+                ReplyState.SENDING,
+                sets="lease_until=?",
+                values=[now + lease],
+                where=f"id IN ({marks})",
+                args=ids,
             )
         return [
             ReplyItem(
@@ -72,14 +78,17 @@ class ReplyStore(StoreBase):
         held = [int(r["id"]) for r in rows if national_digits(r["recipient"]) in blocked]
         if held:
             marks = ",".join("?" for _ in held)
-            c.execute(
-                f"UPDATE replies SET state='suppressed', reason='blocked number',"
-                f" lease_until=NULL WHERE id IN ({marks})",
-                held,
+            move_replies(
+                c,
+                REPLY_CLAIMABLE | {ReplyState.SENDING},
+                ReplyState.SUPPRESSED,
+                sets="reason='blocked number', lease_until=NULL",
+                where=f"id IN ({marks})",
+                args=held,
             )
         return [r for r in rows if int(r["id"]) not in held]
 
-    def reply_done(
+    def done(
         self,
         reply_id: int,
         decision: Decision,
@@ -92,13 +101,14 @@ class ReplyStore(StoreBase):
         """Record one attempt. ``unconfirmed``: its outcome is unknown (the SMS may be out)."""
         state = decision.state
         with self.transaction() as c:
-            c.execute(
-                "UPDATE replies SET state=?, attempts=attempts+1, next_attempt_at=?,"
-                " unconfirmed=unconfirmed+?,"
+            move_replies(
+                c,
+                {ReplyState.SENDING},
+                reply_outcome(state),
+                sets="attempts=attempts+1, next_attempt_at=?, unconfirmed=unconfirmed+?,"
                 " lease_until=NULL, last_error=?, sent_at=?, mr=COALESCE(?, mr),"
-                " reason=CASE WHEN ?='dead' THEN ? ELSE reason END WHERE id=?",
-                (
-                    "sent" if state is State.DELIVERED else state.value,
+                " reason=CASE WHEN ?='dead' THEN ? ELSE reason END",
+                values=(
                     decision.next_attempt_at if decision.next_attempt_at is not None else now,
                     int(unconfirmed),
                     None if state is State.DELIVERED else (detail or decision.reason)[:500],
@@ -106,23 +116,28 @@ class ReplyStore(StoreBase):
                     mr,
                     state.value,
                     decision.reason[:500],
-                    reply_id,
                 ),
+                where="id=?",
+                args=(reply_id,),
             )
 
-    def release_replies(self, reply_ids: Sequence[int], *, now: float) -> None:
+    def release(self, reply_ids: Sequence[int], *, now: float) -> None:
         """Give back claimed replies not sent (link lost, stopping): due again at once."""
         if not reply_ids:
             return
         marks = ",".join("?" for _ in reply_ids)
         with self.transaction() as c:
-            c.execute(
-                f"UPDATE replies SET state=CASE WHEN attempts>0 THEN 'retry' ELSE 'queued' END,"
-                f" lease_until=NULL, next_attempt_at=? WHERE state='sending' AND id IN ({marks})",
-                [now, *reply_ids],
+            move_replies(
+                c,
+                {ReplyState.SENDING},
+                Either("attempts > 0", ReplyState.RETRY, ReplyState.QUEUED),
+                sets="lease_until=NULL, next_attempt_at=?",
+                values=[now],
+                where=f"id IN ({marks})",
+                args=reply_ids,
             )
 
-    def queue_sms(
+    def queue(
         self, out: Outgoing, *, guard: Guard, now: float, force: bool = False, by: str = ""
     ) -> Queued:
         """Queue one SMS through the gate (:func:`sms1708.core.gate.decide`), in one
@@ -160,7 +175,7 @@ class ReplyStore(StoreBase):
         ]
         return gate.ceiling_until(sent, max_per_hour=max_per_hour, now=now)
 
-    def unconfirmed_replies(self) -> dict[str, int]:
+    def unconfirmed(self) -> dict[str, int]:
         """Replies with at least one attempt of unknown outcome, by state: ``dead`` ones gave
         up at the attempt limit and may or may not have reached the citizen."""
         return {
@@ -170,7 +185,7 @@ class ReplyStore(StoreBase):
             )
         }
 
-    def next_reply_due(self, modem: str) -> float | None:
+    def next_due(self, modem: str) -> float | None:
         row = self.conn.execute(
             "SELECT MIN(CASE WHEN state='sending' THEN lease_until ELSE next_attempt_at END) "
             "FROM replies WHERE modem=? AND state IN ('queued','retry','sending')",

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from sms1708 import sitetime
 from sms1708.core import gate
 from sms1708.core.replies import Guard, national_digits
-from sms1708.core.states import State
+from sms1708.core.states import ReplyState
+from sms1708.store.transitions import new_reply
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def history(c: sqlite3.Connection, out: gate.Outgoing, guard: Guard, *, now: flo
         ).fetchone()
         if row is None:
             receipt_refused = "no receipt"
-        elif row[0] == State.SUPPRESSED.value:
+        elif row[0] == ReplyState.SUPPRESSED.value:
             receipt_refused = str(row[1] or "suppressed")
     return gate.History(to_number, by_modem, start, from_number, blocked, receipt_refused)
 
@@ -102,23 +103,9 @@ def queue_gated(
     ``by``: an operator's explicit override, recorded in the reply's ``reason``. ``due``:
     when it may go out (default ``now``; a receipt waiting for its tracking id is later)."""
     verdict = gate.decide(out, guard, history(c, out, guard, now=now), now=now, force=force)
-    state = State.QUEUED if verdict.allowed else State.SUPPRESSED
+    state = ReplyState.QUEUED if verdict.allowed else ReplyState.SUPPRESSED
     reason = verdict.refused
     if verdict.overridden:
         reason = f"operator override by {by or 'operator'}: {verdict.overridden}"
-    cur = c.execute(
-        "INSERT INTO replies (message_id, modem, recipient, text, purpose, state, reason,"
-        " created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?)",
-        (
-            out.message_id,
-            out.modem,
-            out.recipient,
-            out.text,
-            out.purpose,
-            state.value,
-            reason,
-            now,
-            now if due is None else due,
-        ),
-    )
-    return Queued(int(cur.lastrowid or 0), verdict.refused, verdict.overridden)
+    reply_id = new_reply(c, out, state, reason=reason, now=now, due=now if due is None else due)
+    return Queued(reply_id, verdict.refused, verdict.overridden)

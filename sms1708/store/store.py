@@ -17,19 +17,19 @@ import sqlite3
 from pathlib import Path
 
 from sms1708.errors import StoreError
-from sms1708.store.accounts import AccountStore
+from sms1708.store.accounts import Accounts
 from sms1708.store.base import StoreBase, _refuse_foreign, _tighten_mode, _translate
-from sms1708.store.blocked import BlockedNumber, BlockedStore
-from sms1708.store.console import ConsoleStore
-from sms1708.store.followups import FollowupStore
-from sms1708.store.intake import IncomingPart, IngestResult, IntakeStore
-from sms1708.store.maintenance import MaintenanceStore
-from sms1708.store.outbox import Attempt, OutboxItem, OutboxStore
-from sms1708.store.queries import ReadStore
-from sms1708.store.replyqueue import ReplyItem, ReplyStore
+from sms1708.store.blocked import Blocked, BlockedNumber
+from sms1708.store.console import Console
+from sms1708.store.followups import Followups
+from sms1708.store.maintenance import Maintenance
+from sms1708.store.outbox import Attempt, Outbox, OutboxItem
+from sms1708.store.queries import Queries
+from sms1708.store.receiving import IncomingPart, IngestResult, Intake
+from sms1708.store.replyqueue import Replies, ReplyItem
 from sms1708.store.schema import migrations
-from sms1708.store.timeshift import TimeShiftStore
-from sms1708.store.topics import TopicStore
+from sms1708.store.timeshift import TimeShift
+from sms1708.store.topics import Topics
 
 __all__ = [
     "Attempt",
@@ -43,27 +43,39 @@ __all__ = [
 ]
 
 
-class Store(
-    IntakeStore,
-    OutboxStore,
-    ReplyStore,
-    BlockedStore,
-    MaintenanceStore,
-    ReadStore,
-    TopicStore,
-    FollowupStore,
-    AccountStore,
-    ConsoleStore,
-    TimeShiftStore,
-):
+class Store(StoreBase):
     """A connection to the sms1708 database. One per thread; cheap to open.
 
-    The API is split by concern: receiving (``store/intake.py``), the upstream queue
-    (``store/outbox.py``), the reply queue (``store/replyqueue.py``), maintenance
-    (``store/maintenance.py``), blocked numbers (``store/blocked.py``), reading for operators
-    (``store/queries.py``), and the web console's accounts and audit log
-    (``store/accounts.py``) and views (``store/console.py``).
+    One object per concern, all sharing this connection and its one :meth:`transaction`:
+
+    ============================  =============================================================
+    ``store.intake``              receiving: parts, multipart assembly, messages, receipts
+    ``store.outbox``              the upstream queue: claims, attempts, replay, upstream status
+    ``store.replies``             the reply queue: every SMS the gateway sends, claims, outcomes
+    ``store.blocked``             numbers an operator blocked
+    ``store.maintenance``         backups, re-parsing, retention (purge)
+    ``store.queries``             reading for operators: counts, lists, one complaint, exports
+    ``store.console``             the web console's views and corrections
+    ``store.accounts``            the web console's accounts, sessions and audit log
+    ``store.followups``           follow-up SMS made reports of their own
+    ``store.topics``              the LAPOR! topic list
+    ``store.timeshift``           moving stored times (the test clock)
+    ============================  =============================================================
     """
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        super().__init__(conn, path)
+        self.intake = Intake(self)
+        self.outbox = Outbox(self)
+        self.replies = Replies(self)
+        self.blocked = Blocked(self)
+        self.maintenance = Maintenance(self)
+        self.queries = Queries(self)
+        self.console = Console(self)
+        self.accounts = Accounts(self)
+        self.followups = Followups(self)
+        self.topics = Topics(self)
+        self.timeshift = TimeShift(self)
 
     # ---------------------------------------------------------------- opening
 

@@ -10,7 +10,7 @@ every pending due time is clamped to its longest possible delay from now.
 
 from __future__ import annotations
 
-from sms1708.store.base import StoreBase
+from sms1708.store.base import Concern
 
 #: every time column the pipeline writes (table, column)
 TIME_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -42,10 +42,8 @@ _SEEN: tuple[tuple[str, str], ...] = (
 )
 
 
-class TimeShiftStore(StoreBase):
-    def rebase_times(
-        self, jump: float, *, since: float, now: float, caps: dict[str, float]
-    ) -> None:
+class TimeShift(Concern):
+    def rebase(self, jump: float, *, since: float, now: float, caps: dict[str, float]) -> None:
         """Move the times written at or after ``since`` by ``jump``; clamp due times.
 
         ``caps``: the longest delay of each queue, ``outbox``/``replies`` (backoff cap) and
@@ -70,7 +68,7 @@ class TimeShiftStore(StoreBase):
                     (now + caps.get(f"{cap}_lease", 0.0),),
                 )
 
-    def newest_time(self) -> float | None:
+    def newest(self) -> float | None:
         """The newest "now" the store has recorded (None for an empty store)."""
         newest: float | None = None
         for table, column in _SEEN:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from functools import partial
 
 from sms1708.config import Config, UpstreamConfig
-from sms1708.core import pacing, replies
+from sms1708.core import gate, pacing
 from sms1708.core.ack import clean_text
 from sms1708.core.breaker import Breaker
 from sms1708.core.loopbackoff import Pacing
@@ -38,9 +38,9 @@ from sms1708.errors import (
 from sms1708.health import Health
 from sms1708.logsetup import get_logger
 from sms1708.loopguard import LoopGuard
-from sms1708.store.intake import safe_error
-from sms1708.store.outbox import STATUS_QUARANTINE_AFTER
+from sms1708.store.receiving import safe_error
 from sms1708.store.store import Attempt, OutboxItem, Store
+from sms1708.upstream import statuspoll
 from sms1708.upstream.pool import DaemonPool
 from sms1708.upstream.webhook import WebhookClient, make_client
 
@@ -98,7 +98,7 @@ class Forwarder(threading.Thread):
         )
         self.in_flight: set[int] = set()
         self._item_faults: set[int] = set()  # posts that failed with an unexpected error
-        self._next_status_poll = 0.0
+        self.next_status_poll = 0.0
         self.on_reply = on_reply  # an SMS to the citizen was queued: wake the modem worker
         self.health = health or Health()
         self._health(configured=True)
@@ -145,14 +145,14 @@ class Forwarder(threading.Thread):
             return
         if self.cfg.upstream.status_url:
             self._poll_statuses_guarded(store)
-        due = store.next_outbox_due(self.dest.name)
+        due = store.outbox.next_due(self.dest.name)
         if not self.breaker.allow(self.clock()):
             due = max(due or 0.0, self.breaker.open_until)
         if due is not None and self.pace.paused_until > self.clock():
             due = max(due, self.pace.paused_until)  # the upstream asked us to wait (429/503)
         wait = IDLE_RECHECK if due is None else max(0.05, due - self.clock())
         if self.cfg.upstream.status_url:  # the next status poll is work too
-            wait = min(wait, max(0.05, self._next_status_poll - self.clock()))
+            wait = min(wait, max(0.05, self.next_status_poll - self.clock()))
         self.wake.wait(min(wait, IDLE_RECHECK))
         self.wake.clear()
 
@@ -179,7 +179,7 @@ class Forwarder(threading.Thread):
         except Exception as e:
             error = f"store: {e}" if isinstance(e, StoreError) else safe_error("status poll", e)
             delay = self.status_guard.failed(error)
-            self._next_status_poll = self.clock() + delay
+            self.next_status_poll = self.clock() + delay
             log.error("upstream_status_poll_failed", error=error, retry_in=delay)
 
     def step(self, store: Store) -> int:
@@ -202,7 +202,7 @@ class Forwarder(threading.Thread):
             return 0
         probing = self.breaker.probing(now)
         limit = 1 if probing else self.cfg.upstream.batch
-        items = store.claim_outbox(
+        items = store.outbox.claim(
             now=now, lease=self.cfg.upstream.lease_seconds, limit=limit, destination=self.dest.name
         )
         if not items:
@@ -221,7 +221,7 @@ class Forwarder(threading.Thread):
                 width = pacing.allowed(self.pace, self.pace_rules, self.clock())
                 if not pending and top_ups and in_a_row < ceiling and len(running) < width:
                     top_ups -= 1
-                    more = store.claim_outbox(
+                    more = store.outbox.claim(
                         now=self.clock(),
                         lease=self.cfg.upstream.lease_seconds,
                         limit=self.cfg.upstream.batch,
@@ -260,7 +260,7 @@ class Forwarder(threading.Thread):
                 for f in done:
                     item, started = running.pop(f), begun.pop(f)
                     a = f.result()
-                    store.record_attempts([a], guard=self.cfg.replies.guard())
+                    store.outbox.record([a], guard=self.cfg.replies.guard())
                     with self._lock:
                         self.in_flight.discard(item.message_id)
                     self._log(a)
@@ -294,7 +294,7 @@ class Forwarder(threading.Thread):
             with self._lock:
                 self.in_flight.difference_update(i.message_id for i in pending)
         if pending:
-            store.release_claims(
+            store.outbox.release(
                 [i.message_id for i in pending], now=self.clock(), destination=self.dest.name
             )
         if answered or failed:
@@ -358,16 +358,15 @@ class Forwarder(threading.Thread):
         )
         if status == 429 and d.state is State.RETRY:  # the pace, not this complaint: no backoff
             d = Decision(d.state, pacing.resume_at(self.pace_rules, now, retry_after), d.reason)
-        notify = receipt = None
         primary = self.dest.primary
-        # a follow-up's own tracking id is neither texted nor folded into its receipt: the
-        # citizen knows the report's number, and the report's tracking id counts
-        update = item.record.get("update_of") is not None
-        texted = primary and not update and self.cfg.replies.notify_tracking
-        if texted and tracking and len(tracking) <= 20:
-            lang, ref = self.cfg.replies.language, str(item.message_id)
-            notify = replies.render("tracking", lang, ref=ref, tracking=tracking)
-            receipt = replies.render("receipt_tracking", lang, ref=ref, tracking=tracking)
+        texts = gate.tracking_texts(
+            tracking,
+            ref=str(item.message_id),
+            language=self.cfg.replies.language,
+            notify=self.cfg.replies.notify_tracking,
+            primary=primary,
+            update=item.record.get("update_of") is not None,
+        )
         return Attempt(
             item.message_id,
             d,
@@ -376,17 +375,17 @@ class Forwarder(threading.Thread):
             status,
             detail,
             tracking,
-            notify,
+            texts.notice if texts else None,
             destination=self.dest.name,
             primary=primary,
-            receipt_text=receipt,
+            receipt_text=texts.receipt if texts else None,
         )
 
     def _log(self, a: Attempt) -> None:
         if a.decision.state is State.DELIVERED:
-            self.last_success_at = a.now
+            self.last_success_at = a.ended_at
             self._health(
-                last_success_at=a.now,
+                last_success_at=a.ended_at,
                 circuit_open_until=None,
                 problem=None,
                 not_acknowledged_at=None,
@@ -399,6 +398,7 @@ class Forwarder(threading.Thread):
             )
         else:
             d = a.decision
+            next_in = None if d.next_attempt_at is None else d.next_attempt_at - a.ended_at
             log.warning(
                 "upstream_attempt_failed",
                 destination=self.dest.name,
@@ -406,68 +406,14 @@ class Forwarder(threading.Thread):
                 outcome=a.outcome,
                 http_status=a.http_status,
                 state=d.state.value,
-                next_in=None if d.next_attempt_at is None else round(d.next_attempt_at - a.now, 1),
+                next_in=None if next_in is None else round(next_in, 1),
                 error=a.detail[:300],
             )
 
     def poll_statuses(self, store: Store, limit: int = 20) -> int:
-        """Ask the upstream what became of delivered complaints (``upstream.status_url``);
-        a changed status is stored and texted to the citizen. Returns how many were asked."""
-        up = self.cfg.upstream
-        now = self.clock()
-        if now < self._next_status_poll or not self.breaker.allow(now):
-            return 0
-        due = store.status_due(
-            now=now,
-            interval=up.status_interval,
-            max_age=up.status_max_age_days * 86400,
-            limit=limit,
-            destination=self.dest.name,
-        )
-        if len(due) < limit:
-            self._next_status_poll = now + min(up.status_interval, IDLE_RECHECK * 10)
-        for row in due:
-            if self.stop_event.is_set():
-                break
-            try:
-                status = self.client.fetch_status(row["tracking_id"], row["key"])
-            except UpstreamError as e:
-                log.warning("upstream_status_failed", message_id=row["id"], error=str(e))
-                self._next_status_poll = self.clock() + up.status_interval / 4
-                break
-            except Exception as e:  # about this complaint alone: counted against it
-                error = safe_error("asking its status", e)
-                failures = store.status_failed(row["id"], error, now=self.clock())
-                log.warning(
-                    "upstream_status_item_failed",
-                    message_id=row["id"],
-                    error=error,
-                    failures=failures,
-                    action="asked again later"
-                    if failures < STATUS_QUARANTINE_AFTER
-                    else "not asked again (see `queue show`)",
-                )
-                continue
-            text = None
-            if status and self.cfg.replies.notify_tracking:
-                text = replies.render(
-                    "status_change",
-                    self.cfg.replies.language,
-                    ref=str(row["id"]),
-                    tracking=row["tracking_id"],
-                    state=status,
-                )
-            changed = store.record_status(
-                row["id"],
-                status,
-                now=self.clock(),
-                notify_text=text,
-                guard=self.cfg.replies.guard(),
-            )
-            if changed:
-                log.info("upstream_status_changed", message_id=row["id"], status=status)
-                self.on_reply()
-        return len(due)
+        """Ask the upstream what became of delivered complaints (see
+        :func:`sms1708.upstream.statuspoll.poll_statuses`). Returns how many were asked."""
+        return statuspoll.poll_statuses(self, store, limit)
 
     def abandon_in_flight(self, store: Store) -> list[int]:
         """At shutdown: requests still waiting for an answer become ``ambiguous``, due at once.
@@ -487,7 +433,7 @@ class Forwarder(threading.Thread):
         detail = "interrupted by shutdown while waiting for the upstream's answer"
         d = Decision(State.AMBIGUOUS, now, detail)
         name = self.dest.name
-        store.record_attempts(
+        store.outbox.record(
             [
                 Attempt(i, d, Outcome.AMBIGUOUS.value, now, None, detail, destination=name)
                 for i in ids

@@ -17,11 +17,9 @@ neither gets ``[lapor] default_topic``.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,6 +27,7 @@ import httpx
 from sms1708 import sitetime
 from sms1708.config import Config, LaporConfig
 from sms1708.errors import ConfigError
+from sms1708.store.topics import synced_topics
 from sms1708.table_files import read_table
 
 #: how the KEYTOKEN is sent (an assumption: see the module docstring)
@@ -177,16 +176,8 @@ def resolve(
 
 def stored_topics(db_path: str) -> list[Topic]:
     """The topic tree as last synced (read-only; empty when never synced or no database)."""
-    if not Path(db_path).exists():
-        return []
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-    try:
-        rows = conn.execute("SELECT id, parent, name FROM lapor_topics ORDER BY id").fetchall()
-    except sqlite3.Error:
-        return []
-    finally:
-        conn.close()
-    return [Topic(int(i), int(p), str(n)) for i, p, n in rows]
+    rows = synced_topics(db_path)
+    return [Topic(i, p, n) for i, p, n in rows]
 
 
 class TopicIds:

@@ -62,7 +62,7 @@ class Ctx:
             raise HTTPError(403, self.t("forbidden"))
 
     def audit(self, action: str, target: str | None = None, detail: str | None = None) -> None:
-        self.store.audit(
+        self.store.accounts.audit(
             self.user,
             action,
             now=self.now,
@@ -114,7 +114,7 @@ class App:
         s: Store | None = getattr(self._local, "store", None)
         if s is None:
             s = Store.open(self.cfg.store.path)
-            s.limit_cache(1024)
+            s.console.limit_cache(1024)
             self._local.store = s
         return s
 

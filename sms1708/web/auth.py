@@ -54,8 +54,8 @@ class LoginResult:
 def throttled_until(store: Store, name: str, address: str, *, now: float) -> float | None:
     since = now - WINDOW
     for failures, limit in (
-        (store.login_failures(since=since, account=name), ACCOUNT_LIMIT),
-        (store.login_failures(since=since, address=address), ADDRESS_LIMIT),
+        (store.accounts.login_failures(since=since, account=name), ACCOUNT_LIMIT),
+        (store.accounts.login_failures(since=since, address=address), ADDRESS_LIMIT),
     ):
         if len(failures) >= limit:
             return failures[-limit] + WINDOW
@@ -69,20 +69,20 @@ def login(
     name = name.strip()[:64]
     until = throttled_until(store, name, address, now=now)
     if until is not None:
-        store.audit(name or "-", "login_throttled", now=now, address=address)
+        store.accounts.audit(name or "-", "login_throttled", now=now, address=address)
         return LoginResult(throttled_until=until)
-    user = store.user(name) if name else None
+    user = store.accounts.user(name) if name else None
     good = passwords.verify(user.password_hash if user else None, password)
     if user is None or not good or user.disabled:
-        store.record_login_failure(name, address, now=now)
+        store.accounts.record_login_failure(name, address, now=now)
         why = "disabled" if user is not None and good else "wrong name or password"
-        store.audit(name or "-", "login_failed", now=now, detail=why, address=address)
+        store.accounts.audit(name or "-", "login_failed", now=now, detail=why, address=address)
         return LoginResult()
     if passwords.needs_rehash(user.password_hash):
-        store.set_password(user.name, passwords.hash_password(password), now=now)
-    store.clear_login_failures(name)
+        store.accounts.set_password(user.name, passwords.hash_password(password), now=now)
+    store.accounts.clear_login_failures(name)
     token = new_token()
-    store.create_session(
+    store.accounts.create_session(
         token_hash(token),
         user.id,
         secrets.token_urlsafe(24),
@@ -90,7 +90,7 @@ def login(
         expires_at=expiry(cfg, created=now, now=now),
         address=address,
     )
-    store.audit(user.name, "login", now=now, address=address)
+    store.accounts.audit(user.name, "login", now=now, address=address)
     return LoginResult(user=user, token=token)
 
 
@@ -104,14 +104,16 @@ def current(store: Store, cfg: WebConfig, token: str | None, *, now: float) -> S
     if not token:
         return None
     h = token_hash(token)
-    s = store.session(h)
+    s = store.accounts.session(h)
     if s is None:
         return None
     if s.expires_at <= now or s.user.disabled:
-        store.end_session(h)
+        store.accounts.end_session(h)
         return None
     if now - s.seen_at > 30:  # spare the SD card a write on every click
-        store.touch_session(h, now=now, expires_at=expiry(cfg, created=s.created_at, now=now))
+        store.accounts.touch_session(
+            h, now=now, expires_at=expiry(cfg, created=s.created_at, now=now)
+        )
     return s
 
 

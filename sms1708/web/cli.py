@@ -91,10 +91,10 @@ def user_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> 
     store = cli.open_store(ctx, create=True)
     now = time.time()
     try:
-        store.create_user(name, role, hash_password(password), now=now)
+        store.accounts.create_user(name, role, hash_password(password), now=now)
     except StoreError as e:
         cli.fail(str(e), cli.EXIT_ATTENTION)
-    store.audit(_actor(), "user_add", now=now, target=name, detail=f"role {role}")
+    store.accounts.audit(_actor(), "user_add", now=now, target=name, detail=f"role {role}")
     click.echo(f"account {name} created ({role})")
 
 
@@ -108,12 +108,12 @@ def user_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
     from sms1708.web.passwords import hash_password
 
     store = cli.open_store(ctx)
-    if store.user(name) is None:
+    if store.accounts.user(name) is None:
         cli.fail(f"no account named {name!r}", cli.EXIT_ATTENTION)
     password = read_password(password_stdin)
     now = time.time()
-    store.set_password(name, hash_password(password), now=now)
-    store.audit(_actor(), "user_passwd", now=now, target=name)
+    store.accounts.set_password(name, hash_password(password), now=now)
+    store.accounts.audit(_actor(), "user_passwd", now=now, target=name)
     click.echo(f"password of {name} changed; its sessions ended")
 
 
@@ -122,9 +122,11 @@ def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
 
     store = cli.open_store(ctx)
     now = time.time()
-    if not store.set_disabled(name, disabled, now=now):
+    if not store.accounts.set_disabled(name, disabled, now=now):
         cli.fail(f"no account named {name!r}", cli.EXIT_ATTENTION)
-    store.audit(_actor(), "user_disable" if disabled else "user_enable", now=now, target=name)
+    store.accounts.audit(
+        _actor(), "user_disable" if disabled else "user_enable", now=now, target=name
+    )
     click.echo(f"account {name} {'disabled; its sessions ended' if disabled else 'enabled'}")
 
 
@@ -151,7 +153,7 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
     """List console accounts (never their password hashes)."""
     from sms1708.cli import common as cli
 
-    users = cli.open_store(ctx).users()
+    users = cli.open_store(ctx).accounts.users()
     rows = [
         {"name": u.name, "role": u.role, "disabled": u.disabled, "created_at": u.created_at}
         for u in users

@@ -9,7 +9,7 @@ from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 
 out = sys.argv[1]
 WIB = timezone(timedelta(hours=7))
@@ -28,16 +28,16 @@ texts = [
 ]
 for i, t in enumerate(texts):
     [pdu] = encode_deliver(f"+62812345670{i:02d}", t, datetime(2026, 11, 30, 9, i, tzinfo=WIB))
-    [r] = s.ingest(
+    [r] = s.intake.ingest(
         "modem0",
         [IncomingPart("SM", i + 1, pdu, decode_deliver(pdu))],
         now=T0 + i,
         rules=IntakeRules(),
     )
     mids += r.message_ids
-fwd = [m for m in mids if s.message(m)["state"] != "local"]
+fwd = [m for m in mids if s.queries.message(m)["state"] != "local"]
 now = T0 + 100
-items = s.claim_outbox(now=now, lease=60, limit=100)
+items = s.outbox.claim(now=now, lease=60, limit=100)
 assert len(items) == 6, items
 plan = [
     (Decision(State.DELIVERED, None, ""), "delivered", 201, "", "TRK-1"),
@@ -46,17 +46,21 @@ plan = [
     (Decision(State.AMBIGUOUS, now, "no answer"), "ambiguous", None, "no answer", None),
 ]
 for it, (d, outcome, status, detail, trk) in zip(items, plan, strict=False):
-    s.record_attempt(
-        it.message_id,
-        d,
-        outcome=outcome,
-        now=now,
-        http_status=status,
-        detail=detail,
-        tracking_id=trk,
+    s.outbox.record(
+        [
+            Attempt(
+                it.message_id,
+                d,
+                outcome=outcome,
+                ended_at=now,
+                http_status=status,
+                detail=detail,
+                tracking_id=trk,
+            )
+        ]
     )
 # the fifth stays 'sending' (a lease a dead process left behind), the rest 'queued'
-s.release_claims([it.message_id for it in items[5:]], now=now)
+s.outbox.release([it.message_id for it in items[5:]], now=now)
 s.close()
 c = sqlite3.connect(out)
 c.execute("PRAGMA wal_checkpoint(TRUNCATE)")

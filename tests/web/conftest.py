@@ -55,7 +55,7 @@ def sms(store: Store, sender: str, text: str, *, minutes_ago: float = 0, index: 
     """One SMS through the real intake path; returns its complaint id."""
     scts = datetime.now(WIB) - timedelta(minutes=minutes_ago)
     [pdu] = encode_deliver(sender, text, scts)
-    [res] = store.ingest(
+    [res] = store.intake.ingest(
         "modem0",
         [IncomingPart("SM", index, pdu, decode_deliver(pdu))],
         now=time.time() - minutes_ago * 60,

@@ -23,18 +23,20 @@ def test_accounts_are_made_changed_disabled_and_listed(tmp_path: Path) -> None:
     assert bad.returncode == 2
 
     store = Store.open(tmp_path / "sms1708.db")
-    user = store.user("koordinator")
+    user = store.accounts.user("koordinator")
     assert user is not None and user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
-    store.create_session(auth.token_hash("t"), user.id, "c", now=0, expires_at=1e12, address="-")
+    store.accounts.create_session(
+        auth.token_hash("t"), user.id, "c", now=0, expires_at=1e12, address="-"
+    )
 
     new = "kata-sandi-baru-456"
     r = run_cli(cfg, "user", "passwd", "koordinator", "--password-stdin", stdin=new)
     assert r.returncode == 0, r.stderr
-    user = store.user("koordinator")
+    user = store.accounts.user("koordinator")
     assert user is not None and passwords.verify(user.password_hash, new)
     assert not passwords.verify(user.password_hash, PASSWORD)
-    assert store.session(auth.token_hash("t")) is None  # the old session ended
+    assert store.accounts.session(auth.token_hash("t")) is None  # the old session ended
 
     assert run_cli(cfg, "user", "disable", "koordinator").returncode == 0
     listed = json.loads(run_cli(cfg, "user", "list", "--json").stdout)
@@ -49,6 +51,6 @@ def test_accounts_are_made_changed_disabled_and_listed(tmp_path: Path) -> None:
     assert "password" not in run_cli(cfg, "user", "list", "--json").stdout
     assert run_cli(cfg, "user", "enable", "koordinator").returncode == 0
     assert run_cli(cfg, "user", "disable", "nobody").returncode == 1
-    actions = [(r["action"], r["target"]) for r in store.audit_log(limit=None)]
+    actions = [(r["action"], r["target"]) for r in store.accounts.audit_log(limit=None)]
     for action in ("user_add", "user_passwd", "user_disable", "user_enable"):
         assert (action, "koordinator") in actions

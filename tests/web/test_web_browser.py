@@ -70,10 +70,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         texts = BEFORE_OUTAGE + DURING_OUTAGE
         for sender, text in texts:
             modem.receive_sms(sender, text)
-        assert wait_until(lambda: store.counts()["messages"]["total"] == len(texts), 60)
+        assert wait_until(lambda: store.queries.counts()["messages"]["total"] == len(texts), 60)
         people = sum(1 for s, _ in texts if s.startswith("+"))
         assert wait_until(lambda: len(upstream.tracking) >= people - 1, 60)
-        assert wait_until(lambda: store.counts()["outbox"].get("dead") == 1, 60)
+        assert wait_until(lambda: store.queries.counts()["outbox"].get("dead") == 1, 60)
         for name, role in (("ada", "admin"), ("omar", "operator"), ("vera", "viewer")):
             add_user(cfg, name, role)
         web = WebServer(cfg, port)
@@ -172,7 +172,7 @@ def test_log_in_and_the_dashboard_shows_the_demos_numbers(world: dict[str, Any])
     shot(d, "login", PHONE)
     login(world, "ada")
     assert d.current_url.rstrip("/") == world["url"]
-    total = world["store"].counts()["messages"]["total"]
+    total = world["store"].queries.counts()["messages"]["total"]
     assert find(d, "#total").text == str(total) == str(len(world["texts"]))
     dead = find(d, "a[data-state=dead]")
     assert dead.text == "1"
@@ -202,7 +202,7 @@ def test_filter_the_list_and_open_a_complaint(world: dict[str, Any]) -> None:
     mid = int(d.current_url.rsplit("/", 1)[-1])
     now = time.time()
     for i, status in enumerate(("Verifikasi", "Diteruskan ke Dinas PU", "Selesai")):
-        world["store"].record_status(mid, status, now=now + i, notify_text=None)
+        world["store"].outbox.record_status(mid, status, now=now + i, notify_text=None)
     d.refresh()
     history = [li.text for li in finds(d, ".timeline li.status")]
     assert len(history) == 3 and "Selesai" in history[-1] and "Verifikasi" in history[0]
@@ -223,7 +223,7 @@ def test_replay_a_dead_one_and_see_it_delivered(world: dict[str, Any]) -> None:
     store: Store = world["store"]
     mid = int(d.current_url.split("?")[0].rsplit("/", 1)[-1])
     # delivered, not merely out of the queue ("sending" while the upstream answers)
-    assert wait_until(lambda: (store.timeline(mid) or {}).get("state") == "delivered", 60)
+    assert wait_until(lambda: (store.console.timeline(mid) or {}).get("state") == "delivered", 60)
     d.refresh()
     assert find(d, "h1 .state").text == "delivered"
     assert any(POISON in str(r.body.get("text")) for r in world["upstream"].requests[-1:])

@@ -15,7 +15,7 @@ from sms1708.core.pdu import decode_deliver, encode_deliver
 from sms1708.core.policy import Decision
 from sms1708.core.states import State
 from sms1708.daemon import intake_rules
-from sms1708.store.store import IncomingPart, Store
+from sms1708.store.store import Attempt, IncomingPart, Store
 from tests.web.conftest import Browserless, add_user, web_config
 
 WIB = timezone(timedelta(hours=7))
@@ -41,28 +41,36 @@ def test_the_dashboard_counts_the_queue_per_destination(tmp_path: Path, start_we
     texts = ["LAPOR#jalan#Lawang Kidul#jalan rusak"] * 3 + ["LAPOR sampah di pasar"] * 2
     for i, text in enumerate(texts, start=1):
         [pdu] = encode_deliver(f"+6281234500{i:02d}", text, datetime.now(WIB))
-        store.ingest(
+        store.intake.ingest(
             "modem0",
             [IncomingPart("SM", i, pdu, decode_deliver(pdu))],
             now=time.time(),
             rules=rules,
         )
     now = time.time()
-    for item in store.claim_outbox(now=now, lease=60, limit=10, destination="lapor"):
-        store.record_attempt(
-            item.message_id,
-            Decision(State.DELIVERED, None, ""),
-            outcome="delivered",
-            now=now,
-            destination="lapor",
+    for item in store.outbox.claim(now=now, lease=60, limit=10, destination="lapor"):
+        store.outbox.record(
+            [
+                Attempt(
+                    item.message_id,
+                    Decision(State.DELIVERED, None, ""),
+                    outcome="delivered",
+                    ended_at=now,
+                    destination="lapor",
+                )
+            ]
         )
-    [dead, *_] = store.claim_outbox(now=now, lease=60, limit=1, destination="spikm")
-    store.record_attempt(
-        dead.message_id,
-        Decision(State.DEAD, None, "HTTP 422"),
-        outcome="rejected",
-        now=now,
-        destination="spikm",
+    [dead, *_] = store.outbox.claim(now=now, lease=60, limit=1, destination="spikm")
+    store.outbox.record(
+        [
+            Attempt(
+                dead.message_id,
+                Decision(State.DEAD, None, "HTTP 422"),
+                outcome="rejected",
+                ended_at=now,
+                destination="spikm",
+            )
+        ]
     )
     store.close()
     add_user(conf, "vera", "viewer")

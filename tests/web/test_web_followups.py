@@ -65,10 +65,10 @@ def test_an_operator_detaches_a_followup_and_it_is_audited(site: dict[str, Any])
     assert c.post(f"/laporan/{first}/baca-ulang").status_code == 409  # detach it first
     r = c.post(f"/laporan/{second}/pisahkan")
     assert r.status_code == 303, r.text
-    row = site["store"].message(second)
+    row = site["store"].queries.message(second)
     assert row["update_of"] is None and row["detached_at"] is not None
     assert row["state"] == "queued"
-    entry = site["store"].audit_log(action="detach", limit=1)[0]
+    entry = site["store"].accounts.audit_log(action="detach", limit=1)[0]
     assert entry["actor"] == "omar" and f"from laporan {report}" in entry["detail"]
     page = c.http.get(f"/laporan/{report}").text
     assert "lubangnya besar" in page and "sudah tiga bulan belum" not in page
@@ -99,14 +99,14 @@ def test_a_correction_of_a_delivered_report_goes_upstream_as_an_update(
         "SELECT destination, state FROM deliveries WHERE message_id = ?", (update["id"],)
     ).fetchall()
     assert d["state"] == "queued"
-    entry = store.audit_log(action="correction_forwarded", limit=1)[0]
+    entry = store.accounts.audit_log(action="correction_forwarded", limit=1)[0]
     assert entry["actor"] == "omar" and d["destination"] in entry["detail"]
     # through the real forwarder to the stand-in: the update names its report's key
     cfg = from_mapping({"store": {"path": store.path}, "upstream": {"url": upstream.url}})
     stop = threading.Event()
     f = Forwarder(cfg, stop, client=WebhookClient(cfg.upstream, immediate_retries=1))
     f.step(store)
-    report_key = store.message(report)["key"]  # type: ignore[index]
+    report_key = store.queries.message(report)["key"]  # type: ignore[index]
     [got] = [q for q in upstream.requests if q.key == update["key"]]
     assert got.body["update_of"] == report_key and got.body["category"] == "kesehatan"
     sent = upstream.keys()

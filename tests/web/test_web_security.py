@@ -184,7 +184,7 @@ def test_a_reply_to_a_blocked_number_is_refused_by_the_send_gate(site: dict[str,
     try:
         r = c.post("/laporan/1/balas", {"text": "Terima kasih atas laporannya"})
         assert r.status_code == 409 and "Balasan tidak dikirim" in r.text
-        entry = site["store"].audit_log(action="reply_refused", limit=1)[0]
+        entry = site["store"].accounts.audit_log(action="reply_refused", limit=1)[0]
         assert entry["actor"] == "omar" and "blocked" in entry["detail"]
     finally:
         assert c.post("/laporan/1/buka-blokir").status_code == 303
@@ -199,7 +199,7 @@ def test_reparse_reads_the_sms_again_and_is_audited(site: dict[str, Any]) -> Non
     assert c.post("/laporan/1/baca-ulang").status_code == 303
     page = c.http.get("/laporan/1").text
     assert "Desa Tanjung Raja, Kec. Muara Enim" in page
-    entry = site["store"].audit_log(action="reparse", limit=1)[0]
+    entry = site["store"].accounts.audit_log(action="reparse", limit=1)[0]
     assert entry["actor"] == "omar" and "Kec. Salah" in entry["detail"]
 
 
@@ -214,7 +214,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_audited(site: dict[str, An
         .status_code
         == 403
     )
-    log = site["store"].audit_log(action="csrf_refused", limit=None)
+    log = site["store"].accounts.audit_log(action="csrf_refused", limit=None)
     assert any(r["actor"] == "omar" and r["target"] == "/laporan/1/balas" for r in log)
 
 
@@ -222,10 +222,10 @@ def test_numbers_are_masked_and_revealing_one_is_audited(site: dict[str, Any]) -
     c = client(site, "omar")
     for path in ("/laporan", "/laporan/1", "/percakapan/1", "/ekspor/laporan.csv"):
         assert CITIZEN not in c.http.get(path).text, path
-    before = len(site["store"].audit_log(action="reveal_number", limit=None))
+    before = len(site["store"].accounts.audit_log(action="reveal_number", limit=None))
     r = c.post("/laporan/1/nomor")
     assert r.status_code == 200 and CITIZEN in r.text
-    log = site["store"].audit_log(action="reveal_number", limit=None)
+    log = site["store"].accounts.audit_log(action="reveal_number", limit=None)
     assert len(log) == before + 1 and log[0]["actor"] == "omar"
     assert CITIZEN not in (log[0]["detail"] or "")
 
@@ -238,7 +238,7 @@ def test_the_sixth_wrong_password_is_throttled_even_when_right(site: dict[str, A
     r = c.login("budi", PASSWORD)
     assert r.status_code == 429
     assert "Terlalu banyak percobaan" in r.text
-    assert site["store"].audit_log(action="login_throttled", limit=1)[0]["actor"] == "budi"
+    assert site["store"].accounts.audit_log(action="login_throttled", limit=1)[0]["actor"] == "budi"
 
 
 def test_logout_ends_the_session(site: dict[str, Any]) -> None:
@@ -257,7 +257,9 @@ def test_disabling_an_account_ends_its_sessions(site: dict[str, Any]) -> None:
     assert run_cli(site["cfg"], "user", "disable", "sari").returncode == 0
     assert c.http.get("/").status_code == 303
     assert c.login("sari").status_code == 401
-    actions = [r["action"] for r in site["store"].audit_log(limit=None) if r["target"] == "sari"]
+    actions = [
+        r["action"] for r in site["store"].accounts.audit_log(limit=None) if r["target"] == "sari"
+    ]
     assert "user_add" in actions and "user_disable" in actions
 
 
@@ -278,9 +280,9 @@ def test_every_action_lands_in_the_audit_log_and_its_export(site: dict[str, Any]
     c = client(site, "ada")
     c.http.get("/ekspor/laporan.csv")
     assert c.post("/laporan/1/blokir", {"reason": "spam"}).status_code == 303
-    assert site["store"].is_blocked(CITIZEN)
+    assert site["store"].blocked.is_blocked(CITIZEN)
     assert c.post("/laporan/1/buka-blokir").status_code == 303
-    assert not site["store"].is_blocked(CITIZEN)
+    assert not site["store"].blocked.is_blocked(CITIZEN)
     r = c.http.get("/audit.csv")
     assert r.headers["content-disposition"].startswith("attachment")
     rows = list(csv.DictReader(io.StringIO(r.text)))
@@ -296,12 +298,12 @@ def test_every_action_lands_in_the_audit_log_and_its_export(site: dict[str, Any]
 def test_a_session_expires_when_idle_and_at_its_maximum_age(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
     cfg = config.from_mapping({"web": {"session_minutes": 30, "session_max_hours": 2}}).web
-    store.create_user("ada", "admin", "x", now=0)
-    user = store.user("ada")
+    store.accounts.create_user("ada", "admin", "x", now=0)
+    user = store.accounts.user("ada")
     assert user is not None
     t0 = 1_000_000.0
     token = "tok"
-    store.create_session(
+    store.accounts.create_session(
         auth.token_hash(token),
         user.id,
         "c",
@@ -315,8 +317,8 @@ def test_a_session_expires_when_idle_and_at_its_maximum_age(tmp_path: Path) -> N
         assert auth.current(store, cfg, token, now=t) is not None
         t += 20 * 60
     assert auth.current(store, cfg, token, now=t0 + 2 * 3600 + 1) is None
-    assert store.session(auth.token_hash(token)) is None
-    store.create_session(
+    assert store.accounts.session(auth.token_hash(token)) is None
+    store.accounts.create_session(
         auth.token_hash("t2"),
         user.id,
         "c",
@@ -332,7 +334,7 @@ def test_per_address_throttling(tmp_path: Path) -> None:
 
     store = Store.open(tmp_path / "db")
     cfg = config.Config().web
-    store.create_user("ada", "admin", hash_password(PASSWORD), now=0)
+    store.accounts.create_user("ada", "admin", hash_password(PASSWORD), now=0)
     now = time.time()
     for i in range(auth.ADDRESS_LIMIT):
         assert not auth.login(store, cfg, f"guess{i}", "x", address="10.0.0.9", now=now).ok
@@ -348,8 +350,8 @@ def test_every_upstream_status_change_is_kept_and_shown_in_order(site: dict[str,
     mid = sms(store, "+6281298765432", "LAPOR lampu jalan mati di desa Tanjung Raja", index=900)
     t0 = time.time()
     for i, status in enumerate(("Diterima", "Diproses", "Diproses", "Selesai")):
-        store.record_status(mid, status, now=t0 + i, notify_text=None)
-    history = store.timeline(mid)["status_history"]  # type: ignore[index]
+        store.outbox.record_status(mid, status, now=t0 + i, notify_text=None)
+    history = store.console.timeline(mid)["status_history"]  # type: ignore[index]
     assert [h["status"] for h in history] == ["Diterima", "Diproses", "Selesai"]
     assert all(h["destination"] == "" for h in history)
     page = client(site, "vera").http.get(f"/laporan/{mid}").text
@@ -361,8 +363,10 @@ def test_every_upstream_status_change_is_kept_and_shown_in_order(site: dict[str,
 def test_the_statistics_page_charts_by_category_and_kecamatan(site: dict[str, Any]) -> None:
     store: Store = site["store"]
     mid = sms(store, "+6281255554444", "LAPOR pipa air bocor", index=901)
-    store.correct(mid, "category", "air bersih", by="omar", now=time.time())
-    store.correct(mid, "location", "Desa Sukamaju, Kec. Gelumbang", by="omar", now=time.time())
+    store.console.correct(mid, "category", "air bersih", by="omar", now=time.time())
+    store.console.correct(
+        mid, "location", "Desa Sukamaju, Kec. Gelumbang", by="omar", now=time.time()
+    )
     c = client(site, "vera")
     page = c.http.get("/statistik", params={"period": "week"}).text
     for by in ("kind", "category", "kecamatan"):
@@ -382,7 +386,7 @@ def test_the_statistics_page_charts_by_category_and_kecamatan(site: dict[str, An
 def test_command_line_actions_land_in_the_audit_log(site: dict[str, Any]) -> None:
     store: Store = site["store"]
     cfg = site["cfg"]
-    before = store.audit_log(limit=1)[0]["id"]
+    before = store.accounts.audit_log(limit=1)[0]["id"]
     number = "+6281277776666"
     for args in (
         ("block", number, "--reason", "iseng"),
@@ -396,7 +400,7 @@ def test_command_line_actions_land_in_the_audit_log(site: dict[str, Any]) -> Non
         r = run_cli(cfg, *args, env={"SUDO_USER": "teknisi"})
         assert r.returncode in (0, 1), (args, r.stderr)
     run_cli(cfg, "reparse")  # a dry run changes nothing: not audited
-    new = [e for e in store.audit_log(limit=None) if e["id"] > before]
+    new = [e for e in store.accounts.audit_log(limit=None) if e["id"] > before]
     actions = [e["action"] for e in reversed(new)]
     assert actions == [
         "block_number",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sms1708 import sitetime
-from sms1708.core.gate import Outgoing
+from sms1708.core import gate
 from sms1708.core.mask import mask_number
 from sms1708.core.pdu import encode_submit
 from sms1708.errors import PduEncodeError
@@ -29,13 +29,13 @@ def _mid(ctx: Ctx) -> int:
 
 def replay_preview(ctx: Ctx) -> Response:
     ctx.require("operator")
-    ids = ctx.store.replay(message_id=_mid(ctx), now=ctx.now, dry_run=True)
+    ids = ctx.store.outbox.replay(message_id=_mid(ctx), now=ctx.now, dry_run=True)
     return detail_page(ctx, replay_ids=ids)
 
 
 def replay(ctx: Ctx) -> Response:
     ctx.require("operator")
-    ids = ctx.store.replay(message_id=_mid(ctx), now=ctx.now, dry_run=False)
+    ids = ctx.store.outbox.replay(message_id=_mid(ctx), now=ctx.now, dry_run=False)
     if not ids:
         return detail_page(ctx, status=409, replay_ids=[])
     ctx.audit("replay", target=f"laporan {_mid(ctx)}")
@@ -58,8 +58,10 @@ def reply(ctx: Ctx) -> Response:
     except PduEncodeError as e:
         raise HTTPError(400, f"cannot send: {e}") from None
     # the operator `send` path: through the gate into the reply queue; the daemon sends it
-    out = Outgoing(ctx.app.cfg.modems[0].name, m["sender"], text, "operator", message_id=m["id"])
-    queued = ctx.store.queue_sms(out, guard=ctx.app.cfg.replies.guard(), now=ctx.now, by=ctx.user)
+    out = gate.operator_sms(ctx.app.cfg.modems[0].name, m["sender"], text, message_id=m["id"])
+    queued = ctx.store.replies.queue(
+        out, guard=ctx.app.cfg.replies.guard(), now=ctx.now, by=ctx.user
+    )
     target = f"laporan {m['id']}"
     if queued.refused:
         ctx.audit(
@@ -87,14 +89,14 @@ def correct(ctx: Ctx) -> Response:
             continue
         value = ctx.req.form[field].strip()[:120] or None
         if value != m[field]:
-            old = ctx.store.correct(m["id"], field, value, by=ctx.user, now=ctx.now)
+            old = ctx.store.console.correct(m["id"], field, value, by=ctx.user, now=ctx.now)
             changed.append(f"{field}: {old!r} -> {value!r}")
     if changed:
         summary = "; ".join(changed)
         ctx.audit("correct", target=f"laporan {m['id']}", detail=summary)
         # a destination that has the report already gets the correction as an update
         at = sitetime.local(ctx.now).isoformat(timespec="seconds")
-        sent_to = ctx.store.queue_correction(
+        sent_to = ctx.store.console.queue_correction(
             m["id"], summary, by=ctx.user, now=ctx.now, received_at=at
         )
         if sent_to:
@@ -118,7 +120,7 @@ def reparse(ctx: Ctx) -> Response:
         raise HTTPError(409, "a follow-up SMS takes its record from its report; detach it first")
     diff = rereading.diff(m, grammar_tables(ctx.app.cfg))
     if diff:
-        ctx.store.apply_records({m["id"]: diff})
+        ctx.store.maintenance.apply_records({m["id"]: diff})
     detail = rereading.Change(m["id"], m, diff).summary() or "no change"
     ctx.audit("reparse", target=f"laporan {m['id']}", detail=detail[:500])
     return redirect(f"/laporan/{m['id']}?ok=reparsed")
@@ -132,7 +134,7 @@ def detach(ctx: Ctx) -> Response:
     from sms1708.daemon import grammar_tables
 
     try:
-        d = ctx.store.detach(
+        d = ctx.store.followups.detach(
             m["id"],
             tables=grammar_tables(ctx.app.cfg),
             routing=ctx.app.cfg.upstream.routing(),
@@ -151,7 +153,7 @@ def block(ctx: Ctx) -> Response:
     ctx.require("operator")
     m = load(ctx)
     reason = ctx.req.form.get("reason", "").strip()[:200]
-    ctx.store.block_number(m["sender"], by=ctx.user, reason=reason, now=ctx.now)
+    ctx.store.blocked.block(m["sender"], by=ctx.user, reason=reason, now=ctx.now)
     ctx.audit("block_number", target=mask_number(m["sender"]), detail=reason or None)
     return redirect(f"/laporan/{m['id']}?ok=blocked")
 
@@ -159,7 +161,7 @@ def block(ctx: Ctx) -> Response:
 def unblock(ctx: Ctx) -> Response:
     ctx.require("operator")
     m = load(ctx)
-    ctx.store.unblock_number(m["sender"], by=ctx.user, now=ctx.now)
+    ctx.store.blocked.unblock(m["sender"], by=ctx.user, now=ctx.now)
     ctx.audit("unblock_number", target=mask_number(m["sender"]))
     return redirect(f"/laporan/{m['id']}?ok=unblocked")
 

@@ -71,7 +71,9 @@ def health(ctx: Ctx) -> Response:
 def audit_page(ctx: Ctx) -> Response:
     ctx.require("admin")
     before = ctx.req.query.get("before", "")
-    rows = ctx.store.audit_log(limit=101, before_id=int(before) if before.isdigit() else None)
+    rows = ctx.store.accounts.audit_log(
+        limit=101, before_id=int(before) if before.isdigit() else None
+    )
     more = len(rows) > 100
     rows = rows[:100]
     return ctx.render("audit.html", rows=rows, next_id=rows[-1]["id"] if more and rows else None)
@@ -79,7 +81,7 @@ def audit_page(ctx: Ctx) -> Response:
 
 def audit_export(ctx: Ctx) -> Response:
     ctx.require("admin")
-    rows = ctx.store.audit_log(limit=None)
+    rows = ctx.store.accounts.audit_log(limit=None)
     ctx.audit("export", target="audit.csv", detail=f"{len(rows)} rows")
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=AUDIT_FIELDS, extrasaction="ignore")

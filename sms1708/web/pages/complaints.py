@@ -51,7 +51,7 @@ def complaint_list(ctx: Ctx) -> Response:
     q = ctx.req.query
     f = parse_filter(q)
     before = q.get("before", "")
-    rows, next_id = ctx.store.complaints(
+    rows, next_id = ctx.store.console.complaints(
         f, before_id=int(before) if before.isdigit() else None, limit=PAGE
     )
     return ctx.render(
@@ -62,7 +62,7 @@ def complaint_list(ctx: Ctx) -> Response:
         paged=bool(before),
         kinds=KINDS,
         states=STATES,
-        categories=ctx.store.categories(),
+        categories=ctx.store.console.categories(),
     )
 
 
@@ -76,7 +76,7 @@ def sms_counter(text: str) -> dict[str, Any]:
 
 
 def load(ctx: Ctx) -> dict[str, Any]:
-    m = ctx.store.timeline(int(ctx.req.params["id"]))
+    m = ctx.store.console.timeline(int(ctx.req.params["id"]))
     if m is None:
         raise HTTPError(404, ctx.t("not_found"))
     return m
@@ -91,7 +91,7 @@ def detail_page(
     replay_ids: list[int] | None = None,
 ) -> Response:
     m = load(ctx)
-    blocked = ctx.store.is_blocked(m["sender"])
+    blocked = ctx.store.blocked.is_blocked(m["sender"])
     return ctx.render(
         "detail.html",
         status,
@@ -110,11 +110,11 @@ def detail(ctx: Ctx) -> Response:
 
 def conversation(ctx: Ctx) -> Response:
     mid = int(ctx.req.params["id"])
-    sender = ctx.store.sender_of(mid)
+    sender = ctx.store.console.sender_of(mid)
     if sender is None:
         raise HTTPError(404, ctx.t("not_found"))
     return ctx.render(
-        "conversation.html", mid=mid, sender=sender, items=ctx.store.conversation(mid)
+        "conversation.html", mid=mid, sender=sender, items=ctx.store.console.conversation(mid)
     )
 
 

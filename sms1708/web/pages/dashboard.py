@@ -40,7 +40,7 @@ def signal_bars(dbm: int | None) -> int:
 def destinations(ctx: Ctx, outbox: dict[str, int]) -> list[Destination]:
     """The queue per destination: with several, each one's deliveries by state."""
     up = ctx.app.cfg.upstream
-    per = ctx.store.destination_counts()
+    per = ctx.store.queries.destination_counts()
     if not up.destinations and set(per) <= {DEFAULT_DESTINATION}:
         host = urlsplit(up.url).netloc if up.url else ""
         return [Destination(host or "upstream", up.url, outbox)]
@@ -54,9 +54,9 @@ def destinations(ctx: Ctx, outbox: dict[str, int]) -> list[Destination]:
 def overview(ctx: Ctx) -> dict[str, Any]:
     cfg = ctx.app.cfg
     store = ctx.store
-    counts = store.counts()
+    counts = store.queries.counts()
     midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = store.replies_since(midnight.timestamp())
+    today = store.queries.replies_since(midnight.timestamp())
     running, daemon = running_daemon(cfg)
     modems: dict[str, Any] = daemon.get("modems", {})
     upstream = daemon.get("upstream", {})
@@ -72,8 +72,8 @@ def overview(ctx: Ctx) -> dict[str, Any]:
         "destinations": destinations(ctx, counts["outbox"]),
         "states": QUEUE_STATES,
         "total": counts["messages"]["total"],
-        "oldest": store.oldest_pending(),
-        "last": store.last_delivery(),
+        "oldest": store.queries.oldest_pending(),
+        "last": store.queries.last_delivery(),
         "alarms": alarms,
     }
 

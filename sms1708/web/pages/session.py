@@ -64,7 +64,7 @@ def login_post(ctx: Ctx) -> Response:
 def logout(ctx: Ctx) -> Response:
     token = ctx.req.cookies.get(auth.COOKIE)
     if token:
-        ctx.store.end_session(auth.token_hash(token))
+        ctx.store.accounts.end_session(auth.token_hash(token))
         ctx.audit("logout")
     resp = redirect("/login")
     resp.set_cookie(auth.COOKIE, "", secure=ctx.app.secure(ctx.req), max_age=0)

@@ -56,7 +56,7 @@ def chart_svg(ctx: Ctx) -> Response:
 def export(ctx: Ctx) -> Response:
     fmt = ctx.req.params["fmt"]
     q = ctx.req.query
-    rows = ctx.store.export_rows(
+    rows = ctx.store.queries.export_rows(
         state=q.get("state") or None,
         kind=q.get("kind") or None,
         since=day_start(q.get("from")),

@@ -16,9 +16,10 @@ from sms1708.core.pdu import Deliver, StatusReport, decode_deliver
 from sms1708.core.replies import same_number
 from sms1708.errors import PduDecodeError, StoreError
 from sms1708.store import followups
-from sms1708.store.base import RECORD_SET, StoreBase, record_values
+from sms1708.store.base import RECORD_SET, Concern, record_values
 from sms1708.store.deliveries import queue_deliveries
 from sms1708.store.sendgate import queue_gated
+from sms1708.store.statusreports import record_status_report
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class IngestResult:
     error: str | None = None  # why it was quarantined (never the SMS text)
 
 
-class IntakeStore(StoreBase):
+class Intake(Concern):
     # ---------------------------------------------------------------- receiving
 
     def ingest(
@@ -116,7 +117,8 @@ class IntakeStore(StoreBase):
     ) -> IngestResult:
         d = part.deliver
         if part.report is not None:
-            return self._ingest_report(c, modem, part, part.report, now)
+            pkey, new = record_status_report(c, modem, part.pdu, part.report, now)
+            return IngestResult(part.memory, part.index, pkey, new, False, ())
         pkey = keys.part_key(d.tpdu_hex if d else part.pdu)
         row: dict[str, Any] = {
             "part_key": pkey,
@@ -196,51 +198,6 @@ class IntakeStore(StoreBase):
             group=group,
         )
         return IngestResult(part.memory, part.index, pkey, True, False, (mid,), why)
-
-    def _ingest_report(
-        self,
-        c: sqlite3.Connection,
-        modem: str,
-        part: IncomingPart,
-        rep: StatusReport,
-        now: float,
-    ) -> IngestResult:
-        """Store a status report and mark the reply it belongs to (same modem, TP-MR, number)."""
-        pkey = keys.part_key(part.pdu)
-        reply_id: int | None = None
-        for row in c.execute(
-            "SELECT id, recipient FROM replies WHERE modem = ? AND mr = ? AND state = 'sent' "
-            "ORDER BY id DESC LIMIT 20",
-            (modem, rep.reference),
-        ):
-            if same_number(row["recipient"], rep.recipient):
-                reply_id = int(row["id"])
-                break
-        cur = c.execute(
-            "INSERT INTO reports (part_key, modem, pdu, stored_at, reference, recipient, status,"
-            " delivered, discharge, reply_id) VALUES (?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(part_key) DO NOTHING",
-            (
-                pkey,
-                modem,
-                part.pdu,
-                now,
-                rep.reference,
-                rep.recipient,
-                rep.status,
-                int(rep.delivered),
-                rep.discharge.isoformat(),
-                reply_id,
-            ),
-        )
-        new = cur.rowcount > 0
-        final = rep.delivered or rep.status >= 0x40  # 0x20..0x3F: the SMSC is still trying
-        if new and reply_id is not None and final:
-            c.execute(
-                "UPDATE replies SET delivery = ?, delivery_at = ? WHERE id = ?",
-                ("delivered" if rep.delivered else "failed", now, reply_id),
-            )
-        return IngestResult(part.memory, part.index, pkey, new, False, ())
 
     def _pending_group(self, c: sqlite3.Connection, group: str) -> list[multipart.StoredPart]:
         rows = c.execute(
