@@ -448,12 +448,28 @@ def test_cfun_reset_restores_echo_and_cnmi(modem: EmulatedModem, client: AtClien
 
 
 def test_log_and_commands_are_ordered(modem: EmulatedModem, client: AtClient) -> None:
+    """A command is recorded before it is answered: a test that reads ``commands`` as soon as
+    the reply has arrived finds the command there (no wait, no race)."""
     client.cmd("AT+CSQ")
-    assert modem.wait_until(lambda: modem.commands[-1][2] == "AT+CSQ", 2)
-    seq, _, _ = modem.commands[-1]
-    answer = [e for e in modem.log if e[2] == "tx" and "+CSQ" in e[3]][-1]
+    seq, _, command = modem.commands[-1]
+    assert command == "AT+CSQ"
+    assert modem.wait_until(lambda: any(e[2] == "tx" and "+CSQ:" in e[3] for e in modem.log), 2)
+    answer = [e for e in modem.log if e[2] == "tx" and "+CSQ:" in e[3]][-1]
     asked = [e for e in modem.log if e[2] == "rx" and "AT+CSQ" in e[3]][-1]
-    assert asked[0] < answer[0] < seq  # recorded after the response was written
+    assert asked[0] < seq < answer[0]  # recorded before the response was written
+
+
+def test_a_prompted_command_is_recorded_before_its_answer(
+    modem: EmulatedModem, client: AtClient
+) -> None:
+    assert client.cmd("AT+CMGS=26") == b"\r\n> "
+    client.ser.write(SUBMIT.encode() + b"\x1a")
+    assert client.read_until(FINAL) == b"\r\n+CMGS: 0\r\n\r\nOK\r\n"
+    seq, _, command = modem.commands[-1]
+    assert command == "AT+CMGS=26"
+    assert modem.wait_until(lambda: any(e[2] == "tx" and "+CMGS:" in e[3] for e in modem.log), 2)
+    answer = [e for e in modem.log if e[2] == "tx" and "+CMGS:" in e[3]][-1]
+    assert seq < answer[0]  # recorded before the response was written
 
 
 def test_control_lines(modem: EmulatedModem) -> None:

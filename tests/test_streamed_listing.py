@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from sms1708.core.intake import IntakeRules
 from sms1708.core.pdu import encode_deliver
-from sms1708.errors import ModemGone
+from sms1708.errors import ModemGone, ModemTimeout
 from sms1708.modem.at import ATSession
 from sms1708.modem.emulator import EmulatedModem
 from sms1708.modem.receiver import CmglReader, DrainResult, drain_memory, parse_cmgl
@@ -106,7 +106,12 @@ def test_entries_are_committed_while_the_listing_is_still_on_the_line(
     commits: list[tuple[int, bool]] = []  # (committed so far, listing already answered?)
 
     def on_commit(so_far: DrainResult) -> None:
-        answered = any("CMGL" in c for _s, _t, c in slow_modem.commands)
+        # answered: the listing's final OK is written (a command is recorded before its answer)
+        asked = [seq for seq, _t, c in list(slow_modem.commands) if "CMGL" in c]
+        answered = bool(asked) and any(
+            seq > asked[0] and way == "tx" and text.strip() == "OK"
+            for seq, _t, way, text in list(slow_modem.log)
+        )
         commits.append((so_far.committed, answered))
 
     store, session = Store.open(db), open_session(slow_modem)
@@ -166,3 +171,30 @@ def test_an_unplug_in_the_middle_of_a_200_sms_listing_keeps_what_was_committed(
     assert len(query(db, "SELECT id FROM messages")) == 200
     assert slow_modem.stored() == {}
     assert watch.checked == 200 and watch.uncommitted == []
+
+
+def test_a_modem_that_hangs_in_the_middle_of_a_listing_is_asked_again_within_a_commands_wait(
+    slow_modem: EmulatedModem,
+) -> None:
+    """A modem that says nothing for a command's timeout in the middle of a listing has hung:
+    the rest of the listing it still owes is waited for only as long as a command's answer, so
+    the next command (the re-initialisation) comes in seconds, not after the listing's minute:
+    recovery does not depend on whether the hang is met by a listing or by a command."""
+    fill(slow_modem, 60)
+    session = open_session(slow_modem)
+    try:
+        got: list[str] = []
+        with pytest.raises(ModemTimeout, match="went silent"):
+            for line in session.stream("AT+CMGL=4", timeout=60.0, silence=1.0):
+                got.append(line)
+                if len(got) == 1:
+                    slow_modem.hang(True)  # the rest of the listing never comes
+        assert 0 < len(got) < 120, len(got)  # it hung in the middle of the listing
+        slow_modem.hang(False)
+        started = time.monotonic()
+        lines = session.command("AT", timeout=5)
+        # a hang guard far below the listing's 60 s timeout (a command's wait is OWED_WAIT)
+        assert time.monotonic() - started < 30
+        assert lines == []  # the line the hang cut off is not taken for the next answer
+    finally:
+        session.close()

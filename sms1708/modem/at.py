@@ -94,6 +94,7 @@ class ATSession:
         self._owed_wait = 0.0
         self._owed_done = threading.Event()
         self._owed_done.set()
+        self._lost_partial = False  # the reader drops the cut line a lost answer left behind
         self.gone: ModemGone | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -224,7 +225,7 @@ class ATSession:
             deadline = time.monotonic() + timeout
             with self._state_lock:
                 self._pending = pending
-            finished = False
+            finished, owed_wait = False, None
             try:
                 self._write(
                     (command + "\r").encode("ascii", "replace"), write_timeout or timeout, shown
@@ -242,6 +243,7 @@ class ATSession:
                         and not pending.done.is_set()
                         and time.monotonic() - last_line >= silence
                     ):
+                        owed_wait = silence  # hung: its answer is owed as a command's
                         raise ModemTimeout(f"{shown}: the modem went silent for {silence:g}s")
                     if idle is not None and time.monotonic() - quiet_since >= idle:
                         quiet_since = time.monotonic()
@@ -253,7 +255,9 @@ class ATSession:
                 finished = True
             finally:
                 if not finished and not pending.done.is_set():
-                    self._owe(max(timeout, deadline - time.monotonic()))
+                    # a hung modem's answer is waited for as a command's; a listing still
+                    # talking, or cut off by its consumer, may have its whole timeout to end
+                    self._owe(owed_wait or max(timeout, deadline - time.monotonic()))
                 with self._state_lock:
                     self._pending = None
             if pending.error is not None:
@@ -274,6 +278,7 @@ class ATSession:
         while not self._owed_done.wait(0.2):
             if self.gone is not None or self._closing or time.monotonic() >= deadline:
                 log.info("modem_answer_lost", modem=self.name, owed=self._owed)
+                self._lost_partial = True
                 break
         with self._state_lock:
             self._owed = 0
@@ -353,6 +358,8 @@ class ATSession:
                 return
             if not chunk:
                 continue
+            if self._lost_partial:  # a line cut off by a modem that hung: not the next answer's
+                self._lost_partial, buf = False, b""
             buf += chunk
             while True:
                 m = re.search(rb"[\r\n]", buf)

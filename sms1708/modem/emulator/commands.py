@@ -87,6 +87,8 @@ class Commands:
             return
         line.sleep(self.m.latency)
         reply = self.dispatch(text[2:].strip())
+        if reply.prompt is None:
+            line.record(text)  # before the answer: whoever has the answer finds it recorded
         if reply.lines:
             line.write(fmt(reply.lines))
         if reply.prompt is not None:
@@ -94,7 +96,6 @@ class Commands:
             line.write(b"\r\n> ")
             return
         line.final(reply.final)
-        line.record(text)
 
     def _finish_cmgs(self, body: bytes, term: int) -> None:
         assert self.prompt is not None
@@ -103,6 +104,7 @@ class Commands:
         self.prompt = None
         if modem.echo and body:
             line.write(body)
+        line.record(cmdline)  # before the answer, as every command
         pdu = re.sub(r"\s+", "", body.decode("ascii", "replace")).upper()
         refused = modem.refuse_send(pdu) if modem.refuse_send is not None else None
         if term == ESC:
@@ -115,12 +117,10 @@ class Commands:
             line.sleep(modem.cmgs_latency)
             mr = modem.network.accept(pdu, length)
             if modem.reset_on_send:
-                line.record(cmdline)
                 modem.hooks.reset_now()
                 return
             line.write(fmt([f"+CMGS: {mr}"]))
             line.final("OK")
-        line.record(cmdline)
 
     # ---------------------------------------------------------------- the table
 

@@ -116,6 +116,8 @@ class Hooks:
 
     def hang(self, on: bool) -> None:
         line = self.m.line
+        if on:  # at once, not after the lock: an answer being written stops in the middle
+            line.hung = True
         with line.tx_lock:
             line.hung = on
             if not on and not line.busy and line.urc_queue:

@@ -118,7 +118,7 @@ class Line:
     def final(self, code: str | None) -> None:
         """End a command: its final result code (None: no answer), then the held URCs."""
         with self.tx_lock:
-            if code is not None:
+            if code is not None and not self.hung:
                 if self.race_buf:
                     self.write(b"".join(self.race_buf))
                     self.race_buf.clear()
@@ -134,7 +134,8 @@ class Line:
             pty.stop.wait(seconds)
 
     def write(self, data: bytes) -> None:
-        """Write to the DTE, paced at baudrate/10 bytes per second when a baudrate is set."""
+        """Write to the DTE, paced at baudrate/10 bytes per second when a baudrate is set.
+        A modem that hangs stops in the middle of what it was writing."""
         with self.tx_lock:
             pty = self.pty
             if pty is None or pty.stop.is_set() or not data:
@@ -142,6 +143,9 @@ class Line:
             bps = self.m.baudrate / 10 if self.m.baudrate else None
             step = max(1, int(bps * 0.005)) if bps else len(data)
             for pos in range(0, len(data), step):
+                if self.hung:
+                    data = data[:pos]
+                    break
                 chunk = data[pos : pos + step]
                 if bps:
                     pty.tx_clock = max(pty.tx_clock, time.monotonic()) + len(chunk) / bps

@@ -110,7 +110,8 @@ class EmulatedModem:
         self.at = Commands(self)
         self.line = Line(self, self.at.consume)
         self.hooks = Hooks(self)
-        #: observation: what went over the line, the commands answered, the SMS sent
+        #: observation: what went over the line, the commands handled (each recorded before
+        #: its answer is written), the SMS sent
         self.log: list[LogEvent] = self.line.log
         self.commands: list[tuple[int, float, str]] = self.line.commands
         self.sent: list[SentSms] = self.network.sent
@@ -328,7 +329,8 @@ class EmulatedModem:
         self.hooks.resume_reading()
 
     def hang(self, on: bool = True) -> None:
-        """Stop answering entirely (input is read and dropped, URCs are held), or recover."""
+        """Stop answering entirely (input is read and dropped, URCs are held, an answer being
+        written stops in the middle and its final result never comes), or recover."""
         self.hooks.hang(on)
 
     # ---------------------------------------------------------------- observation
