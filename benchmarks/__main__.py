@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 from types import FrameType
 
-from benchmarks import backlog, drain, idle, latency, realworld, web
+from benchmarks import backlog, drain, grammar, idle, latency, realworld, web
 from benchmarks.common import Outcome, Row, machine
 
 BENCHMARKS: dict[str, tuple[str, Callable[[bool], Outcome]]] = {
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[bool], Outcome]]] = {
         " small SIM, far upstream (latency, 429), four modems",
         realworld.run,
     ),
+    "grammar": ("the daemon's CPU per SMS while a listing streams (decode + grammar)", grammar.run),
     "web": ("operator console: page server time and RSS on 50,000 complaints", web.run),
 }
 

@@ -153,20 +153,54 @@ def _word_match(pattern: str, word: str) -> bool:
     return word.startswith(pattern[:-1]) if pattern.endswith("*") else word == pattern
 
 
-def _at(words: Sequence[str], i: int, phrase: Phrase) -> bool:
-    if i + len(phrase) > len(words):
-        return False
-    return all(_word_match(p, w) for p, w in zip(phrase, words[i : i + len(phrase)], strict=False))
+@dataclass(frozen=True)
+class PhraseIndex:
+    """``phrases`` looked up by their first word, built once per table: at each word of a
+    message only the phrases that can start there are tried (a dict look-up, plus the few whose
+    first word is a ``prefix*``), not every phrase of the table."""
+
+    #: first word -> ``(order, phrase)``, in table order
+    exact: Mapping[str, tuple[tuple[int, Phrase], ...]]
+    #: ``(prefix, order, phrase)`` for the phrases whose first word ends in ``*``
+    prefixed: tuple[tuple[str, int, Phrase], ...]
+
+    @classmethod
+    def of(cls, phrases: Sequence[Phrase]) -> PhraseIndex:
+        exact: dict[str, list[tuple[int, Phrase]]] = {}
+        prefixed: list[tuple[str, int, Phrase]] = []
+        for order, p in enumerate(phrases):
+            if not p:
+                continue
+            if p[0].endswith("*"):
+                prefixed.append((p[0][:-1], order, p))
+            else:
+                exact.setdefault(p[0], []).append((order, p))
+        return cls({k: tuple(v) for k, v in exact.items()}, tuple(prefixed))
+
+    def find(self, words: Sequence[str]) -> list[tuple[int, int]]:
+        """Every ``(start, end)`` word span of ``words`` where one of the phrases is, by start
+        and then in table order (as :func:`find`)."""
+        out: list[tuple[int, int]] = []
+        n = len(words)
+        for i, w in enumerate(words):
+            starting = self.exact.get(w, ())
+            if self.prefixed:
+                more = [(o, p) for pre, o, p in self.prefixed if w.startswith(pre)]
+                if more:
+                    starting = tuple(sorted((*starting, *more), key=lambda op: op[0]))
+            for _, p in starting:
+                end = i + len(p)
+                if end <= n and all(
+                    _word_match(q, x) for q, x in zip(p[1:], words[i + 1 : end], strict=True)
+                ):
+                    out.append((i, end))
+        return out
 
 
 def find(words: Sequence[str], phrases: Sequence[Phrase]) -> list[tuple[int, int]]:
-    """Every ``(start, end)`` word span of ``words`` where one of ``phrases`` is."""
-    out: list[tuple[int, int]] = []
-    for i in range(len(words)):
-        for p in phrases:
-            if p and _at(words, i, p):
-                out.append((i, i + len(p)))
-    return out
+    """Every ``(start, end)`` word span of ``words`` where one of ``phrases`` is: by start, and
+    at one start in the order of ``phrases``."""
+    return PhraseIndex.of(phrases).find(words)
 
 
 @dataclass(frozen=True)
@@ -184,8 +218,19 @@ class Phrases:
             out.setdefault(key, ())
         return out
 
+    @cached_property
+    def _index(self) -> dict[str, PhraseIndex]:
+        return {k: PhraseIndex.of(v) for k, v in self._p.items()}
+
+    @cached_property
+    def _single(self) -> dict[str, frozenset[str]]:
+        return {k: frozenset(p[0] for p in v if len(p) == 1) for k, v in self._p.items()}
+
+    def _find(self, words: Sequence[str], key: str) -> list[tuple[int, int]]:
+        return self._index[key].find(words)
+
     def _words(self, key: str) -> frozenset[str]:
-        return frozenset(p[0] for p in self._p[key] if len(p) == 1)
+        return self._single[key]
 
     # ------------------------------------------------------------------ kinds
 
@@ -210,7 +255,7 @@ class Phrases:
                     break
         if number is None:
             return None
-        if find(words, self._p["progress"]) or (not strict and "?" in text):
+        if self._find(words, "progress") or (not strict and "?" in text):
             return number
         return None
 
@@ -219,14 +264,12 @@ class Phrases:
         words = [w.low for w in split_words(text, limit=40)]
         if not 0 < len(words) <= _HELP_WORDS:
             return False
-        return bool(
-            find(words, self._p["help"]) or find([_base(w) for w in words], self._p["help"])
-        )
+        return bool(self._find(words, "help") or self._find([_base(w) for w in words], "help"))
 
     def asks(self, text: str) -> bool:
         """An asking phrase near the start: "mau tanya ...", "numpang tanya ...", "nyuwun pirsa"."""
         words = [w.low for w in split_words(text, limit=12)]
-        return any(s < 6 for s, _ in find(words, self._p["ask"]))
+        return any(s < 6 for s, _ in self._find(words, "ask"))
 
     def is_question(self, text: str) -> bool:
         """A question word near the start of a message with no complaint word ("kapan
@@ -241,8 +284,8 @@ class Phrases:
     def is_aspiration(self, text: str) -> bool:
         """An aspiration said in words: "usul", "mengusulkan", "masukan" ... anywhere."""
         words = [w.low for w in split_words(text, limit=200)]
-        hits = {s for s, _ in find(words, self._p["aspiration"])}
-        for s, e in find(words, self._p["not_aspiration"]):
+        hits = {s for s, _ in self._find(words, "aspiration")}
+        for s, e in self._find(words, "not_aspiration"):
             hits -= set(range(s, e))
         return bool(hits)
 
@@ -253,15 +296,15 @@ class Phrases:
         and "jangan sebut nama saya" (anonymous), "mohon laporan ini dirahasiakan"
         (confidential)."""
         words = [_base(w.low) for w in split_words(text, limit=200)]
-        identity = [s for s, _ in find(words, self._p["identity"])]
+        identity = [s for s, _ in self._find(words, "identity")]
 
         def near_identity(s: int, e: int) -> bool:
             return any(s - _WINDOW - 1 <= i <= e + _WINDOW for i in identity)
 
         flags: set[str] = set()
-        for s, e in find(words, self._p["hide"]):
+        for s, e in self._find(words, "hide"):
             flags.add("anonymous" if near_identity(s, e) else "confidential")
-        for s, e in find(words, self._p["withhold"]):
+        for s, e in self._find(words, "withhold"):
             if near_identity(s, e) or words[s] == "tanpa":
                 flags.add("anonymous")
         return flags
@@ -269,7 +312,7 @@ class Phrases:
     def not_flag_spans(self, words: Sequence[str]) -> set[int]:
         """Indices of ``words`` (lower case) that are a flag word used in another sense."""
         out: set[int] = set()
-        for s, e in find(words, self._p["not_flags"]):
+        for s, e in self._find(words, "not_flags"):
             out.update(range(s, e))
         return out
 
