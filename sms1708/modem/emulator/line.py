@@ -148,7 +148,12 @@ class Line:
                     break
                 chunk = data[pos : pos + step]
                 if bps:
-                    pty.tx_clock = max(pty.tx_clock, time.monotonic()) + len(chunk) / bps
+                    # the line's clock starts when the answer does; within one answer a slice
+                    # that woke late is made up, as a UART sends at its baud rate whatever the
+                    # host's scheduler did (never faster than the line over the whole answer)
+                    if pos == 0:
+                        pty.tx_clock = max(pty.tx_clock, time.monotonic())
+                    pty.tx_clock += len(chunk) / bps
                     pty.stop.wait(max(0.0, pty.tx_clock - time.monotonic()))
                 if not self._write_fd(pty, chunk):
                     return
