@@ -126,7 +126,7 @@ def simulate(
     import threading
 
     from sms1708.modem.emulator import EmulatedModem
-    from sms1708.modem.simulator import control_path, send_control, serve_control
+    from sms1708.modem.emulator.console import control_path, send_control, serve_control
 
     if sms is not None:
         try:
