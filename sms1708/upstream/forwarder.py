@@ -186,8 +186,9 @@ class Forwarder(threading.Thread):
         """Claim one batch and attempt each item once. Returns how many items were claimed.
 
         Up to ``upstream.concurrency`` requests run at a time on a small thread pool (one
-        keep-alive client); each outcome is recorded in its own transaction as soon as its
-        request returns, so one slow request never holds back the others' results. Once
+        keep-alive client); each outcome is recorded as soon as its request returns (the
+        requests that have returned by then share one transaction), so one slow request never
+        holds back the others' results. Once
         ``concurrency`` requests in a row have failed, the rest of the batch is not sent (its
         claims are released). While requests run, more items are claimed as places free up
         (up to ``TOP_UP`` batches per step), so the connections stay busy instead of waiting
@@ -257,10 +258,11 @@ class Forwarder(threading.Thread):
                     with self._lock:
                         self.in_flight.difference_update(cut)
                     break
-                for f in done:
-                    item, started = running.pop(f), begun.pop(f)
-                    a = f.result()
-                    store.outbox.record([a], guard=self.cfg.replies.guard())
+                # every request that has returned is recorded now, in one transaction: while
+                # one commit waits for the disk, the others' answers gather for the next
+                finished = [(f.result(), begun.pop(f), running.pop(f)) for f in done]
+                store.outbox.record([a for a, _, _ in finished], guard=self.cfg.replies.guard())
+                for a, started, item in finished:
                     with self._lock:
                         self.in_flight.discard(item.message_id)
                     self._log(a)
