@@ -9,6 +9,7 @@ scale. So no loop ever compares an old-scale time with a new-scale "now".
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -159,3 +160,20 @@ def describe_offset(seconds: float) -> str:
     m = rest // 60
     parts = [f"{d} d" if d else "", f"{h} h" if h else "", f"{m} min" if m or not (d or h) else ""]
     return " ".join(p for p in parts if p)
+
+
+def network_time_from_sms(store: Store, clock: Clock, seen: int) -> int:
+    """Feed the SMSC timestamps of SMS parts stored since ``seen`` to the clock (each one says
+    "network time is at least this"). Returns the last part id looked at."""
+    newest: datetime | None = None
+    for part_id, scts in store.queries.part_times(after=seen):
+        seen = part_id
+        if scts is None:
+            continue
+        with contextlib.suppress(ValueError):
+            when = datetime.fromisoformat(scts)
+            if when.tzinfo is not None and (newest is None or when > newest):
+                newest = when
+    if newest is not None:
+        clock.network_time(newest, source="sms")
+    return seen

@@ -21,16 +21,15 @@ from typing import Any
 import serial
 
 from sms1708 import sdnotify, sitetime
-from sms1708.clock import Clock
+from sms1708.clock import Clock, network_time_from_sms
 from sms1708.config import Config, ModemConfig, UpstreamConfig
 from sms1708.core.grammar_tables import GrammarTables
 from sms1708.core.intake import IntakeRules
-from sms1708.errors import StoreDamagedError, StoreError
+from sms1708.errors import StoreDamagedError, StoreError, safe_error
 from sms1708.health import Health, default_status_path, prometheus, write_atomic
 from sms1708.logsetup import get_logger
 from sms1708.loopguard import LoopGuard
 from sms1708.modem.worker import ModemWorker
-from sms1708.store.receiving import safe_error
 from sms1708.store.store import Store
 from sms1708.table_files import default_tables, load_tables
 from sms1708.upstream.forwarder import Forwarder
@@ -370,23 +369,6 @@ class Daemon:
             self._main_store.close()
             self._main_store = None
         log.info("daemon_stopped")
-
-
-def network_time_from_sms(store: Store, clock: Clock, seen: int) -> int:
-    """Feed the SMSC timestamps of SMS parts stored since ``seen`` to the clock (each one says
-    "network time is at least this"). Returns the last part id looked at."""
-    newest: dt.datetime | None = None
-    for part_id, scts in store.queries.part_times(after=seen):
-        seen = part_id
-        if scts is None:
-            continue
-        with contextlib.suppress(ValueError):
-            when = dt.datetime.fromisoformat(scts)
-            if when.tzinfo is not None and (newest is None or when > newest):
-                newest = when
-    if newest is not None:
-        clock.network_time(newest, source="sms")
-    return seen
 
 
 def run(cfg: Config) -> int:

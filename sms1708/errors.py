@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import traceback
 from collections.abc import Iterable
 
 
@@ -182,3 +183,14 @@ def redact_texts(text: str, texts: Iterable[str | None]) -> str:
         for form in sorted(forms, key=len, reverse=True):
             text = text.replace(form, TEXT_MARK)
     return text
+
+
+def safe_error(doing: str, e: BaseException) -> str:
+    """What went wrong, for the quarantine record and the log, without the exception's message
+    (it may quote the citizen's SMS text): its type and where in sms1708 it was raised."""
+    where = ""
+    for frame in traceback.extract_tb(e.__traceback__):
+        if "/sms1708/" in frame.filename.replace("\\", "/"):
+            module = frame.filename.replace("\\", "/").rsplit("/sms1708/", 1)[1]
+            where = f" at {module}:{frame.lineno} ({frame.name})"
+    return f"{doing} failed: {type(e).__name__}{where}"

@@ -255,7 +255,7 @@ def test_a_complaint_whose_post_keeps_failing_with_a_bug_goes_to_dead_and_the_re
     """An unexpected error (not an upstream answer) for one complaint is an attempt against
     it; after ITEM_QUARANTINE_AFTER of them it goes to `dead` (replayable), the others are
     delivered meanwhile."""
-    from sms1708.upstream.forwarder import ITEM_QUARANTINE_AFTER
+    from sms1708.upstream.answers import ITEM_QUARANTINE_AFTER
     from sms1708.upstream.webhook import WebhookClient
 
     db = tmp_path / "s.db"

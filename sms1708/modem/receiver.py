@@ -27,10 +27,17 @@ from sms1708.core.grammar import parse
 from sms1708.core.intake import IntakeRules
 from sms1708.core.multipart import cap_text
 from sms1708.core.pdu import decode_deliver, decode_status_report
-from sms1708.errors import CommandFailed, ModemError, PduDecodeError, StoreError, StoreFullError
+from sms1708.errors import (
+    CommandFailed,
+    ModemError,
+    PduDecodeError,
+    StoreError,
+    StoreFullError,
+    safe_error,
+)
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
-from sms1708.store.receiving import IngestResult, safe_error
+from sms1708.store.incoming import IngestResult
 from sms1708.store.store import IncomingPart, Store
 
 log = get_logger("sms1708.receive")

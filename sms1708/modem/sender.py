@@ -25,10 +25,10 @@ from sms1708.errors import (
     ModemGoneAfterSend,
     ModemTimeout,
     PduEncodeError,
+    safe_error,
 )
 from sms1708.logsetup import get_logger
 from sms1708.modem.at import ATSession
-from sms1708.store.receiving import safe_error
 from sms1708.store.store import ReplyItem, Store
 
 log = get_logger("sms1708.send")

@@ -31,6 +31,7 @@ from sms1708.errors import (
     SimPinError,
     SimPinRejected,
     StoreError,
+    safe_error,
 )
 from sms1708.health import Health
 from sms1708.logsetup import get_logger
@@ -41,7 +42,6 @@ from sms1708.modem.memories import MemoryWatch
 from sms1708.modem.netclock import parse_cclk
 from sms1708.modem.network import refresh_operator
 from sms1708.modem.setup import initialise, rssi_to_dbm
-from sms1708.store.receiving import safe_error
 from sms1708.store.store import Store
 
 log = get_logger("sms1708.modem")

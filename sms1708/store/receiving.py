@@ -4,48 +4,22 @@ replies, delivery reports — each batch in one transaction (promises P1, P3, P7
 from __future__ import annotations
 
 import sqlite3
-import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sms1708.core import intake, keys, multipart
 from sms1708.core.grammar import Record
-from sms1708.core.pdu import Deliver, StatusReport, decode_deliver
+from sms1708.core.pdu import decode_deliver
 from sms1708.core.replies import same_number
-from sms1708.errors import PduDecodeError, StoreError
+from sms1708.errors import PduDecodeError, StoreError, safe_error
 from sms1708.store import followups
 from sms1708.store.base import RECORD_SET, Concern, record_values
 from sms1708.store.deliveries import queue_deliveries
+from sms1708.store.incoming import IncomingPart, IngestResult
 from sms1708.store.sendgate import queue_gated
 from sms1708.store.statusreports import record_status_report
-
-
-@dataclass(frozen=True)
-class IncomingPart:
-    """One SMS part as listed by the modem, decoded (or not) by the core."""
-
-    memory: str
-    index: int
-    pdu: str
-    deliver: Deliver | None
-    error: str | None = None
-    report: StatusReport | None = None
-    #: the grammar's reading of a one-part SMS, done before the write transaction (or None)
-    record: Record | None = None
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    memory: str
-    index: int
-    part_key: str
-    new: bool  # False: we had it already (a re-read after a crash)
-    quarantined: bool
-    message_ids: tuple[int, ...]  # messages completed by this part
-    suppressed: tuple[str, ...] = ()  # why replies to those messages were not sent
-    error: str | None = None  # why it was quarantined (never the SMS text)
 
 
 class Intake(Concern):
@@ -404,14 +378,3 @@ def _whole_batch(e: Exception) -> bool:
     if isinstance(e, StoreError):
         return True
     return isinstance(e, sqlite3.Error) and not isinstance(e, _ROW_ERRORS)
-
-
-def safe_error(doing: str, e: BaseException) -> str:
-    """What went wrong, for the quarantine record and the log, without the exception's message
-    (it may quote the citizen's SMS text): its type and where in sms1708 it was raised."""
-    where = ""
-    for frame in traceback.extract_tb(e.__traceback__):
-        if "/sms1708/" in frame.filename.replace("\\", "/"):
-            module = frame.filename.replace("\\", "/").rsplit("/sms1708/", 1)[1]
-            where = f" at {module}:{frame.lineno} ({frame.name})"
-    return f"{doing} failed: {type(e).__name__}{where}"

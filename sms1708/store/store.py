@@ -22,10 +22,11 @@ from sms1708.store.base import StoreBase, _refuse_foreign, _tighten_mode, _trans
 from sms1708.store.blocked import Blocked, BlockedNumber
 from sms1708.store.console import Console
 from sms1708.store.followups import Followups
+from sms1708.store.incoming import IncomingPart, IngestResult
 from sms1708.store.maintenance import Maintenance
 from sms1708.store.outbox import Attempt, Outbox, OutboxItem
 from sms1708.store.queries import Queries
-from sms1708.store.receiving import IncomingPart, IngestResult, Intake
+from sms1708.store.receiving import Intake
 from sms1708.store.replyqueue import Replies, ReplyItem
 from sms1708.store.schema import migrations
 from sms1708.store.timeshift import TimeShift

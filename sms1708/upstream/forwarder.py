@@ -27,29 +27,19 @@ from sms1708.core.loopbackoff import Pacing
 from sms1708.core.policy import Decision, Outcome, RetryPolicy, decide
 from sms1708.core.routing import DEFAULT_DESTINATION
 from sms1708.core.states import State
-from sms1708.errors import (
-    StoreError,
-    UpstreamAmbiguous,
-    UpstreamError,
-    UpstreamNotAcknowledged,
-    UpstreamRejected,
-    UpstreamRetryable,
-)
+from sms1708.errors import StoreError, safe_error
 from sms1708.health import Health
 from sms1708.logsetup import get_logger
 from sms1708.loopguard import LoopGuard
-from sms1708.store.receiving import safe_error
 from sms1708.store.store import Attempt, OutboxItem, Store
-from sms1708.upstream import statuspoll
+from sms1708.upstream import answers, statuspoll
+from sms1708.upstream.answers import Answer
 from sms1708.upstream.pool import DaemonPool
 from sms1708.upstream.webhook import WebhookClient, make_client
 
 log = get_logger("sms1708.upstream")
 
 STORE_RETRY = 5.0  # seconds before trying the store again after it failed
-#: a complaint whose post fails with an unexpected error (not an upstream answer) this many
-#: times goes to ``dead`` with the error: an operator can look and replay it
-ITEM_QUARANTINE_AFTER = 10
 #: while requests run, a step claims up to this many more batches as places free up
 TOP_UP = 4
 IDLE_RECHECK = 10.0  # an operator's replay is picked up within this (a read, no write)
@@ -318,34 +308,21 @@ class Forwarder(threading.Thread):
         )
 
     def _post(self, item: OutboxItem) -> Attempt:
-        status: int | None = None
-        tracking: str | None = None
-        retry_after: float | None = None
         try:
             res = self.client.send(item.record, item.key)
-            outcome, status, tracking, detail = Outcome.DELIVERED, res.status, res.tracking_id, ""
-        except UpstreamRejected as e:
-            outcome, status, detail = Outcome.REJECTED, e.status, str(e)
-        except UpstreamNotAcknowledged as e:
-            # a captive portal, a quota page, a redirect: the link is not really up (P14)
-            outcome, status, detail = Outcome.RETRYABLE, e.status, str(e)
-            self._health(problem=detail, not_acknowledged_at=self.clock())
-        except UpstreamRetryable as e:
-            outcome, status, detail = Outcome.RETRYABLE, e.status, str(e)
-            retry_after = e.retry_after
-            with self._lock:
+            answer = Answer(Outcome.DELIVERED, res.status, res.tracking_id)
+        except Exception as e:
+            answer = answers.failed(e, attempt=item.attempts + 1)
+        outcome, status, tracking = answer.outcome, answer.status, answer.tracking
+        retry_after = answer.retry_after
+        if answer.not_acknowledged:
+            self._health(problem=answer.detail, not_acknowledged_at=self.clock())
+        with self._lock:
+            if retry_after is not None:
                 self._retry_after[item.message_id] = retry_after
-        except UpstreamAmbiguous as e:
-            outcome, detail = Outcome.AMBIGUOUS, str(e)
-        except UpstreamError as e:
-            outcome, detail = Outcome.UNREACHABLE, str(e)
-        except Exception as e:  # a bug or a broken token: recorded, retried, never silent
-            outcome, detail = Outcome.UNREACHABLE, safe_error("posting", e)
-            with self._lock:  # about this item: not a sign that the upstream is unwell
+            if answer.item_fault:
                 self._item_faults.add(item.message_id)
-            if item.attempts + 1 >= ITEM_QUARANTINE_AFTER:  # the same failure, again and again
-                outcome = Outcome.REJECTED
-                detail = f"{detail}; quarantined after {item.attempts + 1} attempts"
+        detail = answer.detail
         detail = clean_text(detail, 300)  # what reaches logs, the database and `status`
         now = self.clock()
         d = decide(

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sms1708.core import gate
-from sms1708.errors import UpstreamError
+from sms1708.errors import UpstreamError, safe_error
 from sms1708.logsetup import get_logger
 from sms1708.store.outbox import STATUS_QUARANTINE_AFTER
-from sms1708.store.receiving import safe_error
 from sms1708.store.store import Store
 
 if TYPE_CHECKING:
